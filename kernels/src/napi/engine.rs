@@ -1,0 +1,137 @@
+//! `NativeEngine`: one embedded DuckDB shared by every job of an `Engine`, and the
+//! read path exposed as async tasks.
+use super::guarded;
+use crate::duck::Database;
+use crate::read::stats::{StatsSink, SymbolStats};
+use crate::read::{read_runs, ReadMode, ReadRequest};
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[napi(object)]
+pub struct EngineSettings {
+    pub threads: Option<u32>,
+    /// DuckDB's `memory_limit`, e.g. `2GB`.
+    pub memory_limit: Option<String>,
+    /// Where DuckDB spills when over its memory limit.
+    pub temp_directory: Option<String>,
+}
+
+#[napi]
+pub struct NativeEngine {
+    db: Database,
+}
+
+#[napi]
+impl NativeEngine {
+    #[napi(constructor)]
+    pub fn new(settings: EngineSettings) -> napi::Result<Self> {
+        guarded(|| {
+            let mut s: Vec<(&str, String)> = Vec::new();
+            if let Some(t) = settings.threads {
+                s.push(("threads", t.to_string()));
+            }
+            if let Some(m) = settings.memory_limit {
+                s.push(("memory_limit", m));
+            }
+            if let Some(d) = settings.temp_directory {
+                s.push(("temp_directory", d));
+            }
+            Ok(NativeEngine { db: Database::open(None, &s)? })
+        })
+    }
+
+    /// Runs statements (view definitions, settings) on the engine's database.
+    #[napi]
+    pub fn execute(&self, sql: String) -> napi::Result<()> {
+        guarded(|| self.db.connect()?.execute(&sql))
+    }
+
+    /// Streams `opts.sql` through the Rust read path and returns per-symbol statistics.
+    #[napi]
+    pub fn read_stats(&self, opts: ReadOptions) -> AsyncTask<ReadTask> {
+        AsyncTask::new(ReadTask { db: self.db.clone(), opts })
+    }
+}
+
+#[napi(object)]
+pub struct ReadOptions {
+    pub sql: String,
+    /// DOUBLE columns handed to the sink; the first is taken as the close.
+    pub values: Vec<String>,
+    /// `vectors` (default) or `arrow`.
+    pub mode: Option<String>,
+}
+
+#[napi(object)]
+pub struct SymbolStatsJs {
+    pub symbol: String,
+    pub rows: f64,
+    pub runs: u32,
+    /// Microseconds since the epoch.
+    pub first_ts: f64,
+    pub last_ts: f64,
+    pub last_close: f64,
+    pub sum_close: f64,
+}
+
+#[napi(object)]
+pub struct ReadResult {
+    pub rows: f64,
+    pub batches: f64,
+    pub runs: f64,
+    pub symbols: Vec<SymbolStatsJs>,
+    pub elapsed_ms: f64,
+}
+
+pub struct ReadTask {
+    db: Database,
+    opts: ReadOptions,
+}
+
+pub struct ReadOutput {
+    stats: crate::read::ReadStats,
+    symbols: Vec<SymbolStats>,
+    elapsed_ms: f64,
+}
+
+impl Task for ReadTask {
+    type Output = ReadOutput;
+    type JsValue = ReadResult;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guarded(|| {
+            let mode = ReadMode::parse(self.opts.mode.as_deref().unwrap_or("vectors"))?;
+            let conn = self.db.connect()?;
+            let t0 = Instant::now();
+            let mut sink = StatsSink::default();
+            let req = ReadRequest { sql: &self.opts.sql, values: &self.opts.values, mode };
+            let stats = read_runs(&conn, &req, &mut sink, &AtomicBool::new(false))?;
+            Ok(ReadOutput { stats, symbols: sink.symbols, elapsed_ms: t0.elapsed().as_secs_f64() * 1e3 })
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, out: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(ReadResult {
+            rows: out.stats.rows as f64,
+            batches: out.stats.batches as f64,
+            runs: out.stats.runs as f64,
+            elapsed_ms: out.elapsed_ms,
+            symbols: out
+                .symbols
+                .into_iter()
+                .map(|s| SymbolStatsJs {
+                    symbol: s.symbol,
+                    rows: s.rows as f64,
+                    runs: s.runs,
+                    first_ts: s.first_ts as f64,
+                    last_ts: s.last_ts as f64,
+                    last_close: s.last_close,
+                    sum_close: s.sum_close,
+                })
+                .collect(),
+        })
+    }
+}

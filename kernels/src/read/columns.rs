@@ -1,0 +1,98 @@
+//! Column views over one batch, in either form DuckDB hands them over:
+//! its own flat vectors wrapped as Arrow-layout arrays without conversion
+//! (f64/i64 buffers, 16-byte string views), or a real Arrow C data interface
+//! export (`duckdb_data_chunk_to_arrow`: utf8 with i32 offsets).
+use crate::duck::ffi::{duckdb_string_t, ArrowArray};
+use crate::error::{Error, Result};
+
+/// A string column of one batch.
+#[derive(Clone, Copy)]
+pub enum StrColumn<'a> {
+    /// DuckDB `string_t` values (inline up to 12 bytes, else prefix + pointer).
+    Duck(&'a [duckdb_string_t]),
+    /// Arrow utf8: `offsets[i]..offsets[i+1]` into `data`.
+    Utf8 { offsets: &'a [i32], data: &'a [u8] },
+}
+
+impl<'a> StrColumn<'a> {
+    #[inline]
+    pub fn get(&self, i: usize) -> &'a [u8] {
+        match *self {
+            StrColumn::Duck(v) => duck_bytes(&v[i]),
+            StrColumn::Utf8 { offsets, data } => &data[offsets[i] as usize..offsets[i + 1] as usize],
+        }
+    }
+
+    /// True when rows `i` and `j` hold the same string.
+    #[inline]
+    pub fn same(&self, i: usize, j: usize) -> bool {
+        match *self {
+            StrColumn::Duck(v) => {
+                let (a, b) = (&v[i], &v[j]);
+                if a.length != b.length || a.prefix != b.prefix {
+                    return false;
+                }
+                // Long strings pointing at the same bytes are equal without a compare.
+                if a.length > 12 && a.rest == b.rest {
+                    return true;
+                }
+                duck_bytes(a) == duck_bytes(b)
+            }
+            StrColumn::Utf8 { .. } => self.get(i) == self.get(j),
+        }
+    }
+}
+
+#[inline]
+fn duck_bytes(s: &duckdb_string_t) -> &[u8] {
+    let len = s.length as usize;
+    if len <= 12 {
+        // Inline: the bytes follow the length field.
+        let base = (s as *const duckdb_string_t as *const u8).wrapping_add(4);
+        unsafe { std::slice::from_raw_parts(base, len) }
+    } else {
+        let ptr = usize::from_ne_bytes(s.rest) as *const u8;
+        unsafe { std::slice::from_raw_parts(ptr, len) }
+    }
+}
+
+/// One child of an exported Arrow struct array, checked for shape.
+pub struct ArrowChild<'a> {
+    arr: &'a ArrowArray,
+    name: &'a str,
+}
+
+impl<'a> ArrowChild<'a> {
+    pub fn new(parent: &'a ArrowArray, index: usize, name: &'a str) -> Result<Self> {
+        if index as i64 >= parent.n_children {
+            return Err(Error::bad_input(format!("Arrow batch has no column {index} ({name})")));
+        }
+        let arr = unsafe { &**parent.children.add(index) };
+        if arr.null_count != 0 {
+            return Err(Error::bad_input(format!("column {name} holds NULL values")));
+        }
+        Ok(ArrowChild { arr, name })
+    }
+
+    fn buffer(&self, i: usize) -> Result<*const u8> {
+        if (i as i64) >= self.arr.n_buffers {
+            return Err(Error::bad_input(format!("Arrow column {} lacks buffer {i}", self.name)));
+        }
+        Ok(unsafe { *self.arr.buffers.add(i) } as *const u8)
+    }
+
+    /// A fixed-width column (f64, or i64 timestamps).
+    pub fn primitive<T: Copy>(&self, len: usize) -> Result<&'a [T]> {
+        let p = self.buffer(1)? as *const T;
+        Ok(unsafe { std::slice::from_raw_parts(p.add(self.arr.offset as usize), len) })
+    }
+
+    /// A utf8 column with i32 offsets.
+    pub fn utf8(&self, len: usize) -> Result<StrColumn<'a>> {
+        let offsets = self.buffer(1)? as *const i32;
+        let offsets = unsafe { std::slice::from_raw_parts(offsets.add(self.arr.offset as usize), len + 1) };
+        let end = *offsets.last().unwrap_or(&0) as usize;
+        let data = unsafe { std::slice::from_raw_parts(self.buffer(2)?, end) };
+        Ok(StrColumn::Utf8 { offsets, data })
+    }
+}
