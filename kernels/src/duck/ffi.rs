@@ -152,7 +152,7 @@ extern "C" {
         out: *mut duckdb_appender,
     ) -> duckdb_state;
     pub fn duckdb_appender_error(appender: duckdb_appender) -> *const c_char;
-    pub fn duckdb_appender_append_data_chunk(appender: duckdb_appender, chunk: duckdb_data_chunk) -> duckdb_state;
+    pub fn duckdb_append_data_chunk(appender: duckdb_appender, chunk: duckdb_data_chunk) -> duckdb_state;
     pub fn duckdb_appender_close(appender: duckdb_appender) -> duckdb_state;
     pub fn duckdb_appender_destroy(appender: *mut duckdb_appender) -> duckdb_state;
 

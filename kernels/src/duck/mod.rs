@@ -391,7 +391,7 @@ impl Appender {
     /// # Errors
     /// A chunk whose types do not match the table.
     pub fn append(&mut self, chunk: &DataChunk) -> Result<()> {
-        if unsafe { duckdb_appender_append_data_chunk(self.app, chunk.chunk) } != DUCKDB_SUCCESS {
+        if unsafe { duckdb_append_data_chunk(self.app, chunk.chunk) } != DUCKDB_SUCCESS {
             return Err(Error::duckdb(c_text(unsafe { duckdb_appender_error(self.app) }, "append failed")));
         }
         Ok(())

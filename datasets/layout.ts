@@ -1,0 +1,129 @@
+/**
+ * The canonical dataset layout: `DIR/bucket=<k>/part-<n>.parquet`, rows sorted by
+ * `(symbol, ts)` inside each file, each symbol in exactly one bucket
+ * (`bucket = hash(symbol) % buckets`, DuckDB's `hash`), and a `metadata.json`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { BarstreamError } from '../engine/errors.js';
+
+/** Bytes one bar takes in memory as columns (ts + 5 doubles + a symbol reference). */
+export const BYTES_PER_BAR = 56;
+/** One bucket's raw bars may take at most this fraction of the memory budget. */
+export const BUCKET_BUDGET_FRACTION = 1 / 64;
+export const DEFAULT_MEMORY_BUDGET = 2 * 1024 ** 3;
+
+/**
+ * How many buckets a dataset of `totalBars` bars over `symbols` symbols gets: enough that
+ * one bucket's bars take at most 1/64 of the memory budget (2 GiB by default, so about
+ * 600k bars per bucket). Per-bar ATC outputs are ~8x the input, and the engine keeps a
+ * bucket being read, one being computed and one being written, so a bucket's whole
+ * footprint stays well under the budget. At least 1, at most one bucket per symbol.
+ */
+export function chooseBuckets(totalBars: number, symbols: number, memoryBudget = DEFAULT_MEMORY_BUDGET): number {
+  const perBucket = Math.max(1, Math.floor((memoryBudget * BUCKET_BUDGET_FRACTION) / BYTES_PER_BAR));
+  return Math.min(Math.max(1, symbols), Math.max(1, Math.ceil(totalBars / perBucket)));
+}
+
+export interface DataFile {
+  path: string;
+  bucket: number;
+  part: number;
+}
+
+const BUCKET_DIR = /^bucket=(\d+)$/;
+const PART_FILE = /^part-(\d+)\.parquet$/;
+
+/**
+ * The Parquet files of a canonical dataset, ordered by bucket then part number (parts of a
+ * bucket are appended in time order, so this order delivers each symbol's bars in time order).
+ */
+export async function listDataFiles(dataset: string): Promise<DataFile[]> {
+  const root = resolve(dataset);
+  if (!existsSync(root)) throw new BarstreamError('BARSTREAM_IO', `dataset ${dataset} does not exist`);
+  if (!(await stat(root)).isDirectory()) throw new BarstreamError('BARSTREAM_IO', `dataset ${dataset} is not a folder`);
+  const files: DataFile[] = [];
+  for (const entry of await readdir(root, { withFileTypes: true })) {
+    const b = BUCKET_DIR.exec(entry.name);
+    if (!entry.isDirectory() || !b) continue;
+    for (const f of await readdir(join(root, entry.name))) {
+      const p = PART_FILE.exec(f);
+      if (p) files.push({ path: join(root, entry.name, f), bucket: Number(b[1]), part: Number(p[1]) });
+    }
+  }
+  if (files.length === 0) {
+    throw new BarstreamError('BARSTREAM_IO', `dataset ${dataset} holds no bucket=<k>/part-<n>.parquet files`);
+  }
+  return files.sort((a, b) => a.bucket - b.bucket || a.part - b.part);
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export interface FileEntry {
+  path: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+}
+
+export async function describeFiles(root: string, files: { path: string; rows: number }[]): Promise<FileEntry[]> {
+  const out: FileEntry[] = [];
+  for (const f of files) {
+    out.push({
+      path: relative(root, f.path),
+      rows: f.rows,
+      bytes: (await stat(f.path)).size,
+      sha256: await sha256File(f.path),
+    });
+  }
+  return out;
+}
+
+/** A sibling folder to build a dataset in before it is moved into place. */
+export async function stagingDir(out: string): Promise<string> {
+  const dir = join(dirname(resolve(out)), `.${basename(out)}.partial-${process.pid}-${Date.now()}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+async function isNonEmptyDir(path: string): Promise<boolean> {
+  if (!existsSync(path)) return false;
+  const s = await stat(path);
+  if (!s.isDirectory()) throw new BarstreamError('BARSTREAM_IO', `${path} exists and is not a folder`);
+  return (await readdir(path)).length > 0;
+}
+
+/** Refuses to replace a non-empty `out` unless `overwrite`. Call before any work. */
+export async function checkOutput(out: string, overwrite: boolean): Promise<void> {
+  if (!overwrite && (await isNonEmptyDir(out))) {
+    throw new BarstreamError('BARSTREAM_IO', `output ${out} already exists and is not empty (pass --overwrite to replace it)`);
+  }
+}
+
+/**
+ * Moves a finished staging folder to `out` with renames only, so readers see either the
+ * old dataset or the new one, never a half-written one.
+ */
+export async function publish(staging: string, out: string, overwrite: boolean): Promise<void> {
+  const target = resolve(out);
+  await checkOutput(target, overwrite);
+  await mkdir(dirname(target), { recursive: true });
+  if (existsSync(target)) {
+    const old = `${staging}.old`;
+    await rename(target, old);
+    await rename(staging, target);
+    await rm(old, { recursive: true, force: true });
+  } else {
+    await rename(staging, target);
+  }
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/** The `barstream` command line. One command per file in this folder. */
+import { Command } from 'commander';
+import { version } from '../index.js';
+import { demoCommand } from './demo.js';
+import { generateCommand } from './generate.js';
+import { readCommand } from './read.js';
+
+const v = version();
+const program = new Command('barstream')
+  .description('columnar out-of-core engine for historical OHLCV bars')
+  .version(`barstream ${v.barstream} (DuckDB ${v.duckdb})`)
+  .addCommand(demoCommand())
+  .addCommand(generateCommand())
+  .addCommand(readCommand());
+
+await program.parseAsync(process.argv);

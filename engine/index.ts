@@ -1,0 +1,21 @@
+/**
+ * barstream: a columnar out-of-core engine for historical OHLCV bars.
+ * @example
+ * import { Engine, generate } from 'barstream';
+ * await generate({ out: 'data/synth', symbols: 100, bars: 5000, seed: 7 });
+ * const engine = await Engine.open({ dataset: 'data/synth' });
+ * const { rows, symbols } = await engine.stream();
+ */
+export { Engine } from './engine.js';
+export type { EngineOptions, StreamOptions, StreamResult, SymbolStats } from './engine.js';
+export { BarstreamError } from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { generate } from '../datasets/generate.js';
+export type { GenerateOptions, DatasetMetadata } from '../datasets/generate.js';
+export { chooseBuckets, listDataFiles } from '../datasets/layout.js';
+import { addon } from './native.js';
+
+/** Versions of barstream's addon and of the DuckDB library it runs. */
+export function version(): { barstream: string; duckdb: string } {
+  return addon.version();
+}
