@@ -2,8 +2,9 @@
  * `Engine`: an embedded DuckDB (driven from Rust) over one dataset, with the `bars` view
  * defined, and the jobs that run over it.
  */
+import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { listDataFiles } from '../datasets/layout.js';
+import { DataFile, listDataFiles } from '../datasets/layout.js';
 import { BarstreamError, fromNative, invalidParam, native } from './errors.js';
 import { addon, Native } from './native.js';
 import { literalList, sqlFile } from './sql.js';
@@ -60,9 +61,27 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export class Engine {
   private constructor(
     readonly dataset: string,
-    readonly files: string[],
+    private readonly dataFiles: DataFile[],
+    private readonly threads: number,
     private readonly db: Native.NativeEngine,
   ) {}
+
+  /** The dataset's Parquet files in read order. */
+  get files(): string[] {
+    return this.dataFiles.map((f) => f.path);
+  }
+
+  /** SQL reading the given files (see `sql/bars_source.sql`). */
+  static sourceSql(files: string[]): string {
+    return sqlFile('bars_source', { files: literalList(files) }).replace(/;\s*$/, '');
+  }
+
+  /** One query per bucket: buckets hold disjoint symbols, so they can be read in parallel. */
+  private bucketSources(): string[] {
+    const byBucket = new Map<number, string[]>();
+    for (const f of this.dataFiles) byBucket.set(f.bucket, [...(byBucket.get(f.bucket) ?? []), f.path]);
+    return [...byBucket.values()].map((files) => Engine.sourceSql(files));
+  }
 
   /**
    * Opens a dataset: lists its files and defines the `bars` view over them.
@@ -76,27 +95,35 @@ export class Engine {
       throw invalidParam(`threads must be a positive integer, got ${opts.threads}`);
     }
     const dataset = isAbsolute(opts.dataset) ? opts.dataset : resolve(opts.dataset);
-    const files = (await listDataFiles(dataset)).map((f) => f.path);
-    const db = await native(() => new addon.NativeEngine({ threads: opts.threads, memoryLimit: opts.memoryLimit }));
-    await native(() => db.execute(sqlFile('bars', { files: literalList(files) })));
-    return new Engine(dataset, files, db);
+    const files = await listDataFiles(dataset);
+    const threads = opts.threads ?? availableParallelism();
+    const db = await native(() => new addon.NativeEngine({ threads, memoryLimit: opts.memoryLimit }));
+    await native(() => db.execute(sqlFile('bars', { source: Engine.sourceSql(files.map((f) => f.path)) })));
+    return new Engine(dataset, files, threads, db);
   }
 
   /**
    * Streams bars through the Rust read path: DuckDB chunks -> per-symbol runs (a symbol may
    * span batches) -> a Rust sink that counts and sums each symbol. Without `sql`, the
-   * dataset is read in file order (no sort); a source that turns out not to be ordered by
-   * `(symbol, ts)` is read again sorted by DuckDB, and `sorted` says so.
+   * dataset is read bucket by bucket in file order, buckets in parallel (no sort); a source
+   * that turns out not to be ordered by `(symbol, ts)` is read again sorted by DuckDB, and
+   * `sorted` says so.
    */
   async stream(opts: StreamOptions = {}): Promise<StreamResult> {
     const columns = opts.columns ?? ['close'];
     for (const c of columns) if (!IDENT.test(c)) throw invalidParam(`column name '${c}' is not a plain identifier`);
-    const source = opts.sql ?? 'SELECT * FROM bars';
-    const select = (order: boolean) =>
+    const select = (source: string, order: boolean) =>
       `SELECT symbol::VARCHAR AS symbol, ts::TIMESTAMP AS ts, ${columns.map((c) => `${c}::DOUBLE AS ${c}`).join(', ')} ` +
       `FROM (${source}) AS src${order ? ' ORDER BY symbol, ts' : ''}`;
-    const run = (order: boolean) =>
-      this.db.readStats({ sql: select(order), values: columns, mode: opts.mode ?? 'vectors' }) as Promise<NativeReadResult>;
+    const run = (order: boolean) => {
+      const sources = order || opts.sql ? [opts.sql ?? 'SELECT * FROM bars'] : this.bucketSources();
+      return this.db.readStats({
+        partitions: sources.map((s) => select(s, order)),
+        values: columns,
+        mode: opts.mode ?? 'vectors',
+        workers: this.threads,
+      }) as Promise<NativeReadResult>;
+    };
     let sorted = false;
     let r: NativeReadResult;
     try {

@@ -3,7 +3,8 @@
 use super::guarded;
 use crate::duck::Database;
 use crate::read::stats::{StatsSink, SymbolStats};
-use crate::read::{read_runs, ReadMode, ReadRequest};
+use crate::read::parallel::{check_disjoint, read_partitions};
+use crate::read::{ReadMode, ReadStats};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -58,7 +59,11 @@ impl NativeEngine {
 
 #[napi(object)]
 pub struct ReadOptions {
-    pub sql: String,
+    /// One query per partition; partitions hold disjoint symbols and are read in parallel,
+    /// results concatenated in partition order.
+    pub partitions: Vec<String>,
+    /// Reader threads (default 1).
+    pub workers: Option<u32>,
     /// DOUBLE columns handed to the sink; the first is taken as the close.
     pub values: Vec<String>,
     /// `vectors` (default) or `arrow`.
@@ -92,7 +97,7 @@ pub struct ReadTask {
 }
 
 pub struct ReadOutput {
-    stats: crate::read::ReadStats,
+    stats: ReadStats,
     symbols: Vec<SymbolStats>,
     elapsed_ms: f64,
 }
@@ -104,12 +109,22 @@ impl Task for ReadTask {
     fn compute(&mut self) -> napi::Result<Self::Output> {
         guarded(|| {
             let mode = ReadMode::parse(self.opts.mode.as_deref().unwrap_or("vectors"))?;
-            let conn = self.db.connect()?;
             let t0 = Instant::now();
-            let mut sink = StatsSink::default();
-            let req = ReadRequest { sql: &self.opts.sql, values: &self.opts.values, mode };
-            let stats = read_runs(&conn, &req, &mut sink, &AtomicBool::new(false))?;
-            Ok(ReadOutput { stats, symbols: sink.symbols, elapsed_ms: t0.elapsed().as_secs_f64() * 1e3 })
+            let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
+            let cancel = AtomicBool::new(false);
+            let parts =
+                read_partitions(&self.db, &self.opts.partitions, &self.opts.values, mode, workers, |_| StatsSink::default(), &cancel)?;
+            check_disjoint(parts.iter().map(|p| p.sink.symbols.iter().map(|s| s.symbol.as_str())))?;
+            let mut stats = ReadStats::default();
+            let mut symbols = Vec::new();
+            for p in parts {
+                stats.rows += p.stats.rows;
+                stats.batches += p.stats.batches;
+                stats.runs += p.stats.runs;
+                stats.symbols += p.stats.symbols;
+                symbols.extend(p.sink.symbols);
+            }
+            Ok(ReadOutput { stats, symbols, elapsed_ms: t0.elapsed().as_secs_f64() * 1e3 })
         })
     }
 

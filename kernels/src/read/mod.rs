@@ -6,6 +6,7 @@
 //! caller). The reader checks that as rows pass and stops with [`ErrorCode::BadInput`]
 //! naming the symbol when it does not hold, so a kernel never sees reordered bars.
 pub mod columns;
+pub mod parallel;
 pub mod stats;
 
 use crate::duck::ffi::{duckdb_string_t, DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_VARCHAR};
@@ -13,7 +14,6 @@ use crate::duck::{Connection, DataChunk};
 use crate::error::{Error, ErrorCode, Result};
 use columns::{ArrowChild, StrColumn};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How batches cross from DuckDB into Rust.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,18 +187,23 @@ fn no_nulls(chunk: &DataChunk, col: usize, name: &str, n: usize) -> Result<()> {
 }
 
 /// Streams `req.sql` and hands every symbol run to `sink`, in order.
-/// `cancel` is checked between batches.
+/// `cancelled` is polled between batches.
 ///
 /// # Errors
 /// SQL errors (DuckDB's message), a missing or mistyped column (named), NULLs,
 /// an order violation (naming the symbol), a sink error, or [`ErrorCode::Cancelled`].
-pub fn read_runs(conn: &Connection, req: &ReadRequest<'_>, sink: &mut dyn RunSink, cancel: &AtomicBool) -> Result<ReadStats> {
+pub fn read_runs(
+    conn: &Connection,
+    req: &ReadRequest<'_>,
+    sink: &mut dyn RunSink,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<ReadStats> {
     let mut result = conn.stream(req.sql)?;
     let layout = resolve_columns(result.column_names(), result.column_types(), req)?;
     let arrow_options = (req.mode == ReadMode::Arrow).then(|| result.arrow_options());
     let mut splitter = Splitter::new();
     while let Some(chunk) = result.next_chunk()? {
-        if cancel.load(Ordering::Relaxed) {
+        if cancelled() {
             return Err(Error::new(ErrorCode::Cancelled, "read cancelled"));
         }
         let n = chunk.len();
