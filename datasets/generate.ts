@@ -4,6 +4,7 @@
  * see `kernels/src/gen`); this file validates options, stages, checksums and publishes.
  */
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { invalidParam, native } from '../engine/errors.js';
 import { addon } from '../engine/native.js';
@@ -25,8 +26,10 @@ export interface GenerateOptions {
   buckets?: number;
   /** Replace a non-empty `out`. */
   overwrite?: boolean;
-  /** DuckDB threads while writing. */
+  /** Buckets written at once (default: the number of cores, at most 4). */
   threads?: number;
+  /** Called after each bucket is written. */
+  onProgress?: (p: { bucketsDone: number; buckets: number; rows: number }) => void;
 }
 
 export interface DatasetMetadata {
@@ -74,8 +77,24 @@ export async function generate(opts: GenerateOptions): Promise<DatasetMetadata> 
 
   const staging = await stagingDir(opts.out);
   try {
-    const files = await native(addon.generate({ dir: staging, symbols, bars, seed, startUs, freq, buckets, threads: opts.threads }));
-    const entries = await describeFiles(staging, files as { path: string; rows: number }[]);
+    const files: { path: string; rows: number }[] = [];
+    let next = 0;
+    let done = 0;
+    let rows = 0;
+    const worker = async () => {
+      for (let bucket = next++; bucket < buckets; bucket = next++) {
+        const written = (await native(
+          addon.generate({ dir: staging, symbols, bars, seed, startUs, freq, buckets, bucket, threads: 1 }),
+        )) as { path: string; rows: number }[];
+        files.push(...written);
+        rows += written.reduce((n, f) => n + f.rows, 0);
+        opts.onProgress?.({ bucketsDone: ++done, buckets, rows });
+      }
+    };
+    const parallel = Math.max(1, Math.min(opts.threads ?? Math.min(availableParallelism(), 4), buckets));
+    await Promise.all(Array.from({ length: parallel }, worker));
+    files.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
+    const entries = await describeFiles(staging, files);
     const meta: DatasetMetadata = {
       format: 'barstream-dataset/1',
       source: { generator: 'barstream generate', model: 'gbm-regimes/1', seed, start, freq },

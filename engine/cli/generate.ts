@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { generate } from '../../datasets/generate.js';
 import { action, intOption } from './common.js';
+import { progressBar } from './progress.js';
 
 export function generateCommand(): Command {
   return new Command('generate')
@@ -17,7 +18,11 @@ export function generateCommand(): Command {
     .action(
       action(async (o: { out: string; symbols: number; bars: number; seed: number; start: string; freq: string; buckets?: number; overwrite: boolean }) => {
         const t0 = performance.now();
-        const meta = await generate(o);
+        const bar = progressBar('buckets');
+        const meta = await generate({
+          ...o,
+          onProgress: (p) => bar.update(p.bucketsDone, p.buckets, `${p.rows.toLocaleString('en-US')} bars`),
+        }).finally(() => bar.stop());
         const s = ((performance.now() - t0) / 1000).toFixed(1);
         process.stdout.write(
           `wrote ${meta.rows.toLocaleString('en-US')} bars of ${meta.symbols} symbols in ${meta.buckets} bucket(s) to ${o.out} (${s} s)\n`,

@@ -83,6 +83,8 @@ pub struct GenParams {
     pub start_us: i64,
     pub freq: Freq,
     pub buckets: usize,
+    /// Write only this bucket (callers drive the buckets one by one to report progress).
+    pub only_bucket: Option<usize>,
 }
 
 /// A ticker-like name for symbol number `k`: four capital letters (five past 26^4 symbols),
@@ -120,6 +122,9 @@ fn check(p: &GenParams) -> Result<()> {
     }
     if p.buckets < 1 {
         return Err(Error::param("buckets must be at least 1"));
+    }
+    if p.only_bucket.is_some_and(|b| b >= p.buckets) {
+        return Err(Error::param("bucket must be below the number of buckets"));
     }
     Ok(())
 }
@@ -175,13 +180,12 @@ fn append_symbol(app: &mut crate::duck::Appender, chunk: &mut DataChunk, name: &
     Ok(())
 }
 
-/// Writes the dataset under `dir` (which must exist), one file per non-empty bucket, each
-/// first under a temporary name and renamed into place. `progress(symbols_done)` is
-/// called after each bucket.
+/// Writes the dataset under `dir` (which must exist), one file per non-empty bucket (or
+/// only `p.only_bucket`), each first under a temporary name and renamed into place.
 ///
 /// # Errors
 /// Invalid parameters (named), DuckDB or file-system failures.
-pub fn write_dataset(dir: &Path, p: &GenParams, db_settings: &[(&str, String)], progress: &mut dyn FnMut(usize)) -> Result<Vec<WrittenFile>> {
+pub fn write_dataset(dir: &Path, p: &GenParams, db_settings: &[(&str, String)]) -> Result<Vec<WrittenFile>> {
     check(p)?;
     let db = Database::open(None, db_settings)?;
     let conn = db.connect()?;
@@ -204,9 +208,8 @@ pub fn write_dataset(dir: &Path, p: &GenParams, db_settings: &[(&str, String)], 
         DUCKDB_TYPE_DOUBLE,
     ]);
     let mut files = Vec::new();
-    let mut done = 0;
     for (b, members) in by_bucket.iter_mut().enumerate() {
-        if members.is_empty() {
+        if members.is_empty() || p.only_bucket.is_some_and(|only| only != b) {
             continue;
         }
         members.sort_by(|&x, &y| names[x].cmp(&names[y]));
@@ -232,8 +235,6 @@ pub fn write_dataset(dir: &Path, p: &GenParams, db_settings: &[(&str, String)], 
         std::fs::rename(&tmp_path, &final_path)?;
         conn.execute("DROP TABLE gen_stage")?;
         files.push(WrittenFile { path: final_path, bucket: b, rows: (members.len() * p.bars) as u64 });
-        done += members.len();
-        progress(done);
     }
     Ok(files)
 }

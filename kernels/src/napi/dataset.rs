@@ -18,6 +18,8 @@ pub struct GenerateOptions {
     pub start_us: f64,
     pub freq: String,
     pub buckets: u32,
+    /// Write only this bucket.
+    pub bucket: Option<u32>,
     pub threads: Option<u32>,
 }
 
@@ -42,7 +44,7 @@ impl Task for GenerateTask {
         guarded(|| {
             let params = self.params.clone()?;
             let settings: Vec<(&str, String)> = self.threads.map(|t| vec![("threads", t.to_string())]).unwrap_or_default();
-            write_dataset(&self.dir, &params, &settings, &mut |_| {})
+            write_dataset(&self.dir, &params, &settings)
         })
     }
 
@@ -68,6 +70,7 @@ pub fn generate(opts: GenerateOptions) -> AsyncTask<GenerateTask> {
             start_us: opts.start_us as i64,
             freq: Freq::parse(&opts.freq)?,
             buckets: opts.buckets as usize,
+            only_bucket: opts.bucket.map(|b| b as usize),
         })
     })();
     AsyncTask::new(GenerateTask { dir: PathBuf::from(opts.dir), params, threads: opts.threads })
