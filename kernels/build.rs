@@ -24,7 +24,10 @@ fn find_lib_dir() -> Option<PathBuf> {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").ok()?);
     let mut dir: Option<&Path> = Some(manifest.as_path());
     while let Some(d) = dir {
-        let candidate = d.join("node_modules").join("@duckdb").join(platform_package());
+        let candidate = d
+            .join("node_modules")
+            .join("@duckdb")
+            .join(platform_package());
         if candidate.is_dir() {
             return Some(candidate);
         }
@@ -46,7 +49,11 @@ fn main() {
     println!("cargo:rustc-link-search=native={}", lib_dir.display());
     println!("cargo:rustc-link-lib=dylib=duckdb");
     if env::consts::OS != "windows" {
-        let origin = if env::consts::OS == "macos" { "@loader_path" } else { "$ORIGIN" };
+        let origin = if env::consts::OS == "macos" {
+            "@loader_path"
+        } else {
+            "$ORIGIN"
+        };
         let pkg = platform_package();
         // The addon lives in <pkg>/native/: the library is in <pkg>/node_modules/@duckdb/... during
         // development and in <app>/node_modules/@duckdb/... once barstream is installed as a dependency.

@@ -36,7 +36,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error {
+            code,
+            message: message.into(),
+        }
     }
     pub fn param(message: impl Into<String>) -> Self {
         Error::new(ErrorCode::InvalidParam, message)

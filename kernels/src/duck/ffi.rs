@@ -104,7 +104,11 @@ extern "C" {
     pub fn duckdb_vector_size() -> idx_t;
 
     pub fn duckdb_create_config(out: *mut duckdb_config) -> duckdb_state;
-    pub fn duckdb_set_config(config: duckdb_config, name: *const c_char, option: *const c_char) -> duckdb_state;
+    pub fn duckdb_set_config(
+        config: duckdb_config,
+        name: *const c_char,
+        option: *const c_char,
+    ) -> duckdb_state;
     pub fn duckdb_destroy_config(config: *mut duckdb_config);
     pub fn duckdb_open_ext(
         path: *const c_char,
@@ -117,7 +121,11 @@ extern "C" {
     pub fn duckdb_disconnect(conn: *mut duckdb_connection);
     pub fn duckdb_interrupt(conn: duckdb_connection);
 
-    pub fn duckdb_query(conn: duckdb_connection, sql: *const c_char, out: *mut duckdb_result) -> duckdb_state;
+    pub fn duckdb_query(
+        conn: duckdb_connection,
+        sql: *const c_char,
+        out: *mut duckdb_result,
+    ) -> duckdb_state;
     pub fn duckdb_destroy_result(result: *mut duckdb_result);
     pub fn duckdb_result_error(result: *mut duckdb_result) -> *const c_char;
     pub fn duckdb_column_count(result: *mut duckdb_result) -> idx_t;
@@ -125,17 +133,30 @@ extern "C" {
     pub fn duckdb_column_type(result: *mut duckdb_result, col: idx_t) -> duckdb_type;
     pub fn duckdb_fetch_chunk(result: duckdb_result) -> duckdb_data_chunk;
 
-    pub fn duckdb_prepare(conn: duckdb_connection, sql: *const c_char, out: *mut duckdb_prepared_statement) -> duckdb_state;
+    pub fn duckdb_prepare(
+        conn: duckdb_connection,
+        sql: *const c_char,
+        out: *mut duckdb_prepared_statement,
+    ) -> duckdb_state;
     pub fn duckdb_prepare_error(stmt: duckdb_prepared_statement) -> *const c_char;
     pub fn duckdb_destroy_prepare(stmt: *mut duckdb_prepared_statement);
-    pub fn duckdb_pending_prepared_streaming(stmt: duckdb_prepared_statement, out: *mut duckdb_pending_result) -> duckdb_state;
+    pub fn duckdb_pending_prepared_streaming(
+        stmt: duckdb_prepared_statement,
+        out: *mut duckdb_pending_result,
+    ) -> duckdb_state;
     pub fn duckdb_pending_error(pending: duckdb_pending_result) -> *const c_char;
-    pub fn duckdb_execute_pending(pending: duckdb_pending_result, out: *mut duckdb_result) -> duckdb_state;
+    pub fn duckdb_execute_pending(
+        pending: duckdb_pending_result,
+        out: *mut duckdb_result,
+    ) -> duckdb_state;
     pub fn duckdb_destroy_pending(pending: *mut duckdb_pending_result);
 
     pub fn duckdb_create_logical_type(t: duckdb_type) -> duckdb_logical_type;
     pub fn duckdb_destroy_logical_type(t: *mut duckdb_logical_type);
-    pub fn duckdb_create_data_chunk(types: *mut duckdb_logical_type, count: idx_t) -> duckdb_data_chunk;
+    pub fn duckdb_create_data_chunk(
+        types: *mut duckdb_logical_type,
+        count: idx_t,
+    ) -> duckdb_data_chunk;
     pub fn duckdb_destroy_data_chunk(chunk: *mut duckdb_data_chunk);
     pub fn duckdb_data_chunk_reset(chunk: duckdb_data_chunk);
     pub fn duckdb_data_chunk_get_size(chunk: duckdb_data_chunk) -> idx_t;
@@ -143,7 +164,12 @@ extern "C" {
     pub fn duckdb_data_chunk_get_vector(chunk: duckdb_data_chunk, col: idx_t) -> duckdb_vector;
     pub fn duckdb_vector_get_data(v: duckdb_vector) -> *mut c_void;
     pub fn duckdb_vector_get_validity(v: duckdb_vector) -> *mut u64;
-    pub fn duckdb_vector_assign_string_element_len(v: duckdb_vector, index: idx_t, s: *const c_char, len: idx_t);
+    pub fn duckdb_vector_assign_string_element_len(
+        v: duckdb_vector,
+        index: idx_t,
+        s: *const c_char,
+        len: idx_t,
+    );
 
     pub fn duckdb_appender_create(
         conn: duckdb_connection,
@@ -152,7 +178,10 @@ extern "C" {
         out: *mut duckdb_appender,
     ) -> duckdb_state;
     pub fn duckdb_appender_error(appender: duckdb_appender) -> *const c_char;
-    pub fn duckdb_append_data_chunk(appender: duckdb_appender, chunk: duckdb_data_chunk) -> duckdb_state;
+    pub fn duckdb_append_data_chunk(
+        appender: duckdb_appender,
+        chunk: duckdb_data_chunk,
+    ) -> duckdb_state;
     pub fn duckdb_appender_close(appender: duckdb_appender) -> duckdb_state;
     pub fn duckdb_appender_destroy(appender: *mut duckdb_appender) -> duckdb_state;
 

@@ -65,7 +65,9 @@ impl Database {
                 let v = cstring("setting value", value)?;
                 if duckdb_set_config(config, n.as_ptr(), v.as_ptr()) != DUCKDB_SUCCESS {
                     duckdb_destroy_config(&mut config);
-                    return Err(Error::param(format!("DuckDB rejected setting {name}={value}")));
+                    return Err(Error::param(format!(
+                        "DuckDB rejected setting {name}={value}"
+                    )));
                 }
             }
             let p = cstring("database path", path.unwrap_or(":memory:"))?;
@@ -80,7 +82,9 @@ impl Database {
                 }
                 return Err(Error::duckdb(format!("cannot open DuckDB: {msg}")));
             }
-            Ok(Database { inner: Arc::new(DbInner(db)) })
+            Ok(Database {
+                inner: Arc::new(DbInner(db)),
+            })
         }
     }
 
@@ -90,7 +94,10 @@ impl Database {
         if unsafe { duckdb_connect(self.inner.0, &mut conn) } != DUCKDB_SUCCESS {
             return Err(Error::duckdb("cannot connect to DuckDB"));
         }
-        Ok(Connection { conn, _db: self.inner.clone() })
+        Ok(Connection {
+            conn,
+            _db: self.inner.clone(),
+        })
     }
 }
 
@@ -128,29 +135,15 @@ impl Connection {
         let mut res = duckdb_result::zeroed();
         let state = unsafe { duckdb_query(self.conn, q.as_ptr(), &mut res) };
         let out = if state != DUCKDB_SUCCESS {
-            Err(Error::duckdb(c_text(unsafe { duckdb_result_error(&mut res) }, "query failed")))
+            Err(Error::duckdb(c_text(
+                unsafe { duckdb_result_error(&mut res) },
+                "query failed",
+            )))
         } else {
             Ok(())
         };
         unsafe { duckdb_destroy_result(&mut res) };
         out
-    }
-
-    /// Runs a query and returns the first column of the first row as text (NULL as `None`).
-    pub fn query_scalar_i64(&self, sql: &str) -> Result<Option<i64>> {
-        let mut stream = self.stream(sql)?;
-        let chunk = match stream.next_chunk()? {
-            Some(c) if c.len() > 0 => c,
-            _ => return Ok(None),
-        };
-        let v = chunk.vector(0);
-        if !v.is_valid(0) {
-            return Ok(None);
-        }
-        match stream.column_types().first() {
-            Some(&DUCKDB_TYPE_BIGINT) => Ok(Some(unsafe { v.slice::<i64>(1) }[0])),
-            _ => Err(Error::duckdb("query_scalar_i64: the first column is not BIGINT")),
-        }
     }
 
     /// Starts a streaming query: chunks are produced as they are fetched, not materialised.
@@ -189,7 +182,12 @@ impl Connection {
                 names.push(c_text(duckdb_column_name(&mut res, c as idx_t), ""));
                 types.push(duckdb_column_type(&mut res, c as idx_t));
             }
-            Ok(StreamingResult { res, names, types, done: false })
+            Ok(StreamingResult {
+                res,
+                names,
+                types,
+                done: false,
+            })
         }
     }
 
@@ -201,9 +199,13 @@ impl Connection {
     pub fn appender(&self, table: &str) -> Result<Appender> {
         let t = cstring("table", table)?;
         let mut app: duckdb_appender = std::ptr::null_mut();
-        let state = unsafe { duckdb_appender_create(self.conn, std::ptr::null(), t.as_ptr(), &mut app) };
+        let state =
+            unsafe { duckdb_appender_create(self.conn, std::ptr::null(), t.as_ptr(), &mut app) };
         if state != DUCKDB_SUCCESS {
-            let msg = c_text(unsafe { duckdb_appender_error(app) }, "cannot create appender");
+            let msg = c_text(
+                unsafe { duckdb_appender_error(app) },
+                "cannot create appender",
+            );
             unsafe { duckdb_appender_destroy(&mut app) };
             return Err(Error::duckdb(format!("appender for {table}: {msg}")));
         }
@@ -295,7 +297,10 @@ impl DataChunk {
     /// A new empty chunk of the given column types, for writing.
     pub fn with_types(types: &[duckdb_type]) -> DataChunk {
         unsafe {
-            let mut lts: Vec<duckdb_logical_type> = types.iter().map(|&t| duckdb_create_logical_type(t)).collect();
+            let mut lts: Vec<duckdb_logical_type> = types
+                .iter()
+                .map(|&t| duckdb_create_logical_type(t))
+                .collect();
             let chunk = duckdb_create_data_chunk(lts.as_mut_ptr(), lts.len() as idx_t);
             for lt in lts.iter_mut() {
                 duckdb_destroy_logical_type(lt);
@@ -316,7 +321,10 @@ impl DataChunk {
         unsafe { duckdb_data_chunk_reset(self.chunk) }
     }
     pub fn vector(&self, col: usize) -> Vector<'_> {
-        Vector { v: unsafe { duckdb_data_chunk_get_vector(self.chunk, col as idx_t) }, _chunk: std::marker::PhantomData }
+        Vector {
+            v: unsafe { duckdb_data_chunk_get_vector(self.chunk, col as idx_t) },
+            _chunk: std::marker::PhantomData,
+        }
     }
 
     /// Exports the chunk through the Arrow C data interface (`duckdb_data_chunk_to_arrow`).
@@ -377,7 +385,14 @@ impl<'a> Vector<'a> {
     }
     /// Writes a string into a VARCHAR vector (DuckDB copies it).
     pub fn set_string(&self, row: usize, s: &str) {
-        unsafe { duckdb_vector_assign_string_element_len(self.v, row as idx_t, s.as_ptr().cast(), s.len() as idx_t) }
+        unsafe {
+            duckdb_vector_assign_string_element_len(
+                self.v,
+                row as idx_t,
+                s.as_ptr().cast(),
+                s.len() as idx_t,
+            )
+        }
     }
 }
 
@@ -392,7 +407,10 @@ impl Appender {
     /// A chunk whose types do not match the table.
     pub fn append(&mut self, chunk: &DataChunk) -> Result<()> {
         if unsafe { duckdb_append_data_chunk(self.app, chunk.chunk) } != DUCKDB_SUCCESS {
-            return Err(Error::duckdb(c_text(unsafe { duckdb_appender_error(self.app) }, "append failed")));
+            return Err(Error::duckdb(c_text(
+                unsafe { duckdb_appender_error(self.app) },
+                "append failed",
+            )));
         }
         Ok(())
     }
@@ -400,7 +418,10 @@ impl Appender {
     pub fn close(mut self) -> Result<()> {
         let state = unsafe { duckdb_appender_close(self.app) };
         let out = if state != DUCKDB_SUCCESS {
-            Err(Error::duckdb(c_text(unsafe { duckdb_appender_error(self.app) }, "appender close failed")))
+            Err(Error::duckdb(c_text(
+                unsafe { duckdb_appender_error(self.app) },
+                "appender close failed",
+            )))
         } else {
             Ok(())
         };

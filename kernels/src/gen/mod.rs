@@ -115,7 +115,10 @@ fn check(p: &GenParams) -> Result<()> {
         return Err(Error::param("symbols must be at least 1"));
     }
     if p.symbols > 26usize.pow(5) {
-        return Err(Error::param(format!("symbols must be at most {}", 26usize.pow(5))));
+        return Err(Error::param(format!(
+            "symbols must be at most {}",
+            26usize.pow(5)
+        )));
     }
     if p.bars < 1 {
         return Err(Error::param("bars must be at least 1"));
@@ -134,7 +137,8 @@ fn check(p: &GenParams) -> Result<()> {
 fn assign_buckets(conn: &Connection, names: &[String], buckets: usize) -> Result<Vec<usize>> {
     conn.execute("CREATE OR REPLACE TEMP TABLE gen_symbols (k BIGINT, symbol VARCHAR)")?;
     let mut app = conn.appender("gen_symbols")?;
-    let mut chunk = DataChunk::with_types(&[crate::duck::ffi::DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR]);
+    let mut chunk =
+        DataChunk::with_types(&[crate::duck::ffi::DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_VARCHAR]);
     let cap = vector_size();
     for (start, part) in names.chunks(cap).enumerate().map(|(i, p)| (i * cap, p)) {
         chunk.reset();
@@ -148,7 +152,9 @@ fn assign_buckets(conn: &Connection, names: &[String], buckets: usize) -> Result
     }
     app.close()?;
     let mut out = vec![0usize; names.len()];
-    let mut res = conn.stream(&format!("SELECT k, (hash(symbol) % {buckets})::BIGINT AS b FROM gen_symbols"))?;
+    let mut res = conn.stream(&format!(
+        "SELECT k, (hash(symbol) % {buckets})::BIGINT AS b FROM gen_symbols"
+    ))?;
     while let Some(c) = res.next_chunk()? {
         let n = c.len();
         let (ks, bs) = unsafe { (c.vector(0).slice::<i64>(n), c.vector(1).slice::<i64>(n)) };
@@ -160,7 +166,13 @@ fn assign_buckets(conn: &Connection, names: &[String], buckets: usize) -> Result
 }
 
 /// Appends one symbol's bars to the staging table, a vector's worth at a time.
-fn append_symbol(app: &mut crate::duck::Appender, chunk: &mut DataChunk, name: &str, ts: &[i64], bars: &Bars) -> Result<()> {
+fn append_symbol(
+    app: &mut crate::duck::Appender,
+    chunk: &mut DataChunk,
+    name: &str,
+    ts: &[i64],
+    bars: &Bars,
+) -> Result<()> {
     let cap = vector_size();
     let mut start = 0;
     while start < ts.len() {
@@ -170,8 +182,12 @@ fn append_symbol(app: &mut crate::duck::Appender, chunk: &mut DataChunk, name: &
             chunk.vector(0).set_string(i, name);
         }
         unsafe { chunk.vector(1).slice_mut::<i64>(n) }.copy_from_slice(&ts[start..start + n]);
-        for (col, src) in [&bars.open, &bars.high, &bars.low, &bars.close, &bars.volume].into_iter().enumerate() {
-            unsafe { chunk.vector(col + 2).slice_mut::<f64>(n) }.copy_from_slice(&src[start..start + n]);
+        for (col, src) in [&bars.open, &bars.high, &bars.low, &bars.close, &bars.volume]
+            .into_iter()
+            .enumerate()
+        {
+            unsafe { chunk.vector(col + 2).slice_mut::<f64>(n) }
+                .copy_from_slice(&src[start..start + n]);
         }
         chunk.set_len(n);
         app.append(chunk)?;
@@ -185,7 +201,11 @@ fn append_symbol(app: &mut crate::duck::Appender, chunk: &mut DataChunk, name: &
 ///
 /// # Errors
 /// Invalid parameters (named), DuckDB or file-system failures.
-pub fn write_dataset(dir: &Path, p: &GenParams, db_settings: &[(&str, String)]) -> Result<Vec<WrittenFile>> {
+pub fn write_dataset(
+    dir: &Path,
+    p: &GenParams,
+    db_settings: &[(&str, String)],
+) -> Result<Vec<WrittenFile>> {
     check(p)?;
     let db = Database::open(None, db_settings)?;
     let conn = db.connect()?;
@@ -227,14 +247,20 @@ pub fn write_dataset(dir: &Path, p: &GenParams, db_settings: &[(&str, String)]) 
         std::fs::create_dir_all(&bucket_dir)?;
         let final_path = bucket_dir.join("part-0.parquet");
         let tmp_path = bucket_dir.join(".part-0.parquet.tmp");
-        let tmp = tmp_path.to_str().ok_or_else(|| Error::param("output path is not valid UTF-8"))?;
+        let tmp = tmp_path
+            .to_str()
+            .ok_or_else(|| Error::param("output path is not valid UTF-8"))?;
         conn.execute(&format!(
             "COPY gen_stage TO {} (FORMAT parquet, COMPRESSION zstd)",
             sql_literal(tmp)
         ))?;
         std::fs::rename(&tmp_path, &final_path)?;
         conn.execute("DROP TABLE gen_stage")?;
-        files.push(WrittenFile { path: final_path, bucket: b, rows: (members.len() * p.bars) as u64 });
+        files.push(WrittenFile {
+            path: final_path,
+            bucket: b,
+            rows: (members.len() * p.bars) as u64,
+        });
     }
     Ok(files)
 }
@@ -246,7 +272,10 @@ mod tests {
     #[test]
     fn freq_parses_and_spaces_bars() {
         assert_eq!(Freq::parse("1d").unwrap(), Freq::BusinessDay);
-        assert_eq!(Freq::parse("15m").unwrap(), Freq::Fixed(15 * 60 * US_PER_SEC));
+        assert_eq!(
+            Freq::parse("15m").unwrap(),
+            Freq::Fixed(15 * 60 * US_PER_SEC)
+        );
         for bad in ["", "d", "0h", "5x", "-1m"] {
             assert!(Freq::parse(bad).is_err(), "{bad}");
         }

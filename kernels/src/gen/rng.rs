@@ -8,7 +8,10 @@ pub struct Rng {
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng { state: seed, spare: None }
+        Rng {
+            state: seed,
+            spare: None,
+        }
     }
 
     /// An independent stream for item `k` of a run seeded with `seed`.

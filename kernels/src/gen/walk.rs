@@ -50,7 +50,10 @@ pub fn walk(seed: u64, k: u64, n: usize, years_per_bar: f64, out: &mut Bars) {
         turbulent_vol: 0.0,
         base_volume: rng.uniform_in(1e4f64.ln(), 1e7f64.ln()).exp(),
     };
-    let m = Model { turbulent_vol: m.calm_vol * rng.uniform_in(2.0, 3.5), ..m };
+    let m = Model {
+        turbulent_vol: m.calm_vol * rng.uniform_in(2.0, 3.5),
+        ..m
+    };
     let sqrt_dt = years_per_bar.sqrt();
     let mut turbulent = rng.uniform() < TO_TURBULENT / (TO_TURBULENT + TO_CALM);
     let mut prev_close = m.price0;
@@ -59,16 +62,26 @@ pub fn walk(seed: u64, k: u64, n: usize, years_per_bar: f64, out: &mut Bars) {
         if turbulent && flip < TO_CALM || !turbulent && flip < TO_TURBULENT {
             turbulent = !turbulent;
         }
-        let vol = if turbulent { m.turbulent_vol } else { m.calm_vol };
+        let vol = if turbulent {
+            m.turbulent_vol
+        } else {
+            m.calm_vol
+        };
         let step = vol * sqrt_dt;
-        let gap = if i == 0 { 0.0 } else { 0.15 * step * rng.normal() };
+        let gap = if i == 0 {
+            0.0
+        } else {
+            0.15 * step * rng.normal()
+        };
         let ret = (m.drift - 0.5 * vol * vol) * years_per_bar + step * rng.normal();
         let open = prev_close * gap.exp();
         let close = prev_close * ret.exp();
         let high = open.max(close) * (0.4 * step * rng.normal().abs()).exp();
         let low = open.min(close) * (-0.4 * step * rng.normal().abs()).exp();
         let surprise = (ret.abs() / step).min(10.0);
-        let volume = (m.base_volume * (0.35 * rng.normal()).exp() * (1.0 + 0.8 * surprise)).round().max(1.0);
+        let volume = (m.base_volume * (0.35 * rng.normal()).exp() * (1.0 + 0.8 * surprise))
+            .round()
+            .max(1.0);
         out.open.push(open);
         out.high.push(high);
         out.low.push(low);
@@ -92,7 +105,10 @@ mod tests {
             let (o, h, l, c, v) = (a.open[i], a.high[i], a.low[i], a.close[i], a.volume[i]);
             assert!(o.is_finite() && h.is_finite() && l.is_finite() && c.is_finite());
             assert!(l > 0.0 && v > 0.0, "bar {i}");
-            assert!(h >= o.max(c) && l <= o.min(c), "bar {i}: o={o} h={h} l={l} c={c}");
+            assert!(
+                h >= o.max(c) && l <= o.min(c),
+                "bar {i}: o={o} h={h} l={l} c={c}"
+            );
         }
         walk(8, 3, 5000, 1.0 / 252.0, &mut b);
         assert_ne!(a.close, b.close, "another seed gives another series");

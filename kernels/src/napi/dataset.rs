@@ -43,7 +43,10 @@ impl Task for GenerateTask {
     fn compute(&mut self) -> napi::Result<Self::Output> {
         guarded(|| {
             let params = self.params.clone()?;
-            let settings: Vec<(&str, String)> = self.threads.map(|t| vec![("threads", t.to_string())]).unwrap_or_default();
+            let settings: Vec<(&str, String)> = self
+                .threads
+                .map(|t| vec![("threads", t.to_string())])
+                .unwrap_or_default();
             write_dataset(&self.dir, &params, &settings)
         })
     }
@@ -51,7 +54,11 @@ impl Task for GenerateTask {
     fn resolve(&mut self, _env: Env, files: Self::Output) -> napi::Result<Self::JsValue> {
         Ok(files
             .into_iter()
-            .map(|f| GeneratedFile { path: f.path.to_string_lossy().into_owned(), bucket: f.bucket as u32, rows: f.rows as f64 })
+            .map(|f| GeneratedFile {
+                path: f.path.to_string_lossy().into_owned(),
+                bucket: f.bucket as u32,
+                rows: f.rows as f64,
+            })
             .collect())
     }
 }
@@ -73,5 +80,9 @@ pub fn generate(opts: GenerateOptions) -> AsyncTask<GenerateTask> {
             only_bucket: opts.bucket.map(|b| b as usize),
         })
     })();
-    AsyncTask::new(GenerateTask { dir: PathBuf::from(opts.dir), params, threads: opts.threads })
+    AsyncTask::new(GenerateTask {
+        dir: PathBuf::from(opts.dir),
+        params,
+        threads: opts.threads,
+    })
 }

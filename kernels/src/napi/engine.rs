@@ -2,8 +2,8 @@
 //! read path exposed as async tasks.
 use super::guarded;
 use crate::duck::Database;
-use crate::read::stats::{StatsSink, SymbolStats};
 use crate::read::parallel::{check_disjoint, read_partitions};
+use crate::read::stats::{StatsSink, SymbolStats};
 use crate::read::{ReadMode, ReadStats};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -40,7 +40,9 @@ impl NativeEngine {
             if let Some(d) = settings.temp_directory {
                 s.push(("temp_directory", d));
             }
-            Ok(NativeEngine { db: Database::open(None, &s)? })
+            Ok(NativeEngine {
+                db: Database::open(None, &s)?,
+            })
         })
     }
 
@@ -53,7 +55,10 @@ impl NativeEngine {
     /// Streams `opts.sql` through the Rust read path and returns per-symbol statistics.
     #[napi]
     pub fn read_stats(&self, opts: ReadOptions) -> AsyncTask<ReadTask> {
-        AsyncTask::new(ReadTask { db: self.db.clone(), opts })
+        AsyncTask::new(ReadTask {
+            db: self.db.clone(),
+            opts,
+        })
     }
 }
 
@@ -112,9 +117,20 @@ impl Task for ReadTask {
             let t0 = Instant::now();
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             let cancel = AtomicBool::new(false);
-            let parts =
-                read_partitions(&self.db, &self.opts.partitions, &self.opts.values, mode, workers, |_| StatsSink::default(), &cancel)?;
-            check_disjoint(parts.iter().map(|p| p.sink.symbols.iter().map(|s| s.symbol.as_str())))?;
+            let parts = read_partitions(
+                &self.db,
+                &self.opts.partitions,
+                &self.opts.values,
+                mode,
+                workers,
+                |_| StatsSink::default(),
+                &cancel,
+            )?;
+            check_disjoint(
+                parts
+                    .iter()
+                    .map(|p| p.sink.symbols.iter().map(|s| s.symbol.as_str())),
+            )?;
             let mut stats = ReadStats::default();
             let mut symbols = Vec::new();
             for p in parts {
@@ -124,7 +140,11 @@ impl Task for ReadTask {
                 stats.symbols += p.stats.symbols;
                 symbols.extend(p.sink.symbols);
             }
-            Ok(ReadOutput { stats, symbols, elapsed_ms: t0.elapsed().as_secs_f64() * 1e3 })
+            Ok(ReadOutput {
+                stats,
+                symbols,
+                elapsed_ms: t0.elapsed().as_secs_f64() * 1e3,
+            })
         })
     }
 

@@ -21,7 +21,9 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> crate::Result<T>) -> napi::Result<T
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(napi::Error::from_reason(format!("[BARSTREAM_INTERNAL] internal error: {what}")))
+            Err(napi::Error::from_reason(format!(
+                "[BARSTREAM_INTERNAL] internal error: {what}"
+            )))
         }
     }
 }
@@ -35,5 +37,8 @@ pub struct VersionInfo {
 /// Versions of the addon and of the DuckDB library it linked.
 #[napi]
 pub fn version() -> VersionInfo {
-    VersionInfo { barstream: env!("CARGO_PKG_VERSION").to_string(), duckdb: crate::duck::library_version() }
+    VersionInfo {
+        barstream: env!("CARGO_PKG_VERSION").to_string(),
+        duckdb: crate::duck::library_version(),
+    }
 }

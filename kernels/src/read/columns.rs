@@ -19,7 +19,9 @@ impl<'a> StrColumn<'a> {
     pub fn get(&self, i: usize) -> &'a [u8] {
         match *self {
             StrColumn::Duck(v) => duck_bytes(&v[i]),
-            StrColumn::Utf8 { offsets, data } => &data[offsets[i] as usize..offsets[i + 1] as usize],
+            StrColumn::Utf8 { offsets, data } => {
+                &data[offsets[i] as usize..offsets[i + 1] as usize]
+            }
         }
     }
 
@@ -65,7 +67,9 @@ pub struct ArrowChild<'a> {
 impl<'a> ArrowChild<'a> {
     pub fn new(parent: &'a ArrowArray, index: usize, name: &'a str) -> Result<Self> {
         if index as i64 >= parent.n_children {
-            return Err(Error::bad_input(format!("Arrow batch has no column {index} ({name})")));
+            return Err(Error::bad_input(format!(
+                "Arrow batch has no column {index} ({name})"
+            )));
         }
         let arr = unsafe { &**parent.children.add(index) };
         if arr.null_count != 0 {
@@ -76,7 +80,10 @@ impl<'a> ArrowChild<'a> {
 
     fn buffer(&self, i: usize) -> Result<*const u8> {
         if (i as i64) >= self.arr.n_buffers {
-            return Err(Error::bad_input(format!("Arrow column {} lacks buffer {i}", self.name)));
+            return Err(Error::bad_input(format!(
+                "Arrow column {} lacks buffer {i}",
+                self.name
+            )));
         }
         Ok(unsafe { *self.arr.buffers.add(i) } as *const u8)
     }
@@ -90,7 +97,8 @@ impl<'a> ArrowChild<'a> {
     /// A utf8 column with i32 offsets.
     pub fn utf8(&self, len: usize) -> Result<StrColumn<'a>> {
         let offsets = self.buffer(1)? as *const i32;
-        let offsets = unsafe { std::slice::from_raw_parts(offsets.add(self.arr.offset as usize), len + 1) };
+        let offsets =
+            unsafe { std::slice::from_raw_parts(offsets.add(self.arr.offset as usize), len + 1) };
         let end = *offsets.last().unwrap_or(&0) as usize;
         let data = unsafe { std::slice::from_raw_parts(self.buffer(2)?, end) };
         Ok(StrColumn::Utf8 { offsets, data })

@@ -9,7 +9,9 @@ pub mod columns;
 pub mod parallel;
 pub mod stats;
 
-use crate::duck::ffi::{duckdb_string_t, DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_VARCHAR};
+use crate::duck::ffi::{
+    duckdb_string_t, DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_VARCHAR,
+};
 use crate::duck::{Connection, DataChunk};
 use crate::error::{Error, ErrorCode, Result};
 use columns::{ArrowChild, StrColumn};
@@ -29,7 +31,9 @@ impl ReadMode {
         match s {
             "vectors" => Ok(ReadMode::Vectors),
             "arrow" => Ok(ReadMode::Arrow),
-            other => Err(Error::param(format!("mode must be 'vectors' or 'arrow', got '{other}'"))),
+            other => Err(Error::param(format!(
+                "mode must be 'vectors' or 'arrow', got '{other}'"
+            ))),
         }
     }
 }
@@ -78,16 +82,28 @@ fn resolve_columns(names: &[String], types: &[i32], req: &ReadRequest<'_>) -> Re
         let i = names
             .iter()
             .position(|n| n.eq_ignore_ascii_case(want))
-            .ok_or_else(|| Error::bad_input(format!("the query returns no column '{want}' (columns: {})", names.join(", "))))?;
+            .ok_or_else(|| {
+                Error::bad_input(format!(
+                    "the query returns no column '{want}' (columns: {})",
+                    names.join(", ")
+                ))
+            })?;
         if types[i] != ty {
-            return Err(Error::bad_input(format!("column '{want}' must be {ty_name} (DuckDB type id {} found)", types[i])));
+            return Err(Error::bad_input(format!(
+                "column '{want}' must be {ty_name} (DuckDB type id {} found)",
+                types[i]
+            )));
         }
         Ok(i)
     };
     Ok(Layout {
         symbol: find("symbol", DUCKDB_TYPE_VARCHAR, "VARCHAR")?,
         ts: find("ts", DUCKDB_TYPE_TIMESTAMP, "TIMESTAMP")?,
-        values: req.values.iter().map(|v| find(v, DUCKDB_TYPE_DOUBLE, "DOUBLE")).collect::<Result<_>>()?,
+        values: req
+            .values
+            .iter()
+            .map(|v| find(v, DUCKDB_TYPE_DOUBLE, "DOUBLE"))
+            .collect::<Result<_>>()?,
     })
 }
 
@@ -101,7 +117,12 @@ struct Splitter {
 
 impl Splitter {
     fn new() -> Self {
-        Splitter { current: None, last_ts: i64::MIN, finished: HashSet::new(), stats: ReadStats::default() }
+        Splitter {
+            current: None,
+            last_ts: i64::MIN,
+            finished: HashSet::new(),
+            stats: ReadStats::default(),
+        }
     }
 
     fn batch(
@@ -143,7 +164,12 @@ impl Splitter {
             self.last_ts = run_ts[run_ts.len() - 1];
             scratch.clear();
             scratch.extend(values.iter().map(|v| &v[i..j]));
-            sink.on_run(&SymbolRun { symbol, ts: run_ts, values: &scratch, continues })?;
+            sink.on_run(&SymbolRun {
+                symbol,
+                ts: run_ts,
+                values: &scratch,
+                continues,
+            })?;
             self.stats.runs += 1;
             i = j;
         }
@@ -179,7 +205,9 @@ fn no_nulls(chunk: &DataChunk, col: usize, name: &str, n: usize) -> Result<()> {
     if let Some(mask) = v.validity(n) {
         for row in 0..n {
             if mask[row / 64] >> (row % 64) & 1 == 0 {
-                return Err(Error::bad_input(format!("column '{name}' holds NULL values")));
+                return Err(Error::bad_input(format!(
+                    "column '{name}' holds NULL values"
+                )));
             }
         }
     }
@@ -219,7 +247,9 @@ pub fn read_runs(
                     no_nulls(&chunk, c, &req.values[k], n)?;
                     values.push(unsafe { chunk.vector(c).slice::<f64>(n) });
                 }
-                let syms = StrColumn::Duck(unsafe { chunk.vector(layout.symbol).slice::<duckdb_string_t>(n) });
+                let syms = StrColumn::Duck(unsafe {
+                    chunk.vector(layout.symbol).slice::<duckdb_string_t>(n)
+                });
                 let ts = unsafe { chunk.vector(layout.ts).slice::<i64>(n) };
                 splitter.batch(syms, ts, &values, sink)?;
             }
@@ -227,7 +257,10 @@ pub fn read_runs(
                 let batch = chunk.to_arrow(opts)?;
                 let arr = &batch.0;
                 if arr.length as usize != n {
-                    return Err(Error::duckdb(format!("Arrow batch has {} rows, chunk {n}", arr.length)));
+                    return Err(Error::duckdb(format!(
+                        "Arrow batch has {} rows, chunk {n}",
+                        arr.length
+                    )));
                 }
                 let syms = ArrowChild::new(arr, layout.symbol, "symbol")?.utf8(n)?;
                 let ts = ArrowChild::new(arr, layout.ts, "ts")?.primitive::<i64>(n)?;

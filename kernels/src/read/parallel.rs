@@ -4,7 +4,7 @@
 //! stream is bounded by one core; partitions in parallel use them all.
 use super::{read_runs, ReadMode, ReadRequest, ReadStats, RunSink};
 use crate::duck::Database;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -36,7 +36,8 @@ where
 {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let slots: Mutex<Vec<Option<Result<PartitionOutput<S>>>>> = Mutex::new((0..partitions.len()).map(|_| None).collect());
+    let slots: Mutex<Vec<Option<Result<PartitionOutput<S>>>>> =
+        Mutex::new((0..partitions.len()).map(|_| None).collect());
     let workers = workers.clamp(1, partitions.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -45,7 +46,9 @@ where
                     Ok(c) => c,
                     Err(e) => {
                         stop.store(true, Ordering::Relaxed);
-                        let i = next.fetch_add(1, Ordering::Relaxed).min(partitions.len().saturating_sub(1));
+                        let i = next
+                            .fetch_add(1, Ordering::Relaxed)
+                            .min(partitions.len().saturating_sub(1));
                         slots.lock().expect("slots")[i] = Some(Err(e));
                         return;
                     }
@@ -56,9 +59,15 @@ where
                         return;
                     }
                     let mut sink = make_sink(i);
-                    let req = ReadRequest { sql: &partitions[i], values, mode };
-                    let cancelled = || cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed);
-                    let out = read_runs(&conn, &req, &mut sink, &cancelled).map(|stats| PartitionOutput { stats, sink });
+                    let req = ReadRequest {
+                        sql: &partitions[i],
+                        values,
+                        mode,
+                    };
+                    let cancelled =
+                        || cancel.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed);
+                    let out = read_runs(&conn, &req, &mut sink, &cancelled)
+                        .map(|stats| PartitionOutput { stats, sink });
                     if out.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -72,13 +81,14 @@ where
     for slot in slots.into_inner().expect("slots") {
         match slot {
             Some(Ok(o)) => results.push(o),
-            Some(Err(e)) => {
-                // A partition stopped only because another failed is not the cause.
-                if first_err.is_none() && !(e.code == crate::ErrorCode::Cancelled && !cancel.load(Ordering::Relaxed)) {
-                    first_err = Some(e);
-                }
+            // A partition stopped only because another failed is not the cause.
+            Some(Err(e))
+                if first_err.is_none()
+                    && (e.code != ErrorCode::Cancelled || cancel.load(Ordering::Relaxed)) =>
+            {
+                first_err = Some(e);
             }
-            None => {}
+            Some(Err(_)) | None => {}
         }
     }
     if let Some(e) = first_err {
@@ -94,7 +104,9 @@ where
 ///
 /// # Errors
 /// [`crate::ErrorCode::BadInput`] naming the symbol.
-pub fn check_disjoint<'a>(symbols_per_partition: impl Iterator<Item = impl Iterator<Item = &'a str>>) -> Result<()> {
+pub fn check_disjoint<'a>(
+    symbols_per_partition: impl Iterator<Item = impl Iterator<Item = &'a str>>,
+) -> Result<()> {
     let mut seen = HashSet::new();
     for part in symbols_per_partition {
         for s in part {

@@ -28,7 +28,10 @@ impl RunSink for StatsSink {
         let last_close = close.last().copied().unwrap_or(f64::NAN);
         let last_ts = run.ts[run.ts.len() - 1];
         if run.continues {
-            let s = self.symbols.last_mut().expect("a continued run follows its symbol");
+            let s = self
+                .symbols
+                .last_mut()
+                .expect("a continued run follows its symbol");
             s.rows += run.ts.len() as u64;
             s.runs += 1;
             s.last_ts = last_ts;
