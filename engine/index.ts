@@ -13,6 +13,8 @@ export type { ErrorCode } from './errors.js';
 export { generate } from '../datasets/generate.js';
 export type { GenerateOptions, DatasetMetadata } from '../datasets/generate.js';
 export { chooseBuckets, listDataFiles } from '../datasets/layout.js';
+export { ingest, parseMapping, REJECT_REASONS } from '../datasets/ingest.js';
+export type { IngestOptions, IngestResult, IngestCounts, IngestMetadata, BadRowPolicy, RejectReason } from '../datasets/ingest.js';
 import { addon } from './native.js';
 
 /** Versions of barstream's addon and of the DuckDB library it runs. */

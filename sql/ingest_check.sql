@@ -6,24 +6,23 @@ WITH checked AS (
   SELECT *,
     CASE
       WHEN symbol IS NULL THEN 'missing_symbol'
-      WHEN coalesce(trim(ts_text), '') = '' THEN 'missing_ts'
+      WHEN ts_blank THEN 'missing_ts'
       WHEN ts IS NULL OR NOT isfinite(ts) THEN 'bad_ts'
-      WHEN coalesce(trim(open_text), '') = '' OR coalesce(trim(high_text), '') = ''
-        OR coalesce(trim(low_text), '') = '' OR coalesce(trim(close_text), '') = '' THEN 'missing_price'
+      WHEN price_blank THEN 'missing_price'
       WHEN open IS NULL OR high IS NULL OR low IS NULL OR close IS NULL THEN 'bad_price'
       WHEN NOT (isfinite(open) AND isfinite(high) AND isfinite(low) AND isfinite(close)) THEN 'nonfinite_price'
       WHEN least(open, high, low, close) <= 0 THEN 'nonpositive_price'
       WHEN high < low THEN 'high_below_low'
       WHEN open < low OR open > high THEN 'open_outside_range'
       WHEN close < low OR close > high THEN 'close_outside_range'
-      WHEN coalesce(trim(volume_text), '') = '' THEN 'missing_volume'
+      WHEN volume_blank THEN 'missing_volume'
       WHEN volume IS NULL THEN 'bad_volume'
       WHEN NOT isfinite(volume) THEN 'nonfinite_volume'
       WHEN volume < 0 THEN 'negative_volume'
     END AS reason
   FROM ingest_rows
 )
-SELECT * REPLACE (
+SELECT * EXCLUDE (ts_blank, price_blank, volume_blank) REPLACE (
   CASE
     WHEN reason IS NULL AND row_number() OVER (PARTITION BY reason IS NULL, symbol, ts ORDER BY file, row) > 1
       THEN 'duplicate'

@@ -1,14 +1,13 @@
--- Appends one source file to `ingest_rows`. Each {{column}} is the quoted source column
--- mapped to that canonical name; {{ts_parsed}} parses it to TIMESTAMP (NULL if it does not
--- parse); {{source}} is a MAP of every source column (original name -> text).
+-- Appends the file open as `ingest_src` (`ingest_row` = 1-based data row) to `ingest_rows`.
+-- The canonical placeholders (symbol, ts, open, ...) are the quoted source columns mapped
+-- to those names; the *_blank ones test them for NULL or blank text; ts_parsed parses the
+-- timestamp (NULL when it does not parse).
 INSERT INTO ingest_rows
 SELECT
-  {{file}}, {{row}},
-  CAST({{symbol}} AS VARCHAR), CAST({{ts}} AS VARCHAR), CAST({{open}} AS VARCHAR), CAST({{high}} AS VARCHAR),
-  CAST({{low}} AS VARCHAR), CAST({{close}} AS VARCHAR), CAST({{volume}} AS VARCHAR),
+  {{file}}, ingest_row,
   NULLIF(trim(CAST({{symbol}} AS VARCHAR)), ''),
-  {{ts_parsed}},
-  TRY_CAST({{open}} AS DOUBLE), TRY_CAST({{high}} AS DOUBLE), TRY_CAST({{low}} AS DOUBLE),
-  TRY_CAST({{close}} AS DOUBLE), TRY_CAST({{volume}} AS DOUBLE),
-  {{source}}
-FROM {{relation}};
+  {{ts_blank}}, {{ts_parsed}},
+  {{price_blank}},
+  TRY_CAST({{open}} AS DOUBLE), TRY_CAST({{high}} AS DOUBLE), TRY_CAST({{low}} AS DOUBLE), TRY_CAST({{close}} AS DOUBLE),
+  {{volume_blank}}, TRY_CAST({{volume}} AS DOUBLE)
+FROM ingest_src;

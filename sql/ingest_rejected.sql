@@ -1,10 +1,10 @@
--- `barstream ingest --on-bad-rows quarantine`: the rejected rows in source order, with the
--- source text of each canonical column and every source column in `source`.
-COPY (
-  SELECT c.reason, f.path AS source_file, c.row,
-    c.symbol_text AS symbol, c.ts_text AS ts, c.open_text AS open, c.high_text AS high,
-    c.low_text AS low, c.close_text AS close, c.volume_text AS volume, c.source
-  FROM ingest_checked AS c JOIN ingest_files AS f USING (file)
-  WHERE c.reason IS NOT NULL
-  ORDER BY c.file, c.row
-) TO {{path}} (FORMAT parquet, COMPRESSION zstd);
+-- `barstream ingest`: gathers the rejected rows of one file, open again as `ingest_src`,
+-- with the source text of each canonical column (the placeholders are the source columns,
+-- qualified with `s.`) and every source column in `source` (name -> text).
+INSERT INTO ingest_rejected
+SELECT c.file, c.row, c.reason, {{path}},
+  CAST({{symbol}} AS VARCHAR), CAST({{ts}} AS VARCHAR), CAST({{open}} AS VARCHAR), CAST({{high}} AS VARCHAR),
+  CAST({{low}} AS VARCHAR), CAST({{close}} AS VARCHAR), CAST({{volume}} AS VARCHAR),
+  {{source}}
+FROM ingest_checked AS c JOIN ingest_src AS s ON s.ingest_row = c.row
+WHERE c.file = {{file}} AND c.reason IS NOT NULL;

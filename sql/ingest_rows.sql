@@ -1,10 +1,15 @@
--- `barstream ingest`: every source row, once as the text it had (for `_rejected/`) and
--- once parsed (for the checks and the output). `file` indexes `ingest_files`, `row` is
--- the 1-based data row within that file; together they are the source order.
+-- `barstream ingest`: every source row parsed (`file` is the input's index, `row` is the
+-- 1-based data row within that file; together they are the source order), with flags for
+-- values that were missing (NULL or blank) as opposed to present but unparseable; and the
+-- table the rejected rows are gathered in, with their source text.
 CREATE TABLE ingest_rows (
-  file INTEGER, row BIGINT,
-  symbol_text VARCHAR, ts_text VARCHAR, open_text VARCHAR, high_text VARCHAR,
-  low_text VARCHAR, close_text VARCHAR, volume_text VARCHAR,
-  symbol VARCHAR, ts TIMESTAMP, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE,
+  file INTEGER, row BIGINT, symbol VARCHAR,
+  ts_blank BOOLEAN, ts TIMESTAMP,
+  price_blank BOOLEAN, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE,
+  volume_blank BOOLEAN, volume DOUBLE
+);
+CREATE TABLE ingest_rejected (
+  file INTEGER, row BIGINT, reason VARCHAR, source_file VARCHAR,
+  symbol VARCHAR, ts VARCHAR, open VARCHAR, high VARCHAR, low VARCHAR, close VARCHAR, volume VARCHAR,
   source MAP(VARCHAR, VARCHAR)
 );

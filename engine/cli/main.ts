@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { version } from '../index.js';
 import { demoCommand } from './demo.js';
 import { generateCommand } from './generate.js';
+import { ingestCommand } from './ingest.js';
 import { readCommand } from './read.js';
 
 const v = version();
@@ -12,6 +13,7 @@ const program = new Command('barstream')
   .version(`barstream ${v.barstream} (DuckDB ${v.duckdb})`)
   .addCommand(demoCommand())
   .addCommand(generateCommand())
+  .addCommand(ingestCommand())
   .addCommand(readCommand());
 
 await program.parseAsync(process.argv);
