@@ -92,3 +92,37 @@ fn every_atc_case_matches_golden() {
     }
     assert!(checked >= 4 * 3 * 13, "checked only {checked} series");
 }
+
+/// Events as the spec derives them, from the golden `Average_Signal`: long when it
+/// crosses over 0.1 and the last event was short or none, short when it crosses
+/// under -0.1 and the last event was long.
+fn events_of(avg: &[f64]) -> Vec<f64> {
+    let mut last = 0.0;
+    let mut ev = vec![0.0; avg.len()];
+    for i in 1..avg.len() {
+        if avg[i] > 0.1 && avg[i - 1] <= 0.1 && last != 1.0 {
+            ev[i] = 1.0;
+        } else if avg[i] < -0.1 && avg[i - 1] >= -0.1 && last == 1.0 {
+            ev[i] = -1.0;
+        }
+        if ev[i] != 0.0 {
+            last = ev[i];
+        }
+    }
+    ev
+}
+
+#[test]
+fn atc_events_follow_the_golden_average_signal() {
+    let mut events = 0;
+    for g in load_all() {
+        for (p, outputs) in &g.atc {
+            let cols = atc_columns(&mut Atc::new(p).expect("params"), &g.close);
+            let avg = &outputs.iter().find(|(k, _)| k == "Average_Signal").expect("Average_Signal").1;
+            let want = events_of(avg);
+            assert_eq!(cols[NCOL - 1], want, "{}: events {p:?}", g.file);
+            events += want.iter().filter(|&&e| e != 0.0).count();
+        }
+    }
+    assert!(events > 10, "only {events} events in the golden series");
+}
