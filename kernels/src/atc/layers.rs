@@ -9,7 +9,7 @@
 //! and the return scaling `R*exp(la*(i-cutout))` is computed once per bar for
 //! all 60 equity curves.
 use super::equity::{Equity, EquityParams};
-use super::line::Line;
+use super::line::Bank;
 use super::params::{AtcParams, MaType, KERNEL};
 use super::trend::Trend;
 use crate::codec::{Dec, Enc};
@@ -57,17 +57,14 @@ pub fn round2(v: f64) -> f64 {
 #[derive(Clone, Debug)]
 struct Scratch {
     rr: Vec<f64>,
+    /// 9 lines of one type, `BLOCK` bars each.
     m: Vec<f64>,
-    s: Vec<f64>,
-    e: Vec<f64>,
-    num: Vec<f64>,
-    den: Vec<f64>,
 }
 
 impl Scratch {
     fn new() -> Self {
         let v = || vec![0.0; BLOCK];
-        Scratch { rr: v(), m: v(), s: v(), e: v(), num: v(), den: v() }
+        Scratch { rr: v(), m: vec![0.0; 9 * BLOCK] }
     }
 }
 
@@ -78,8 +75,9 @@ pub struct Atc {
     cutout: u64,
     n: u64,
     roc: Roc,
-    /// `6 * 9` lines, trends and equities, type-major in [`MaType::ALL`] order.
-    lines: Vec<Line>,
+    /// One bank of 9 lines per type, in [`MaType::ALL`] order.
+    banks: Vec<Bank>,
+    /// `6 * 9` trends and equities, type-major.
     trends: Vec<Trend>,
     eqs: Vec<Equity>,
     layer2: Vec<Equity>,
@@ -93,12 +91,7 @@ impl Atc {
     /// `InvalidParam` naming the parameter (see [`AtcParams::validate`]).
     pub fn new(p: &AtcParams) -> Result<Self> {
         p.validate()?;
-        let mut lines = Vec::with_capacity(54);
-        for t in MaType::ALL {
-            for len in p.lengths_of(t) {
-                lines.push(Line::new(t, p.hma, len as usize));
-            }
-        }
+        let banks = MaType::ALL.iter().map(|&t| Bank::new(t, p.hma, &lens(p, t))).collect();
         let eq = |start| EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
         let eqs = (0..54).map(|_| Equity::new(&eq(1.0))).collect::<Result<Vec<_>>>()?;
         let layer2 = p.weights.iter().map(|&w| Equity::new(&eq(w))).collect::<Result<Vec<_>>>()?;
@@ -108,7 +101,7 @@ impl Atc {
             cutout: p.cutout as u64,
             n: 0,
             roc: Roc::default(),
-            lines,
+            banks,
             trends: vec![Trend::new(); 54],
             eqs,
             layer2,
@@ -149,26 +142,25 @@ impl Atc {
     fn block(&mut self, x: &[f64], at: usize, out: &mut [&mut [f64]; NCOL]) {
         let nb = x.len();
         let sc = &mut self.scratch;
-        let (rr, m, s, e) = (&mut sc.rr[..nb], &mut sc.m[..nb], &mut sc.s[..nb], &mut sc.e[..nb]);
-        let (num, den) = (&mut sc.num[..nb], &mut sc.den[..nb]);
+        let (rr, m) = (&mut sc.rr[..nb], &mut sc.m[..]);
         for (j, (r, &v)) in rr.iter_mut().zip(x).enumerate() {
             *r = Equity::scaled_return(self.la, self.cutout, self.n + j as u64, self.roc.step(v));
         }
         for t in 0..6 {
-            num.fill(0.0);
-            den.fill(0.0);
-            for k in t * 9..t * 9 + 9 {
-                self.lines[k].run(x, m);
-                self.trends[k].run(x, m, s);
-                self.eqs[k].run_scaled(s, rr, e);
-                for j in 0..nb {
-                    num[j] += s[j] * e[j];
-                    den[j] += e[j];
-                }
-            }
+            self.banks[t].run(x, m, BLOCK);
+            let trends = &mut self.trends[t * 9..t * 9 + 9];
+            let eqs = &mut self.eqs[t * 9..t * 9 + 9];
             let sig = &mut out[SIG + t][at..at + nb];
             for j in 0..nb {
-                sig[j] = round2(num[j] / den[j]);
+                // The 9 trend and equity recurrences side by side; sums in length order.
+                let (mut num, mut den) = (0.0, 0.0);
+                for k in 0..9 {
+                    let s = trends[k].step(x[j], m[k * BLOCK + j]);
+                    let e = eqs[k].step_scaled(s, rr[j]);
+                    num += s * e;
+                    den += e;
+                }
+                sig[j] = round2(num / den);
             }
             let (sigs, rest) = out.split_at_mut(S);
             self.layer2[t].run_scaled(&sigs[SIG + t][at..at + nb], rr, &mut rest[t][at..at + nb]);
@@ -216,7 +208,7 @@ impl Atc {
         save_params(&self.p, &mut e);
         e.u64(self.n);
         self.roc.save(&mut e);
-        self.lines.iter().for_each(|l| l.save(&mut e));
+        self.banks.iter().for_each(|b| b.save(&mut e));
         self.trends.iter().for_each(|t| t.save_fields(&mut e));
         self.eqs.iter().chain(&self.layer2).for_each(|q| q.save_fields(&mut e));
         e.f64(self.prev_avg);
@@ -235,12 +227,8 @@ impl Atc {
         check_params(p, &mut d)?;
         a.n = d.u64()?;
         a.roc = Roc::load(&(), &mut d)?;
-        let mut k = 0;
-        for t in MaType::ALL {
-            for len in p.lengths_of(t) {
-                a.lines[k] = Line::load(t, p.hma, len as usize, &mut d)?;
-                k += 1;
-            }
+        for (b, &t) in a.banks.iter_mut().zip(&MaType::ALL) {
+            *b = Bank::load(t, p.hma, &lens(p, t), &mut d)?;
         }
         for t in a.trends.iter_mut() {
             *t = Trend::load_fields(&mut d)?;
@@ -257,6 +245,10 @@ impl Atc {
         d.finish()?;
         Ok(a)
     }
+}
+
+fn lens(p: &AtcParams, t: MaType) -> [usize; 9] {
+    p.lengths_of(t).map(|l| l as usize)
 }
 
 fn save_params(p: &AtcParams, e: &mut Enc) {

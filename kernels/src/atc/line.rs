@@ -1,64 +1,76 @@
-//! One ATC line: the moving average of one type at one length.
+//! The 9 lines of one ATC type (one moving average at 9 lengths), stepped side by
+//! side: bar-major with the 9 independent recurrences interleaved, so their
+//! latencies overlap. Each line's arithmetic is exactly its scalar kernel's.
 use super::params::{HmaKind, MaType};
 use crate::codec::{Dec, Enc};
-use crate::ma::{Dema, Ema, Hma, Kama, Lsma, Sma, Wma};
+use crate::ma::{Dema, Ema, Hma, Kama, Lsma, Sma, Step, Wma};
 use crate::Result;
 
 #[derive(Clone, Debug)]
-pub enum Line {
-    Ema(Ema),
-    Hull(Hma),
-    Sma(Sma),
-    Wma(Wma),
-    Dema(Dema),
-    Lsma(Lsma),
-    Kama(Kama),
+pub enum Bank {
+    Ema(Vec<Ema>),
+    Hull(Vec<Hma>),
+    Sma(Vec<Sma>),
+    Wma(Vec<Wma>),
+    Dema(Vec<Dema>),
+    Lsma(Vec<Lsma>),
+    Kama(Vec<Kama>),
 }
 
 macro_rules! each {
     ($self:expr, $k:ident => $body:expr) => {
         match $self {
-            Line::Ema($k) => $body,
-            Line::Hull($k) => $body,
-            Line::Sma($k) => $body,
-            Line::Wma($k) => $body,
-            Line::Dema($k) => $body,
-            Line::Lsma($k) => $body,
-            Line::Kama($k) => $body,
+            Bank::Ema($k) => $body,
+            Bank::Hull($k) => $body,
+            Bank::Sma($k) => $body,
+            Bank::Wma($k) => $body,
+            Bank::Dema($k) => $body,
+            Bank::Lsma($k) => $body,
+            Bank::Kama($k) => $body,
         }
     };
 }
 
-impl Line {
-    pub fn new(t: MaType, hma: HmaKind, len: usize) -> Self {
-        match (t, hma) {
-            (MaType::Ema, _) => Line::Ema(Ema::with_len(len)),
-            (MaType::Hma, HmaKind::Hull) => Line::Hull(Hma::with_len(len)),
-            (MaType::Hma, HmaKind::Sma) => Line::Sma(Sma::with_len(len)),
-            (MaType::Wma, _) => Line::Wma(Wma::with_len(len)),
-            (MaType::Dema, _) => Line::Dema(Dema::with_len(len)),
-            (MaType::Lsma, _) => Line::Lsma(Lsma::with_len(len)),
-            (MaType::Kama, _) => Line::Kama(Kama::with_len(len)),
+/// `out[k*stride + j]` = line `k` at bar `j`.
+#[inline]
+fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize) {
+    for (j, &v) in x.iter().enumerate() {
+        for (k, l) in lines.iter_mut().enumerate() {
+            out[k * stride + j] = l.step(v);
         }
     }
-    /// Continues the line over `x` (one dispatch per chunk, not per bar).
-    pub fn run(&mut self, x: &[f64], out: &mut [f64]) {
-        each!(self, k => for (o, &v) in out.iter_mut().zip(x) {
-            *o = k.step(v);
-        })
+}
+
+impl Bank {
+    pub fn new(t: MaType, hma: HmaKind, lens: &[usize]) -> Self {
+        match (t, hma) {
+            (MaType::Ema, _) => Bank::Ema(lens.iter().map(|&l| Ema::with_len(l)).collect()),
+            (MaType::Hma, HmaKind::Hull) => Bank::Hull(lens.iter().map(|&l| Hma::with_len(l)).collect()),
+            (MaType::Hma, HmaKind::Sma) => Bank::Sma(lens.iter().map(|&l| Sma::with_len(l)).collect()),
+            (MaType::Wma, _) => Bank::Wma(lens.iter().map(|&l| Wma::with_len(l)).collect()),
+            (MaType::Dema, _) => Bank::Dema(lens.iter().map(|&l| Dema::with_len(l)).collect()),
+            (MaType::Lsma, _) => Bank::Lsma(lens.iter().map(|&l| Lsma::with_len(l)).collect()),
+            (MaType::Kama, _) => Bank::Kama(lens.iter().map(|&l| Kama::with_len(l)).collect()),
+        }
+    }
+    /// Continues every line over `x`: line `k` at bar `j` goes to `out[k*stride + j]`.
+    pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
+        each!(self, ls => run_lines(ls, x, out, stride))
     }
     pub fn save(&self, e: &mut Enc) {
-        each!(self, k => k.save_fields(e))
+        each!(self, ls => ls.iter().for_each(|l| l.save_fields(e)))
     }
-    pub fn load(t: MaType, hma: HmaKind, len: usize, d: &mut Dec) -> Result<Self> {
-        Ok(match Line::new(t, hma, len) {
-            Line::Ema(_) => Line::Ema(Ema::load_fields(len, d)?),
-            Line::Hull(_) => Line::Hull(Hma::load_fields(len, d)?),
-            Line::Sma(_) => Line::Sma(Sma::load_fields(len, d)?),
-            Line::Wma(_) => Line::Wma(Wma::load_fields(len, d)?),
-            Line::Dema(_) => Line::Dema(Dema::load_fields(len, d)?),
-            Line::Lsma(_) => Line::Lsma(Lsma::load_fields(len, d)?),
-            Line::Kama(_) => Line::Kama(Kama::load_fields(len, d)?),
-        })
+    pub fn load(t: MaType, hma: HmaKind, lens: &[usize], d: &mut Dec) -> Result<Self> {
+        let mut b = Bank::new(t, hma, lens);
+        match &mut b {
+            Bank::Ema(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Ema::load_fields(n, d)? },
+            Bank::Hull(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Hma::load_fields(n, d)? },
+            Bank::Sma(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Sma::load_fields(n, d)? },
+            Bank::Wma(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Wma::load_fields(n, d)? },
+            Bank::Dema(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Dema::load_fields(n, d)? },
+            Bank::Lsma(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Lsma::load_fields(n, d)? },
+            Bank::Kama(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Kama::load_fields(n, d)? },
+        }
+        Ok(b)
     }
 }

@@ -23,10 +23,21 @@ pub use rma::Rma;
 pub use sma::Sma;
 pub use wma::Wma;
 
+/// One bar of a moving average, without checks (shared by composite kernels and the ATC).
+pub trait Step {
+    fn step(&mut self, x: f64) -> f64;
+}
+
 /// Implements [`Kernel`](crate::kernel::Kernel) for a moving average with `Params = usize`
 /// from its inherent `with_len`, `step`, `bars`, `save_fields` and `load_fields`.
 macro_rules! length_kernel {
     ($ty:ident, $name:literal, $first:expr) => {
+        impl crate::ma::Step for $ty {
+            #[inline]
+            fn step(&mut self, x: f64) -> f64 {
+                $ty::step(self, x)
+            }
+        }
         impl crate::kernel::Kernel for $ty {
             type Params = usize;
             const NAME: &'static str = $name;
