@@ -4,14 +4,15 @@
 //! and equity `E`; Layer 1 `T_Signal = round2(sum(s*E)/sum(E))`; Layer 2
 //! `T_S = eq(weight_T, T_Signal, R)`; `Average_Signal` over the types; events.
 //!
-//! Work runs column-wise over blocks of [`BLOCK`] bars: each line, its trend
-//! and its equity sweep the block in turn (one dispatch per block, data in L1),
-//! and the return scaling `R*exp(la*(i-cutout))` is computed once per bar for
-//! all 60 equity curves.
+//! Work runs over blocks of [`BLOCK`] bars: the 9 lines of each type sweep the
+//! block side by side (one dispatch per block, data in L1), then one pass per
+//! bar steps the 54 trends and equities ([`Fused`]), Layer 1, Layer 2 and the
+//! average. The return scaling `R*exp(la*(i-cutout))` is computed once per bar
+//! for all 60 equity curves.
 use super::equity::{Equity, EquityParams};
 use super::line::Bank;
 use super::params::{AtcParams, MaType, KERNEL};
-use super::trend::Trend;
+use super::fused::{Fused, Phase, LINES};
 use crate::codec::{Dec, Enc};
 use crate::kernel::{check_out, check_prices, Kernel};
 use crate::osc::Roc;
@@ -46,7 +47,10 @@ pub const BLOCK: usize = 256;
 /// `sign(v)*floor(abs(v*100)+0.5)/100`: two decimals, ties away from zero.
 #[inline]
 pub fn round2(v: f64) -> f64 {
-    let r = ((v * 100.0).abs() + 0.5).floor() / 100.0;
+    let t = (v * 100.0).abs() + 0.5;
+    // For 0 <= t < 2^52 truncation is floor (and needs no libm call); NaN takes floor.
+    let f = if t < 4.0e15 { t as i64 as f64 } else { t.floor() };
+    let r = f / 100.0;
     if v < 0.0 {
         -r
     } else {
@@ -57,14 +61,14 @@ pub fn round2(v: f64) -> f64 {
 #[derive(Clone, Debug)]
 struct Scratch {
     rr: Vec<f64>,
-    /// 9 lines of one type, `BLOCK` bars each.
+    /// The 54 lines, `BLOCK` bars each: line `l` at bar `j` is `m[j*54 + l]`.
     m: Vec<f64>,
 }
 
 impl Scratch {
     fn new() -> Self {
         let v = || vec![0.0; BLOCK];
-        Scratch { rr: v(), m: vec![0.0; 9 * BLOCK] }
+        Scratch { rr: v(), m: vec![0.0; 54 * BLOCK] }
     }
 }
 
@@ -77,9 +81,8 @@ pub struct Atc {
     roc: Roc,
     /// One bank of 9 lines per type, in [`MaType::ALL`] order.
     banks: Vec<Bank>,
-    /// `6 * 9` trends and equities, type-major.
-    trends: Vec<Trend>,
-    eqs: Vec<Equity>,
+    /// The 54 trends and equities, type-major.
+    fused: Fused,
     layer2: Vec<Equity>,
     prev_avg: f64,
     last_event: f64,
@@ -93,7 +96,6 @@ impl Atc {
         p.validate()?;
         let banks = MaType::ALL.iter().map(|&t| Bank::new(t, p.hma, &lens(p, t))).collect();
         let eq = |start| EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
-        let eqs = (0..54).map(|_| Equity::new(&eq(1.0))).collect::<Result<Vec<_>>>()?;
         let layer2 = p.weights.iter().map(|&w| Equity::new(&eq(w))).collect::<Result<Vec<_>>>()?;
         Ok(Atc {
             p: p.clone(),
@@ -102,8 +104,7 @@ impl Atc {
             n: 0,
             roc: Roc::default(),
             banks,
-            trends: vec![Trend::new(); 54],
-            eqs,
+            fused: Fused::default(),
             layer2,
             prev_avg: f64::NAN,
             last_event: 0.0,
@@ -141,36 +142,37 @@ impl Atc {
 
     fn block(&mut self, x: &[f64], at: usize, out: &mut [&mut [f64]; NCOL]) {
         let nb = x.len();
-        let sc = &mut self.scratch;
-        let (rr, m) = (&mut sc.rr[..nb], &mut sc.m[..]);
+        let (rr, m) = (&mut self.scratch.rr[..nb], &mut self.scratch.m[..]);
         for (j, (r, &v)) in rr.iter_mut().zip(x).enumerate() {
             *r = Equity::scaled_return(self.la, self.cutout, self.n + j as u64, self.roc.step(v));
         }
-        for t in 0..6 {
-            self.banks[t].run(x, m, BLOCK);
-            let trends = &mut self.trends[t * 9..t * 9 + 9];
-            let eqs = &mut self.eqs[t * 9..t * 9 + 9];
-            let sig = &mut out[SIG + t][at..at + nb];
-            for j in 0..nb {
-                // The 9 trend and equity recurrences side by side; sums in length order.
-                let (mut num, mut den) = (0.0, 0.0);
-                for k in 0..9 {
-                    let s = trends[k].step(x[j], m[k * BLOCK + j]);
-                    let e = eqs[k].step_scaled(s, rr[j]);
-                    num += s * e;
-                    den += e;
-                }
-                sig[j] = round2(num / den);
-            }
-            let (sigs, rest) = out.split_at_mut(S);
-            self.layer2[t].run_scaled(&sigs[SIG + t][at..at + nb], rr, &mut rest[t][at..at + nb]);
+        for (t, bank) in self.banks.iter_mut().enumerate() {
+            bank.run(x, &mut m[t * 9..], LINES);
         }
+        let (mut s, mut e) = ([0.0; LINES], [0.0; LINES]);
+        let keep = 1.0 - self.p.decay / 100.0;
         let cut = self.p.cut;
         let (lt, st) = (self.p.long_threshold, self.p.short_threshold);
-        for j in at..at + nb {
+        for (j, &xj) in x.iter().enumerate() {
+            let i = self.n + j as u64;
+            let phase = match i.cmp(&self.cutout) {
+                std::cmp::Ordering::Less => Phase::Before,
+                std::cmp::Ordering::Equal => Phase::At,
+                std::cmp::Ordering::Greater => Phase::After,
+            };
+            self.fused.bar(xj, &m[j * LINES..], rr[j], keep, phase, &mut s, &mut e);
             let (mut nu, mut de) = (0.0, 0.0);
             for t in 0..6 {
-                let (g, w) = (out[SIG + t][j], out[S + t][j]);
+                // Layer 1: sums in length order.
+                let (mut num, mut den) = (0.0, 0.0);
+                for l in t * 9..t * 9 + 9 {
+                    num += s[l] * e[l];
+                    den += e[l];
+                }
+                let g = round2(num / den);
+                let w = self.layer2[t].step_scaled(g, rr[j]);
+                out[SIG + t][at + j] = g;
+                out[S + t][at + j] = w;
                 if !g.is_nan() && !w.is_nan() {
                     let c = if g > cut {
                         1.0
@@ -184,7 +186,7 @@ impl Atc {
                 }
             }
             let avg = if de == 0.0 { 0.0 } else { nu / de };
-            out[AVG][j] = avg;
+            out[AVG][at + j] = avg;
             let p = self.prev_avg;
             let ev = if avg > lt && p <= lt && self.last_event != 1.0 {
                 1.0
@@ -196,7 +198,7 @@ impl Atc {
             if ev != 0.0 {
                 self.last_event = ev;
             }
-            out[EVENT][j] = ev;
+            out[EVENT][at + j] = ev;
             self.prev_avg = avg;
         }
         self.n += nb as u64;
@@ -209,8 +211,8 @@ impl Atc {
         e.u64(self.n);
         self.roc.save(&mut e);
         self.banks.iter().for_each(|b| b.save(&mut e));
-        self.trends.iter().for_each(|t| t.save_fields(&mut e));
-        self.eqs.iter().chain(&self.layer2).for_each(|q| q.save_fields(&mut e));
+        self.fused.save(&mut e);
+        self.layer2.iter().for_each(|q| q.save_fields(&mut e));
         e.f64(self.prev_avg);
         e.f64(self.last_event);
         e.bytes
@@ -230,13 +232,8 @@ impl Atc {
         for (b, &t) in a.banks.iter_mut().zip(&MaType::ALL) {
             *b = Bank::load(t, p.hma, &lens(p, t), &mut d)?;
         }
-        for t in a.trends.iter_mut() {
-            *t = Trend::load_fields(&mut d)?;
-        }
+        a.fused = Fused::load(&mut d)?;
         let eq = |start| EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
-        for q in a.eqs.iter_mut() {
-            *q = Equity::load_fields(&eq(1.0), &mut d)?;
-        }
         for (q, &w) in a.layer2.iter_mut().zip(&p.weights) {
             *q = Equity::load_fields(&eq(w), &mut d)?;
         }

@@ -31,12 +31,13 @@ macro_rules! each {
     };
 }
 
-/// `out[k*stride + j]` = line `k` at bar `j`.
+/// `out[j*stride + k]` = line `k` at bar `j`.
 #[inline]
 fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize) {
     for (j, &v) in x.iter().enumerate() {
-        for (k, l) in lines.iter_mut().enumerate() {
-            out[k * stride + j] = l.step(v);
+        let row = &mut out[j * stride..j * stride + lines.len()];
+        for (o, l) in row.iter_mut().zip(lines.iter_mut()) {
+            *o = l.step(v);
         }
     }
 }
@@ -53,7 +54,7 @@ impl Bank {
             (MaType::Kama, _) => Bank::Kama(lens.iter().map(|&l| Kama::with_len(l)).collect()),
         }
     }
-    /// Continues every line over `x`: line `k` at bar `j` goes to `out[k*stride + j]`.
+    /// Continues every line over `x`: line `k` at bar `j` goes to `out[j*stride + k]`.
     pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
         each!(self, ls => run_lines(ls, x, out, stride))
     }

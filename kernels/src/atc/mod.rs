@@ -3,6 +3,7 @@
 //! `Average_Signal` and events). [`AtcParams`] holds every parameter of the spec.
 pub mod batch;
 pub mod equity;
+pub mod fused;
 pub mod layers;
 pub mod line;
 pub mod params;
