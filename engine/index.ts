@@ -21,3 +21,5 @@ import { addon } from './native.js';
 export function version(): { barstream: string; duckdb: string } {
   return addon.version();
 }
+export { kernels } from './kernels.js';
+export type { AtcParams, AtcResult, AtcColumn, MaTypeName, Stream, Bands, EquityOptions } from './kernels.js';

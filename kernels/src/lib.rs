@@ -3,10 +3,18 @@
 //! - [`duck`]: DuckDB's C API, linked against the `libduckdb` that npm installs.
 //! - [`read`]: SQL -> DuckDB chunks -> per-symbol runs, checked for order.
 //! - [`gen`]: the synthetic OHLCV generator and the canonical dataset writer.
+//! - [`kernel`]: the shape every kernel shares ([`kernel::Kernel`]) and its input checks.
+//! - [`ma`], [`osc`], [`atc`]: the indicator kernels and the Adaptive Trend Classification.
+//! - [`codec`]: kernel state as bytes (resume a series later).
 //! - `napi` (feature `napi`, default): thin Node bindings; the rest knows nothing of Node.
+pub mod atc;
+pub mod codec;
 pub mod duck;
 pub mod error;
 pub mod gen;
+pub mod kernel;
+pub mod ma;
+pub mod osc;
 pub mod read;
 
 #[cfg(feature = "napi")]

@@ -1,8 +1,12 @@
 //! Thin Node bindings: check arguments, call the core, wrap the result.
 //! Errors cross as `[CODE] message` and become `BarstreamError` in TypeScript
 //! (`engine/errors.ts`); a panic is caught and returned as an internal error.
+mod atc;
 mod dataset;
 mod engine;
+mod ma;
+mod osc;
+mod trend;
 
 use crate::error::Error;
 use napi_derive::napi;

@@ -1,0 +1,173 @@
+/**
+ * Typed, zero-copy access to barstream's Rust kernels (see `shared/docs/kernels-spec.md`).
+ * Inputs are `Float64Array`s read in place; outputs are `Float64Array`s whose memory
+ * Rust allocated (ATC columns are `subarray` views of one buffer). Errors arrive as
+ * `BarstreamError` with a stable `code` and a message naming the parameter or index.
+ */
+import { addon } from './native.js';
+import { fromNative } from './errors.js';
+import type { AtcOptions } from '../native/index.js';
+
+/** The six moving-average types of the ATC, in output order. */
+export type MaTypeName = 'EMA' | 'HMA' | 'WMA' | 'DEMA' | 'LSMA' | 'KAMA';
+
+/** ATC parameters; anything missing takes the spec's default. */
+export interface AtcParams {
+  /** Base length of every type (28). */
+  length?: number;
+  /** Per-type base lengths, e.g. `{ EMA: 10, HMA: 40 }`; missing types take `length`. */
+  lengths?: Partial<Record<MaTypeName, number>>;
+  robustness?: 'Narrow' | 'Medium' | 'Wide';
+  /** User units: `la = lambda/1000` (0.02). */
+  lambda?: number;
+  /** Percent: `de = decay/100` (0.03). */
+  decay?: number;
+  /** First bar with a defined equity (0). */
+  cutout?: number;
+  /** Layer-2 starting equity per type; missing types take 1.0. */
+  weights?: Partial<Record<MaTypeName, number>>;
+  /** `Cut` threshold of the average (0.49). */
+  cut?: number;
+  /** `'hull'` (default) or `'sma'` (the original Pine script). */
+  hma?: 'hull' | 'sma';
+  /** A long event when `Average_Signal` crosses over this (0.1). */
+  longThreshold?: number;
+  /** A short event when `Average_Signal` crosses under this (-0.1). */
+  shortThreshold?: number;
+}
+
+export type AtcColumn =
+  | 'Average_Signal'
+  | `${MaTypeName}_Signal`
+  | `${MaTypeName}_S`
+  | 'Event';
+
+/** One `Float64Array` per output column, each one value per input bar. */
+export type AtcResult = Record<AtcColumn, Float64Array>;
+
+/** A series continued across calls; `state()` bytes resume it later. */
+export interface Stream<In extends unknown[], Out> {
+  /** The outputs for exactly these bars. */
+  push(...input: In): Out;
+  /** The carried state (kernel, parameters and values), for `...Stream(params, state)`. */
+  state(): Uint8Array;
+}
+
+export interface EquityOptions {
+  lambda: number;
+  decay: number;
+  cutout: number;
+}
+
+export interface Bands {
+  mid: Float64Array;
+  upper: Float64Array;
+  lower: Float64Array;
+}
+
+function call<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw fromNative(e);
+  }
+}
+
+let columnNames: AtcColumn[] | undefined;
+
+function atcColumns(buf: Float64Array, n: number): AtcResult {
+  columnNames ??= addon.atcColumns() as AtcColumn[];
+  const out = {} as AtcResult;
+  columnNames.forEach((name, c) => {
+    out[name] = buf.subarray(c * n, (c + 1) * n);
+  });
+  return out;
+}
+
+function atcOptions(p?: AtcParams): AtcOptions | undefined {
+  return p as AtcOptions | undefined;
+}
+
+type MaKind = 'sma' | 'ema' | 'rma' | 'wma' | 'dema' | 'hma' | 'lsma' | 'kama' | 'rsi';
+
+const whole = (kind: MaKind) => (x: Float64Array, length: number): Float64Array =>
+  call(() => addon.kernel(kind, x, length));
+
+function kernelStream(kind: MaKind | 'roc', length: number, state?: Uint8Array): Stream<[Float64Array], Float64Array> {
+  const s = call(() => new addon.KernelStream(kind, length, state));
+  return { push: (x) => call(() => s.push(x)), state: () => s.state() };
+}
+
+const streamOf = (kind: MaKind) => (length: number, state?: Uint8Array) => kernelStream(kind, length, state);
+
+/**
+ * Every kernel, whole-series and streaming.
+ * @example
+ * import { kernels } from 'barstream';
+ * const ema = kernels.ema(close, 28);
+ * const s = kernels.atcStream({ robustness: 'Wide' });
+ * const first = s.push(close.subarray(0, 1000));
+ * const saved = s.state();
+ * const rest = kernels.atcStream({ robustness: 'Wide' }, saved).push(close.subarray(1000));
+ */
+export const kernels = {
+  sma: whole('sma'),
+  ema: whole('ema'),
+  rma: whole('rma'),
+  wma: whole('wma'),
+  dema: whole('dema'),
+  hma: whole('hma'),
+  lsma: whole('lsma'),
+  kama: whole('kama'),
+  rsi: whole('rsi'),
+  /** One-bar rate of change `(x[i]-x[i-1])/x[i-1]`; prices must be > 0. */
+  roc: (x: Float64Array): Float64Array => call(() => addon.kernel('roc', x, 1)),
+  /** SMA mid with population standard-deviation bands at `k` deviations. */
+  bollinger: (x: Float64Array, length: number, k: number): Bands => call(() => addon.bollinger(x, length, k)),
+  /** +1/-1/0 crossover state of `x` against `line` (NaN in `line` = not defined). */
+  trendState: (x: Float64Array, line: Float64Array): Float64Array => call(() => addon.trendState(x, line)),
+  /** Equity of following `signal` one bar late; `lambda`/`decay` in user units. */
+  equity: (start: number, signal: Float64Array, roc: Float64Array, opts: EquityOptions): Float64Array =>
+    call(() => addon.equity(start, signal, roc, opts)),
+  /** The full ATC over one symbol. */
+  atc: (x: Float64Array, params?: AtcParams): AtcResult =>
+    atcColumns(call(() => addon.atc(x, atcOptions(params))), x.length),
+  /** The ATC over many symbols (`closes[offsets[i] .. offsets[i+1])`) on the thread pool; columns aligned with `closes`. */
+  atcBatch: (closes: Float64Array, offsets: Int32Array, params?: AtcParams): AtcResult =>
+    atcColumns(call(() => addon.atcBatchSync(closes, offsets, atcOptions(params))), closes.length),
+  /** As `atcBatch`, off the JS thread. Do not modify `closes`/`offsets` until it settles. */
+  atcBatchAsync: async (closes: Float64Array, offsets: Int32Array, params?: AtcParams): Promise<AtcResult> => {
+    try {
+      return atcColumns(await addon.atcBatchAsync(closes, offsets, atcOptions(params)), closes.length);
+    } catch (e) {
+      throw fromNative(e);
+    }
+  },
+
+  smaStream: streamOf('sma'),
+  emaStream: streamOf('ema'),
+  rmaStream: streamOf('rma'),
+  wmaStream: streamOf('wma'),
+  demaStream: streamOf('dema'),
+  hmaStream: streamOf('hma'),
+  lsmaStream: streamOf('lsma'),
+  kamaStream: streamOf('kama'),
+  rsiStream: streamOf('rsi'),
+  rocStream: (state?: Uint8Array) => kernelStream('roc', 1, state),
+  bollingerStream: (length: number, k: number, state?: Uint8Array): Stream<[Float64Array], Bands> => {
+    const s = call(() => new addon.BollingerStream(length, k, state));
+    return { push: (x) => call(() => s.push(x)), state: () => s.state() };
+  },
+  trendStateStream: (state?: Uint8Array): Stream<[Float64Array, Float64Array], Float64Array> => {
+    const s = call(() => new addon.TrendStream(state));
+    return { push: (x, line) => call(() => s.push(x, line)), state: () => s.state() };
+  },
+  equityStream: (start: number, opts: EquityOptions, state?: Uint8Array): Stream<[Float64Array, Float64Array], Float64Array> => {
+    const s = call(() => new addon.EquityStream(start, opts, state));
+    return { push: (signal, roc) => call(() => s.push(signal, roc)), state: () => s.state() };
+  },
+  atcStream: (params?: AtcParams, state?: Uint8Array): Stream<[Float64Array], AtcResult> => {
+    const s = call(() => new addon.AtcStream(atcOptions(params), state));
+    return { push: (x) => atcColumns(call(() => s.push(x)), x.length), state: () => s.state() };
+  },
+};

@@ -1,0 +1,60 @@
+//! Many symbols in one call: symbol `i` is `closes[offsets[i]..offsets[i+1]]`,
+//! each output column aligned with `closes`; symbols spread over rayon's pool.
+use super::layers::{Atc, NCOL};
+use super::params::AtcParams;
+use crate::{Error, Result};
+use rayon::prelude::*;
+
+/// Checks `offsets`: starts at 0, never decreases, ends at `n`.
+///
+/// # Errors
+/// `InvalidParam` naming the offending entry.
+pub fn check_offsets(offsets: &[i32], n: usize) -> Result<()> {
+    if offsets.first() != Some(&0) {
+        return Err(Error::param("atcBatch: offsets must start with 0"));
+    }
+    for (i, w) in offsets.windows(2).enumerate() {
+        if w[1] < w[0] {
+            return Err(Error::param(format!("atcBatch: offsets[{}] = {} is below offsets[{i}] = {}", i + 1, w[1], w[0])));
+        }
+    }
+    let last = *offsets.last().expect("non-empty");
+    if last as usize != n {
+        return Err(Error::param(format!("atcBatch: the last offset must be closes.length ({n}), got {last}")));
+    }
+    Ok(())
+}
+
+/// Runs the ATC over every symbol; `out` holds [`NCOL`] columns of `closes.len()`
+/// values each, one after the other.
+///
+/// # Errors
+/// `InvalidParam` for bad parameters or offsets; `BadInput` naming the symbol and
+/// the bar of the first bad price found.
+pub fn atc_batch(closes: &[f64], offsets: &[i32], p: &AtcParams, out: &mut [f64]) -> Result<()> {
+    let n = closes.len();
+    check_offsets(offsets, n)?;
+    p.validate()?;
+    if out.len() != NCOL * n {
+        return Err(Error::param(format!("atcBatch: out has {} values, want {}", out.len(), NCOL * n)));
+    }
+    if n == 0 {
+        return Ok(());
+    }
+    // Per symbol, its slice of each of the 14 columns.
+    let mut per_symbol: Vec<Vec<&mut [f64]>> = (0..offsets.len() - 1).map(|_| Vec::with_capacity(NCOL)).collect();
+    for col in out.chunks_mut(n.max(1)) {
+        let mut rest = col;
+        for (s, w) in offsets.windows(2).enumerate() {
+            let (mine, tail) = rest.split_at_mut((w[1] - w[0]) as usize);
+            per_symbol[s].push(mine);
+            rest = tail;
+        }
+    }
+    per_symbol.into_par_iter().enumerate().try_for_each(|(s, mut cols)| {
+        let (lo, hi) = (offsets[s] as usize, offsets[s + 1] as usize);
+        let cols: &mut [&mut [f64]; NCOL] = (&mut cols[..]).try_into().expect("14 columns");
+        let mut atc = Atc::new(p)?;
+        atc.update(&closes[lo..hi], cols).map_err(|e| Error::new(e.code, format!("symbol {s}: {}", e.message)))
+    })
+}

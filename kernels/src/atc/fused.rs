@@ -1,0 +1,85 @@
+//! Trend state, equity and Layer-1 sums of the 54 ATC lines, one bar at a time.
+//!
+//! The same arithmetic as [`Trend::step`](super::Trend::step) followed by
+//! [`Equity::step_scaled`](super::Equity::step_scaled) with start 1, written
+//! branch-free over plain arrays so the 54 independent recurrences overlap.
+//! The equity reads the previous signal, which is the trend state before this
+//! bar's update, so no separate copy is kept. `tests/atc_reference.rs` checks
+//! the ATC built on this against the scalar kernels bit for bit.
+use crate::codec::{Dec, Enc};
+use crate::Result;
+
+pub const LINES: usize = 54;
+const FLOOR: f64 = 0.25;
+
+#[derive(Clone, Debug)]
+pub struct Fused {
+    /// Previous price (shared by every line).
+    px: f64,
+    /// Previous line value, trend state and equity per line.
+    pm: [f64; LINES],
+    sig: [f64; LINES],
+    eq: [f64; LINES],
+}
+
+impl Default for Fused {
+    fn default() -> Self {
+        Fused { px: f64::NAN, pm: [f64::NAN; LINES], sig: [0.0; LINES], eq: [f64::NAN; LINES] }
+    }
+}
+
+/// Where bar `i` stands against the cutout.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Before,
+    At,
+    After,
+}
+
+impl Fused {
+    /// Steps the 54 lines at one bar: `m[l]` is line `l`'s value, `rr` the scaled
+    /// return; writes each line's state and equity into `s` and `e`.
+    #[inline(always)]
+    pub fn bar(&mut self, x: f64, m: &[f64], rr: f64, keep: f64, phase: Phase, s: &mut [f64; LINES], e: &mut [f64; LINES]) {
+        // `a` is 0 when the return is NaN; `1 + -0.0` equals `1 + 0.0`, so using 0 for NaN is exact.
+        let r = if rr.is_nan() { 0.0 } else { rr };
+        let px = self.px;
+        let m: &[f64; LINES] = m[..LINES].try_into().expect("54 lines");
+        for l in 0..LINES {
+            let (mv, pm, old) = (m[l], self.pm[l], self.sig[l]);
+            let up = (x > mv) & (px <= pm);
+            let dn = (x < mv) & (px >= pm);
+            let held = if dn { -1.0 } else { old };
+            s[l] = if up { 1.0 } else { held };
+        }
+        match phase {
+            Phase::After => {
+                for l in 0..LINES {
+                    let old = self.sig[l];
+                    let neg = if old < 0.0 { -r } else { 0.0 };
+                    let a = if old > 0.0 { r } else { neg };
+                    let grown = self.eq[l] * keep * (1.0 + a);
+                    e[l] = if grown > FLOOR { grown } else { FLOOR };
+                }
+            }
+            Phase::At => e.fill(1.0),
+            Phase::Before => e.fill(f64::NAN),
+        }
+        self.sig = *s;
+        self.eq = *e;
+        self.pm = *m;
+        self.px = x;
+    }
+
+    pub fn save(&self, e: &mut Enc) {
+        e.f64(self.px);
+        e.f64s(&self.pm);
+        e.f64s(&self.sig);
+        e.f64s(&self.eq);
+    }
+
+    pub fn load(d: &mut Dec) -> Result<Self> {
+        let arr = |v: Vec<f64>| -> [f64; LINES] { v.try_into().expect("54 values") };
+        Ok(Fused { px: d.f64()?, pm: arr(d.f64s(LINES)?), sig: arr(d.f64s(LINES)?), eq: arr(d.f64s(LINES)?) })
+    }
+}

@@ -1,0 +1,275 @@
+//! The ATC pipeline over one symbol, resumable.
+//!
+//! Per bar: for each type T and each of its 9 lengths, line `m`, trend state `s`
+//! and equity `E`; Layer 1 `T_Signal = round2(sum(s*E)/sum(E))`; Layer 2
+//! `T_S = eq(weight_T, T_Signal, R)`; `Average_Signal` over the types; events.
+//!
+//! Work runs over blocks of [`BLOCK`] bars: the 9 lines of each type sweep the
+//! block side by side (one dispatch per block, data in L1), then one pass per
+//! bar steps the 54 trends and equities ([`Fused`]), Layer 1, Layer 2 and the
+//! average. The return scaling `R*exp(la*(i-cutout))` is computed once per bar
+//! for all 60 equity curves.
+use super::equity::{Equity, EquityParams};
+use super::line::Bank;
+use super::params::{AtcParams, MaType, KERNEL};
+use super::fused::{Fused, Phase, LINES};
+use crate::codec::{Dec, Enc};
+use crate::kernel::{check_out, check_prices, Kernel};
+use crate::osc::Roc;
+use crate::Result;
+
+/// Output columns, in the order of [`Atc::update`]'s `out`.
+pub const COLUMNS: [&str; 14] = [
+    "Average_Signal",
+    "EMA_Signal",
+    "HMA_Signal",
+    "WMA_Signal",
+    "DEMA_Signal",
+    "LSMA_Signal",
+    "KAMA_Signal",
+    "EMA_S",
+    "HMA_S",
+    "WMA_S",
+    "DEMA_S",
+    "LSMA_S",
+    "KAMA_S",
+    "Event",
+];
+pub const NCOL: usize = COLUMNS.len();
+const AVG: usize = 0;
+const SIG: usize = 1;
+const S: usize = 7;
+const EVENT: usize = 13;
+
+/// Bars per sweep.
+pub const BLOCK: usize = 256;
+
+/// `sign(v)*floor(abs(v*100)+0.5)/100`: two decimals, ties away from zero.
+#[inline]
+pub fn round2(v: f64) -> f64 {
+    let t = (v * 100.0).abs() + 0.5;
+    // For 0 <= t < 2^52 truncation is floor (and needs no libm call); NaN takes floor.
+    let f = if t < 4.0e15 { t as i64 as f64 } else { t.floor() };
+    let r = f / 100.0;
+    if v < 0.0 {
+        -r
+    } else {
+        r
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Scratch {
+    rr: Vec<f64>,
+    /// The 54 lines, `BLOCK` bars each: line `l` at bar `j` is `m[j*54 + l]`.
+    m: Vec<f64>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        let v = || vec![0.0; BLOCK];
+        Scratch { rr: v(), m: vec![0.0; 54 * BLOCK] }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Atc {
+    p: AtcParams,
+    la: f64,
+    cutout: u64,
+    n: u64,
+    roc: Roc,
+    /// One bank of 9 lines per type, in [`MaType::ALL`] order.
+    banks: Vec<Bank>,
+    /// The 54 trends and equities, type-major.
+    fused: Fused,
+    layer2: Vec<Equity>,
+    prev_avg: f64,
+    last_event: f64,
+    scratch: Scratch,
+}
+
+impl Atc {
+    /// # Errors
+    /// `InvalidParam` naming the parameter (see [`AtcParams::validate`]).
+    pub fn new(p: &AtcParams) -> Result<Self> {
+        p.validate()?;
+        let banks = MaType::ALL.iter().map(|&t| Bank::new(t, p.hma, &lens(p, t))).collect();
+        let eq = |start| EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
+        let layer2 = p.weights.iter().map(|&w| Equity::new(&eq(w))).collect::<Result<Vec<_>>>()?;
+        Ok(Atc {
+            p: p.clone(),
+            la: p.lambda / 1000.0,
+            cutout: p.cutout as u64,
+            n: 0,
+            roc: Roc::default(),
+            banks,
+            fused: Fused::default(),
+            layer2,
+            prev_avg: f64::NAN,
+            last_event: 0.0,
+            scratch: Scratch::new(),
+        })
+    }
+
+    pub fn params(&self) -> &AtcParams {
+        &self.p
+    }
+
+    pub fn bars(&self) -> u64 {
+        self.n
+    }
+
+    /// Continues the series with `x`; `out[c]` receives column [`COLUMNS`]`[c]`, one
+    /// value per input.
+    ///
+    /// # Errors
+    /// `BadInput` naming the index of a price that is not finite and > 0 (the state
+    /// is then unchanged); `InvalidParam` when an output column is not as long as `x`.
+    pub fn update(&mut self, x: &[f64], out: &mut [&mut [f64]; NCOL]) -> Result<()> {
+        for o in out.iter() {
+            check_out(x.len(), o.len())?;
+        }
+        check_prices(x, self.n, true)?;
+        let mut lo = 0;
+        while lo < x.len() {
+            let hi = (lo + BLOCK).min(x.len());
+            self.block(&x[lo..hi], lo, out);
+            lo = hi;
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, x: &[f64], at: usize, out: &mut [&mut [f64]; NCOL]) {
+        let nb = x.len();
+        let (rr, m) = (&mut self.scratch.rr[..nb], &mut self.scratch.m[..]);
+        for (j, (r, &v)) in rr.iter_mut().zip(x).enumerate() {
+            *r = Equity::scaled_return(self.la, self.cutout, self.n + j as u64, self.roc.step(v));
+        }
+        for (t, bank) in self.banks.iter_mut().enumerate() {
+            bank.run(x, &mut m[t * 9..], LINES);
+        }
+        let (mut s, mut e) = ([0.0; LINES], [0.0; LINES]);
+        let keep = 1.0 - self.p.decay / 100.0;
+        let cut = self.p.cut;
+        let (lt, st) = (self.p.long_threshold, self.p.short_threshold);
+        for (j, &xj) in x.iter().enumerate() {
+            let i = self.n + j as u64;
+            let phase = match i.cmp(&self.cutout) {
+                std::cmp::Ordering::Less => Phase::Before,
+                std::cmp::Ordering::Equal => Phase::At,
+                std::cmp::Ordering::Greater => Phase::After,
+            };
+            self.fused.bar(xj, &m[j * LINES..], rr[j], keep, phase, &mut s, &mut e);
+            let (mut nu, mut de) = (0.0, 0.0);
+            for t in 0..6 {
+                // Layer 1: sums in length order.
+                let (mut num, mut den) = (0.0, 0.0);
+                for l in t * 9..t * 9 + 9 {
+                    num += s[l] * e[l];
+                    den += e[l];
+                }
+                let g = round2(num / den);
+                let w = self.layer2[t].step_scaled(g, rr[j]);
+                out[SIG + t][at + j] = g;
+                out[S + t][at + j] = w;
+                if !g.is_nan() && !w.is_nan() {
+                    let c = if g > cut {
+                        1.0
+                    } else if g < -cut {
+                        -1.0
+                    } else {
+                        0.0
+                    };
+                    nu += c * w;
+                    de += w;
+                }
+            }
+            let avg = if de == 0.0 { 0.0 } else { nu / de };
+            out[AVG][at + j] = avg;
+            let p = self.prev_avg;
+            let ev = if avg > lt && p <= lt && self.last_event != 1.0 {
+                1.0
+            } else if avg < st && p >= st && self.last_event == 1.0 {
+                -1.0
+            } else {
+                0.0
+            };
+            if ev != 0.0 {
+                self.last_event = ev;
+            }
+            out[EVENT][at + j] = ev;
+            self.prev_avg = avg;
+        }
+        self.n += nb as u64;
+    }
+
+    /// The carried state as bytes (parameters first, checked on restore).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Enc::new(KERNEL);
+        save_params(&self.p, &mut e);
+        e.u64(self.n);
+        self.roc.save(&mut e);
+        self.banks.iter().for_each(|b| b.save(&mut e));
+        self.fused.save(&mut e);
+        self.layer2.iter().for_each(|q| q.save_fields(&mut e));
+        e.f64(self.prev_avg);
+        e.f64(self.last_event);
+        e.bytes
+    }
+
+    /// Restores a state saved by [`Atc::to_bytes`] with the same parameters.
+    ///
+    /// # Errors
+    /// `InvalidParam` when the parameters are invalid or differ from the saved ones,
+    /// or the bytes are not an ATC state.
+    pub fn from_bytes(p: &AtcParams, bytes: &[u8]) -> Result<Self> {
+        let mut a = Atc::new(p)?;
+        let mut d = Dec::new(bytes, KERNEL)?;
+        check_params(p, &mut d)?;
+        a.n = d.u64()?;
+        a.roc = Roc::load(&(), &mut d)?;
+        for (b, &t) in a.banks.iter_mut().zip(&MaType::ALL) {
+            *b = Bank::load(t, p.hma, &lens(p, t), &mut d)?;
+        }
+        a.fused = Fused::load(&mut d)?;
+        let eq = |start| EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
+        for (q, &w) in a.layer2.iter_mut().zip(&p.weights) {
+            *q = Equity::load_fields(&eq(w), &mut d)?;
+        }
+        a.prev_avg = d.f64()?;
+        a.last_event = d.f64()?;
+        d.finish()?;
+        Ok(a)
+    }
+}
+
+fn lens(p: &AtcParams, t: MaType) -> [usize; 9] {
+    p.lengths_of(t).map(|l| l as usize)
+}
+
+fn save_params(p: &AtcParams, e: &mut Enc) {
+    p.lengths.iter().for_each(|&l| e.i64(l));
+    e.u64(p.robustness as u64);
+    e.f64(p.lambda);
+    e.f64(p.decay);
+    e.i64(p.cutout);
+    p.weights.iter().for_each(|&w| e.f64(w));
+    e.f64(p.cut);
+    e.u64(p.hma as u64);
+    e.f64(p.long_threshold);
+    e.f64(p.short_threshold);
+}
+
+fn check_params(p: &AtcParams, d: &mut Dec) -> Result<()> {
+    let mut want = Enc::default();
+    save_params(p, &mut want);
+    let mut got = Enc::default();
+    for _ in 0..want.bytes.len() / 8 {
+        got.u64(d.u64()?);
+    }
+    if got.bytes != want.bytes {
+        return Err(crate::Error::param(format!("state: saved with other {KERNEL} parameters than the ones given now")));
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The shape every single-input kernel shares, and the checks at its door.
+//!
+//! A kernel is its parameters plus carried state. [`Kernel::update`] continues the
+//! series with the next chunk; the whole-series call ([`compute`]) is "new state +
+//! one update", so chunked and whole runs share one code path and agree bit for bit.
+use crate::codec::{Dec, Enc};
+use crate::{Error, Result};
+
+/// A resumable single-input, single-output kernel.
+pub trait Kernel: Sized {
+    type Params;
+    /// Tag written at the start of the saved state.
+    const NAME: &'static str;
+    /// Whether inputs must also be > 0 (ROC, ATC).
+    const POSITIVE: bool = false;
+
+    /// # Errors
+    /// `InvalidParam` naming the parameter when it is out of range.
+    fn new(p: &Self::Params) -> Result<Self>;
+    /// Index of the first defined (non-NaN) output.
+    fn first_defined(p: &Self::Params) -> usize;
+    /// Bars consumed so far (the global index of the next bar).
+    fn seen(&self) -> u64;
+    /// Continues the series without checking the input (callers have checked it).
+    fn run(&mut self, x: &[f64], out: &mut [f64]);
+    fn save(&self, e: &mut Enc);
+    /// # Errors
+    /// `InvalidParam` when the bytes were not saved by this kernel with `p`.
+    fn load(p: &Self::Params, d: &mut Dec) -> Result<Self>;
+
+    /// Continues the series with `x`, writing one output per input into `out`.
+    ///
+    /// # Errors
+    /// `BadInput` naming the (global) index of a non-finite input (or one <= 0 when
+    /// [`Kernel::POSITIVE`]); `InvalidParam` when `out` is not as long as `x`.
+    /// On error the state is unchanged.
+    fn update(&mut self, x: &[f64], out: &mut [f64]) -> Result<()> {
+        check_out(x.len(), out.len())?;
+        check_prices(x, self.seen(), Self::POSITIVE)?;
+        self.run(x, out);
+        Ok(())
+    }
+
+    /// The carried state as bytes (tag, parameters, values).
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut e = Enc::new(Self::NAME);
+        self.save(&mut e);
+        e.bytes
+    }
+
+    /// Restores a state saved by [`Kernel::to_bytes`] with the same parameters.
+    ///
+    /// # Errors
+    /// `InvalidParam` when the bytes are foreign, truncated or saved with other parameters.
+    fn from_bytes(p: &Self::Params, bytes: &[u8]) -> Result<Self> {
+        let mut d = Dec::new(bytes, Self::NAME)?;
+        let k = Self::load(p, &mut d)?;
+        d.finish()?;
+        Ok(k)
+    }
+}
+
+/// The whole series in one call: new state + one update.
+///
+/// # Errors
+/// As [`Kernel::new`] and [`Kernel::update`].
+pub fn compute<K: Kernel>(p: &K::Params, x: &[f64]) -> Result<Vec<f64>> {
+    let mut k = K::new(p)?;
+    let mut out = vec![f64::NAN; x.len()];
+    k.update(x, &mut out)?;
+    Ok(out)
+}
+
+/// # Errors
+/// `InvalidParam` naming the kernel and the parameter when `len < 1`.
+pub fn check_length(kernel: &str, param: &str, len: usize) -> Result<()> {
+    if len < 1 {
+        return Err(Error::param(format!("{kernel}: {param} must be >= 1, got {len}")));
+    }
+    Ok(())
+}
+
+/// # Errors
+/// `InvalidParam` when the output buffer is not as long as the input.
+pub fn check_out(n: usize, out: usize) -> Result<()> {
+    if n != out {
+        return Err(Error::param(format!("out has {out} values for {n} inputs")));
+    }
+    Ok(())
+}
+
+/// Every value finite (and > 0 when `positive`); `base` is the global index of `x[0]`.
+///
+/// # Errors
+/// `BadInput` naming the first offending index.
+pub fn check_prices(x: &[f64], base: u64, positive: bool) -> Result<()> {
+    let ok = |v: f64| v.is_finite() && (!positive || v > 0.0);
+    // A branch-free pass first (vectorises); find the index only when something is wrong.
+    if x.iter().fold(true, |acc, &v| acc & ok(v)) {
+        return Ok(());
+    }
+    let j = x.iter().position(|&v| !ok(v)).expect("a bad value");
+    let need = if positive { "finite and > 0" } else { "finite" };
+    Err(Error::bad_input(format!("x[{}] is {}: prices must be {need}", base + j as u64, x[j])))
+}
+
+/// Values that may be NaN ("not defined") but never infinite; `what` names the series.
+///
+/// # Errors
+/// `BadInput` naming the first infinite value's index.
+pub fn check_not_infinite(what: &str, x: &[f64], base: u64) -> Result<()> {
+    if let Some(j) = x.iter().position(|v| v.is_infinite()) {
+        return Err(Error::bad_input(format!("{what}[{}] is {}: values must be finite or NaN", base + j as u64, x[j])));
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! DEMA: `2*e1 - EMA(e1, L)` with `e1 = EMA(x, L)`; the inner EMA is seeded by the
+//! SMA of the first `L` defined values of `e1`. First defined at `2L-2`.
+use super::ema::{ema_alpha, EmaCore};
+use crate::codec::{Dec, Enc};
+use crate::Result;
+
+#[derive(Clone, Debug)]
+pub struct Dema {
+    e1: EmaCore,
+    e2: EmaCore,
+}
+
+impl Dema {
+    pub fn with_len(len: usize) -> Self {
+        Dema { e1: EmaCore::new(len, ema_alpha(len)), e2: EmaCore::new(len, ema_alpha(len)) }
+    }
+    pub fn len(&self) -> usize {
+        self.e1.len()
+    }
+    pub fn bars(&self) -> u64 {
+        self.e1.bars()
+    }
+    #[inline]
+    pub fn step(&mut self, x: f64) -> f64 {
+        let e1 = self.e1.step(x);
+        if e1.is_nan() {
+            return f64::NAN;
+        }
+        let e2 = self.e2.step(e1);
+        2.0 * e1 - e2
+    }
+    pub fn save_fields(&self, e: &mut Enc) {
+        self.e1.save_fields(e);
+        self.e2.save_fields(e);
+    }
+    pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
+        let a = ema_alpha(len);
+        Ok(Dema { e1: EmaCore::load_fields(len, a, d)?, e2: EmaCore::load_fields(len, a, d)? })
+    }
+}
+
+super::length_kernel!(Dema, "dema", |len| 2 * len - 2);

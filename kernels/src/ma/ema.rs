@@ -1,0 +1,87 @@
+//! EMA: `a = 2/(L+1)`, seeded at `L-1` by the SMA of the first `L` values, then
+//! `y = a*x + (1-a)*y`. [`EmaCore`] takes any `a` (RMA uses `1/L`) and is reused by
+//! DEMA and RSI.
+use crate::codec::{Dec, Enc};
+use crate::Result;
+
+/// The EMA recurrence with an SMA seed, for any smoothing factor.
+#[derive(Clone, Debug)]
+pub struct EmaCore {
+    len: usize,
+    a: f64,
+    b: f64,
+    seen: u64,
+    /// Sum of the first `len` values (the seed), then unused.
+    seed: f64,
+    y: f64,
+}
+
+impl EmaCore {
+    pub fn new(len: usize, a: f64) -> Self {
+        EmaCore { len, a, b: 1.0 - a, seen: 0, seed: 0.0, y: f64::NAN }
+    }
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    pub fn bars(&self) -> u64 {
+        self.seen
+    }
+    #[inline]
+    pub fn step(&mut self, x: f64) -> f64 {
+        let n = self.len as u64;
+        if self.seen >= n {
+            self.y = self.a * x + self.b * self.y;
+        } else {
+            self.seed += x;
+            if self.seen + 1 == n {
+                self.y = self.seed / self.len as f64;
+            }
+        }
+        self.seen += 1;
+        self.y
+    }
+    pub fn save_fields(&self, e: &mut Enc) {
+        e.u64(self.seen);
+        e.f64(self.seed);
+        e.f64(self.y);
+    }
+    pub fn load_fields(len: usize, a: f64, d: &mut Dec) -> Result<Self> {
+        let mut c = EmaCore::new(len, a);
+        c.seen = d.u64()?;
+        c.seed = d.f64()?;
+        c.y = d.f64()?;
+        Ok(c)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Ema(EmaCore);
+
+/// `2/(L+1)`.
+pub fn ema_alpha(len: usize) -> f64 {
+    2.0 / (len as f64 + 1.0)
+}
+
+impl Ema {
+    pub fn with_len(len: usize) -> Self {
+        Ema(EmaCore::new(len, ema_alpha(len)))
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn bars(&self) -> u64 {
+        self.0.bars()
+    }
+    #[inline]
+    pub fn step(&mut self, x: f64) -> f64 {
+        self.0.step(x)
+    }
+    pub fn save_fields(&self, e: &mut Enc) {
+        self.0.save_fields(e);
+    }
+    pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
+        Ok(Ema(EmaCore::load_fields(len, ema_alpha(len), d)?))
+    }
+}
+
+super::length_kernel!(Ema, "ema", |len| len - 1);

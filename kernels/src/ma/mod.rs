@@ -1,0 +1,72 @@
+//! Moving averages, one file each: [`sma`], [`ema`], [`rma`], [`wma`], [`dema`],
+//! [`hma`], [`lsma`], [`kama`] (the ATC variant).
+//!
+//! Each is a [`Kernel`](crate::kernel::Kernel) with `Params = usize` (the length,
+//! >= 1) and a per-bar `step` that the ATC pipeline and composite kernels (DEMA,
+//! HMA) reuse. Outputs are NaN before `first_defined`.
+pub mod dema;
+pub mod ema;
+pub mod hma;
+pub mod kama;
+pub mod lsma;
+pub mod rma;
+pub mod sma;
+pub mod window;
+pub mod wma;
+
+pub use dema::Dema;
+pub use ema::{Ema, EmaCore};
+pub use hma::Hma;
+pub use kama::Kama;
+pub use lsma::Lsma;
+pub use rma::Rma;
+pub use sma::Sma;
+pub use wma::Wma;
+
+/// One bar of a moving average, without checks (shared by composite kernels and the ATC).
+pub trait Step {
+    fn step(&mut self, x: f64) -> f64;
+}
+
+/// Implements [`Kernel`](crate::kernel::Kernel) for a moving average with `Params = usize`
+/// from its inherent `with_len`, `step`, `bars`, `save_fields` and `load_fields`.
+macro_rules! length_kernel {
+    ($ty:ident, $name:literal, $first:expr) => {
+        impl crate::ma::Step for $ty {
+            #[inline]
+            fn step(&mut self, x: f64) -> f64 {
+                $ty::step(self, x)
+            }
+        }
+        impl crate::kernel::Kernel for $ty {
+            type Params = usize;
+            const NAME: &'static str = $name;
+            fn new(len: &usize) -> crate::Result<Self> {
+                crate::kernel::check_length($name, "length", *len)?;
+                Ok(Self::with_len(*len))
+            }
+            fn first_defined(len: &usize) -> usize {
+                let f: fn(usize) -> usize = $first;
+                f(*len)
+            }
+            fn seen(&self) -> u64 {
+                self.bars()
+            }
+            fn run(&mut self, x: &[f64], out: &mut [f64]) {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    *o = self.step(v);
+                }
+            }
+            fn save(&self, e: &mut crate::codec::Enc) {
+                e.usize(self.len());
+                self.save_fields(e);
+            }
+            fn load(len: &usize, d: &mut crate::codec::Dec) -> crate::Result<Self> {
+                crate::kernel::check_length($name, "length", *len)?;
+                d.expect_u64("length", *len as u64)?;
+                Self::load_fields(*len, d)
+            }
+        }
+    };
+}
+pub(crate) use length_kernel;

@@ -1,0 +1,47 @@
+//! SMA: the mean of the last `L` values; first defined at `L-1`.
+use super::window::{sma_of_flat, FlatCache, SumWindow};
+use crate::codec::{Dec, Enc};
+use crate::Result;
+
+#[derive(Clone, Debug)]
+pub struct Sma {
+    w: SumWindow,
+    flen: f64,
+    flat: FlatCache,
+}
+
+impl Sma {
+    pub fn with_len(len: usize) -> Self {
+        Sma { w: SumWindow::new(len), flen: len as f64, flat: FlatCache::default() }
+    }
+    pub fn len(&self) -> usize {
+        self.w.len()
+    }
+    pub fn bars(&self) -> u64 {
+        self.w.seen()
+    }
+    #[inline]
+    pub fn step(&mut self, x: f64) -> f64 {
+        self.w.push(x);
+        if let Some(v) = self.w.flat() {
+            let n = self.w.len();
+            self.flat.get(v, |v| sma_of_flat(v, n))
+        } else if self.w.full() {
+            self.w.sum() / self.flen
+        } else {
+            f64::NAN
+        }
+    }
+    /// The current window, oldest first (for Bollinger's deviation).
+    pub fn window(&self) -> (&[f64], &[f64]) {
+        self.w.ordered()
+    }
+    pub fn save_fields(&self, e: &mut Enc) {
+        self.w.save(e);
+    }
+    pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
+        Ok(Sma { w: SumWindow::load(len, d)?, flen: len as f64, flat: FlatCache::default() })
+    }
+}
+
+super::length_kernel!(Sma, "sma", |len| len - 1);

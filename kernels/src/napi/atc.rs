@@ -1,0 +1,161 @@
+//! The ATC: `atc(x, opts)` (14 columns of `x.length` values, one after the other,
+//! in the order of `atcColumns()`), `atcBatch`/`atcBatchAsync` over many symbols on
+//! the thread pool, and `AtcStream`.
+use super::guarded;
+use super::trend::to_int;
+use crate::atc::{atc_batch, Atc, AtcParams, HmaKind, MaType, Robustness, COLUMNS, NCOL};
+use crate::{Error, Result};
+use napi::bindgen_prelude::{AsyncTask, Float64Array, Int32Array, Uint8Array};
+use napi::{Env, Task};
+use napi_derive::napi;
+use std::collections::HashMap;
+
+/// ATC parameters as the TypeScript API takes them; anything missing takes the spec's default.
+#[napi(object)]
+#[derive(Default)]
+pub struct AtcOptions {
+    pub length: Option<f64>,
+    /// Per-type lengths keyed by type name (`EMA`, `HMA`, `WMA`, `DEMA`, `LSMA`, `KAMA`).
+    pub lengths: Option<HashMap<String, f64>>,
+    pub robustness: Option<String>,
+    pub lambda: Option<f64>,
+    /// Percent.
+    pub decay: Option<f64>,
+    pub cutout: Option<f64>,
+    /// Per-type Layer-2 starting equity keyed by type name (missing types: 1.0).
+    pub weights: Option<HashMap<String, f64>>,
+    pub cut: Option<f64>,
+    /// `hull` or `sma`.
+    pub hma: Option<String>,
+    pub long_threshold: Option<f64>,
+    pub short_threshold: Option<f64>,
+}
+
+fn type_index(what: &str, name: &str) -> Result<usize> {
+    MaType::ALL.iter().position(|t| t.name() == name).ok_or_else(|| {
+        Error::param(format!("atc: {what} has unknown type '{name}'; types are EMA, HMA, WMA, DEMA, LSMA, KAMA"))
+    })
+}
+
+/// [`AtcOptions`] as [`AtcParams`] (checked by the core).
+pub(crate) fn atc_params(o: Option<&AtcOptions>) -> Result<AtcParams> {
+    let mut p = AtcParams::default();
+    let Some(o) = o else { return Ok(p) };
+    if let Some(l) = o.length {
+        p.lengths = [to_int("atc", "length", l)?; 6];
+    }
+    for (name, &l) in o.lengths.iter().flatten() {
+        p.lengths[type_index("lengths", name)?] = to_int("atc", &format!("lengths.{name}"), l)?;
+    }
+    for (name, &w) in o.weights.iter().flatten() {
+        p.weights[type_index("weights", name)?] = w;
+    }
+    if let Some(r) = &o.robustness {
+        p.robustness = Robustness::parse(r)?;
+    }
+    if let Some(h) = &o.hma {
+        p.hma = HmaKind::parse(h)?;
+    }
+    if let Some(c) = o.cutout {
+        p.cutout = to_int("atc", "cutout", c)?;
+    }
+    p.lambda = o.lambda.unwrap_or(p.lambda);
+    p.decay = o.decay.unwrap_or(p.decay);
+    p.cut = o.cut.unwrap_or(p.cut);
+    p.long_threshold = o.long_threshold.unwrap_or(p.long_threshold);
+    p.short_threshold = o.short_threshold.unwrap_or(p.short_threshold);
+    p.validate()?;
+    Ok(p)
+}
+
+/// Output column names, in the order of the values `atc` returns.
+#[napi]
+pub fn atc_columns() -> Vec<String> {
+    COLUMNS.iter().map(|c| c.to_string()).collect()
+}
+
+fn run(a: &mut Atc, x: &[f64]) -> Result<Vec<f64>> {
+    let n = x.len();
+    let mut out = vec![f64::NAN; NCOL * n];
+    let mut cols: Vec<&mut [f64]> = if n == 0 { (0..NCOL).map(|_| &mut [][..]).collect() } else { out.chunks_mut(n).collect() };
+    a.update(x, (&mut cols[..]).try_into().expect("14 columns"))?;
+    Ok(out)
+}
+
+/// The ATC over the whole of `x`: 14 columns of `x.length` values, one after the other.
+#[napi]
+pub fn atc(x: &[f64], opts: Option<AtcOptions>) -> napi::Result<Float64Array> {
+    guarded(|| Ok(Float64Array::new(run(&mut Atc::new(&atc_params(opts.as_ref())?)?, x)?)))
+}
+
+/// Many symbols (`closes[offsets[i]..offsets[i+1]]`) on the thread pool; 14 columns
+/// of `closes.length` values, each aligned with `closes`.
+#[napi]
+pub fn atc_batch_sync(closes: &[f64], offsets: &[i32], opts: Option<AtcOptions>) -> napi::Result<Float64Array> {
+    guarded(|| {
+        let p = atc_params(opts.as_ref())?;
+        let mut out = vec![f64::NAN; NCOL * closes.len()];
+        atc_batch(closes, offsets, &p, &mut out)?;
+        Ok(Float64Array::new(out))
+    })
+}
+
+pub struct AtcBatchTask {
+    closes: Float64Array,
+    offsets: Int32Array,
+    params: Result<AtcParams>,
+}
+
+impl Task for AtcBatchTask {
+    type Output = Vec<f64>;
+    type JsValue = Float64Array;
+
+    fn compute(&mut self) -> napi::Result<Vec<f64>> {
+        guarded(|| {
+            let p = self.params.clone()?;
+            let mut out = vec![f64::NAN; NCOL * self.closes.len()];
+            atc_batch(&self.closes, &self.offsets, &p, &mut out)?;
+            Ok(out)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, out: Vec<f64>) -> napi::Result<Float64Array> {
+        Ok(Float64Array::new(out))
+    }
+}
+
+/// As `atcBatchSync`, off the JS thread. The inputs are read in place (no copy):
+/// do not modify them until the promise settles.
+#[napi(ts_return_type = "Promise<Float64Array>")]
+pub fn atc_batch_async(closes: Float64Array, offsets: Int32Array, opts: Option<AtcOptions>) -> AsyncTask<AtcBatchTask> {
+    AsyncTask::new(AtcBatchTask { closes, offsets, params: atc_params(opts.as_ref()) })
+}
+
+#[napi]
+pub struct AtcStream {
+    inner: Atc,
+}
+
+#[napi]
+impl AtcStream {
+    #[napi(constructor)]
+    pub fn new(opts: Option<AtcOptions>, state: Option<&[u8]>) -> napi::Result<Self> {
+        guarded(|| {
+            let p = atc_params(opts.as_ref())?;
+            let inner = match state {
+                Some(b) => Atc::from_bytes(&p, b)?,
+                None => Atc::new(&p)?,
+            };
+            Ok(AtcStream { inner })
+        })
+    }
+    /// 14 columns of `x.length` values for exactly these bars.
+    #[napi]
+    pub fn push(&mut self, x: &[f64]) -> napi::Result<Float64Array> {
+        guarded(|| Ok(Float64Array::new(run(&mut self.inner, x)?)))
+    }
+    #[napi]
+    pub fn state(&self) -> Uint8Array {
+        Uint8Array::new(self.inner.to_bytes())
+    }
+}

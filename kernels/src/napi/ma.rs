@@ -1,0 +1,128 @@
+//! Single-input kernels (moving averages, RSI, ROC): `kernel(kind, x, length)`
+//! over a whole series and `KernelStream` to continue one in chunks.
+use super::guarded;
+use crate::kernel::{compute, Kernel};
+use crate::ma::{Dema, Ema, Hma, Kama, Lsma, Rma, Sma, Wma};
+use crate::osc::{Roc, Rsi};
+use crate::{Error, Result};
+use napi::bindgen_prelude::{Float64Array, Uint8Array};
+use napi_derive::napi;
+
+/// A JS number as a length: an integer >= 0 goes to the kernel (which checks >= 1).
+pub(crate) fn to_len(kernel: &str, v: f64) -> Result<usize> {
+    if v.is_finite() && v.fract() == 0.0 && v >= 0.0 {
+        Ok(v as usize)
+    } else {
+        Err(Error::param(format!("{kernel}: length must be an integer >= 1, got {v}")))
+    }
+}
+
+/// One of the single-input kernels, chosen by name.
+enum Any {
+    Sma(Sma),
+    Ema(Ema),
+    Rma(Rma),
+    Wma(Wma),
+    Dema(Dema),
+    Hma(Hma),
+    Lsma(Lsma),
+    Kama(Kama),
+    Rsi(Rsi),
+    Roc(Roc),
+}
+
+macro_rules! dispatch {
+    ($kind:expr, $len:expr, |$ty:ident, $p:ident| $body:expr) => {{
+        let kind: &str = $kind;
+        let len = $len;
+        match kind {
+            "sma" => { type $ty = Sma; let $p = to_len(kind, len)?; $body }
+            "ema" => { type $ty = Ema; let $p = to_len(kind, len)?; $body }
+            "rma" => { type $ty = Rma; let $p = to_len(kind, len)?; $body }
+            "wma" => { type $ty = Wma; let $p = to_len(kind, len)?; $body }
+            "dema" => { type $ty = Dema; let $p = to_len(kind, len)?; $body }
+            "hma" => { type $ty = Hma; let $p = to_len(kind, len)?; $body }
+            "lsma" => { type $ty = Lsma; let $p = to_len(kind, len)?; $body }
+            "kama" => { type $ty = Kama; let $p = to_len(kind, len)?; $body }
+            "rsi" => { type $ty = Rsi; let $p = to_len(kind, len)?; $body }
+            "roc" => { type $ty = Roc; let $p = (); $body }
+            _ => Err(Error::param(format!("unknown kernel '{kind}'"))),
+        }
+    }};
+}
+
+/// `kind` (sma, ema, rma, wma, dema, hma, lsma, kama, rsi, roc) over the whole of `x`.
+#[napi]
+pub fn kernel(kind: String, x: &[f64], length: f64) -> napi::Result<Float64Array> {
+    guarded(|| dispatch!(&kind, length, |K, p| Ok(Float64Array::new(compute::<K>(&p, x)?))))
+}
+
+/// A single-input kernel carried across calls.
+#[napi]
+pub struct KernelStream {
+    inner: Any,
+}
+
+#[napi]
+impl KernelStream {
+    /// A new series, or one continued from `state` (bytes from `state()`).
+    #[napi(constructor)]
+    pub fn new(kind: String, length: f64, state: Option<&[u8]>) -> napi::Result<Self> {
+        guarded(|| {
+            let inner = dispatch!(&kind, length, |K, p| {
+                let k = match state {
+                    Some(b) => K::from_bytes(&p, b)?,
+                    None => K::new(&p)?,
+                };
+                Ok(wrap(k))
+            })?;
+            Ok(KernelStream { inner })
+        })
+    }
+
+    /// The outputs for exactly these bars.
+    #[napi]
+    pub fn push(&mut self, x: &[f64]) -> napi::Result<Float64Array> {
+        guarded(|| {
+            let mut out = vec![f64::NAN; x.len()];
+            each(&mut self.inner, |k| k.update(x, &mut out))?;
+            Ok(Float64Array::new(out))
+        })
+    }
+
+    /// The carried state, to resume from later.
+    #[napi]
+    pub fn state(&self) -> napi::Result<Uint8Array> {
+        guarded(|| Ok(Uint8Array::new(each_ref(&self.inner))))
+    }
+}
+
+trait Wrap {
+    fn wrap(self) -> Any;
+}
+macro_rules! wraps {
+    ($($v:ident),*) => {
+        $(impl Wrap for $v { fn wrap(self) -> Any { Any::$v(self) } })*
+        fn each(a: &mut Any, f: impl FnOnce(&mut dyn Update) -> Result<()>) -> Result<()> {
+            match a { $(Any::$v(k) => f(k),)* }
+        }
+        fn each_ref(a: &Any) -> Vec<u8> {
+            match a { $(Any::$v(k) => k.to_bytes(),)* }
+        }
+    };
+}
+wraps!(Sma, Ema, Rma, Wma, Dema, Hma, Lsma, Kama, Rsi, Roc);
+
+fn wrap<K: Wrap>(k: K) -> Any {
+    k.wrap()
+}
+
+/// Object-safe view of [`Kernel::update`].
+trait Update {
+    fn update(&mut self, x: &[f64], out: &mut [f64]) -> Result<()>;
+}
+impl<K: Kernel> Update for K {
+    fn update(&mut self, x: &[f64], out: &mut [f64]) -> Result<()> {
+        Kernel::update(self, x, out)
+    }
+}

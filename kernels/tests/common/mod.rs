@@ -1,0 +1,100 @@
+//! Golden files and comparison helpers shared by the integration tests.
+#![allow(dead_code)]
+use barstream_kernels::atc::{AtcParams, HmaKind, Robustness};
+use serde_json::Value;
+use std::path::PathBuf;
+
+pub struct Golden {
+    pub file: String,
+    pub close: Vec<f64>,
+    pub indicators: Vec<(String, Vec<f64>)>,
+    pub atc: Vec<(AtcParams, Vec<(String, Vec<f64>)>)>,
+}
+
+pub fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden")
+}
+
+fn series(v: &Value) -> Vec<f64> {
+    v.as_array().expect("array").iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+}
+
+fn named(v: &Value) -> Vec<(String, Vec<f64>)> {
+    v.as_object().expect("object").iter().map(|(k, s)| (k.clone(), series(s))).collect()
+}
+
+/// The spec's parameter names (`lam`, `lengths_by_type`, `hma_kind`, ...) as [`AtcParams`].
+pub fn atc_params(p: &Value) -> AtcParams {
+    let mut a = AtcParams::default();
+    for (k, v) in p.as_object().expect("params") {
+        match k.as_str() {
+            "length" => a.lengths = [v.as_i64().expect("length"); 6],
+            "lengths_by_type" => {
+                for (t, l) in v.as_object().expect("lengths_by_type") {
+                    a.lengths[type_index(t)] = l.as_i64().expect("length");
+                }
+            }
+            "weights" => {
+                for (t, w) in v.as_object().expect("weights") {
+                    a.weights[type_index(t)] = w.as_f64().expect("weight");
+                }
+            }
+            "robustness" => a.robustness = Robustness::parse(v.as_str().expect("robustness")).expect("robustness"),
+            "lam" => a.lambda = v.as_f64().expect("lam"),
+            "decay" => a.decay = v.as_f64().expect("decay"),
+            "cutout" => a.cutout = v.as_i64().expect("cutout"),
+            "cut" => a.cut = v.as_f64().expect("cut"),
+            "hma_kind" => a.hma = HmaKind::parse(v.as_str().expect("hma_kind")).expect("hma_kind"),
+            other => panic!("unknown ATC parameter in golden file: {other}"),
+        }
+    }
+    a
+}
+
+fn type_index(t: &str) -> usize {
+    ["EMA", "HMA", "WMA", "DEMA", "LSMA", "KAMA"].iter().position(|&n| n == t).unwrap_or_else(|| panic!("unknown type {t}"))
+}
+
+pub fn load_all() -> Vec<Golden> {
+    let mut files: Vec<_> = std::fs::read_dir(golden_dir())
+        .expect("shared/golden")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no golden files in {}", golden_dir().display());
+    files
+        .iter()
+        .map(|p| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
+            Golden {
+                file: p.file_name().expect("name").to_string_lossy().into_owned(),
+                close: series(&v["close"]),
+                indicators: named(&v["indicators"]),
+                atc: v["atc"]
+                    .as_array()
+                    .expect("atc")
+                    .iter()
+                    .map(|c| (atc_params(&c["params"]), named(&c["outputs"])))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// NaN exactly where `want` is NaN, else `|got - want| <= 1e-9`.
+pub fn assert_matches(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let ok = if w.is_nan() { g.is_nan() } else { (g - w).abs() <= 1e-9 };
+        assert!(ok, "{what}[{i}]: got {g}, want {w} (diff {:e})", (g - w).abs());
+    }
+}
+
+/// Bit-identical (NaN == NaN).
+pub fn assert_bits(what: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "{what}[{i}]: {g} != {w}");
+    }
+}
