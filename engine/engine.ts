@@ -3,11 +3,15 @@
  * defined, and the jobs that run over it.
  */
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { DataFile, listDataFiles } from '../datasets/layout.js';
-import { BarstreamError, fromNative, invalidParam, native } from './errors.js';
+import { invalidParam, native } from './errors.js';
+import { Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
 import { addon, Native } from './native.js';
-import { literalList, sqlFile } from './sql.js';
+import { sqlFile } from './sql.js';
+import { scan, ScanOptions, ScanResult } from './scan.js';
+import { backtest, BacktestOptions, BacktestResult } from './backtest.js';
 
 export interface EngineOptions {
   /** A canonical dataset folder (`bucket=<k>/part-<n>.parquet`). */
@@ -56,14 +60,34 @@ interface NativeReadResult {
   symbols: { symbol: string; rows: number; runs: number; firstTs: number; lastTs: number; lastClose: number; sumClose: number }[];
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The parts of a dataset's `metadata.json` the engine uses. */
+export interface DatasetInfo {
+  symbols: number;
+  rows: number;
+  /** Rows its ingest rejected. */
+  rejectedRows: number;
+}
+
+async function readInfo(dataset: string): Promise<DatasetInfo | undefined> {
+  try {
+    const m = JSON.parse(await readFile(join(dataset, 'metadata.json'), 'utf8'));
+    return { symbols: Number(m.symbols) || 0, rows: Number(m.rows) || 0, rejectedRows: Number(m.counts?.rejected) || 0 };
+  } catch {
+    return undefined;
+  }
+}
 
 export class Engine {
   private constructor(
     readonly dataset: string,
     private readonly dataFiles: DataFile[],
-    private readonly threads: number,
-    private readonly db: Native.NativeEngine,
+    /** What the dataset's `metadata.json` says, when it has one. */
+    readonly metadata: DatasetInfo | undefined,
+    /** Worker threads for jobs (and DuckDB's thread count). */
+    readonly threads: number,
+    /** @internal */
+    readonly db: Native.NativeEngine,
   ) {}
 
   /** The dataset's Parquet files in read order. */
@@ -73,14 +97,12 @@ export class Engine {
 
   /** SQL reading the given files (see `sql/bars_source.sql`). */
   static sourceSql(files: string[]): string {
-    return sqlFile('bars_source', { files: literalList(files) }).replace(/;\s*$/, '');
+    return sourceSql(files);
   }
 
-  /** One query per bucket: buckets hold disjoint symbols, so they can be read in parallel. */
-  private bucketSources(): string[] {
-    const byBucket = new Map<number, string[]>();
-    for (const f of this.dataFiles) byBucket.set(f.bucket, [...(byBucket.get(f.bucket) ?? []), f.path]);
-    return [...byBucket.values()].map((files) => Engine.sourceSql(files));
+  /** The partitions of a job over this dataset (see `partitions.ts`). @internal */
+  partitions(opts: { sql?: string; columns: string[]; sorted: boolean }): Partition[] {
+    return planPartitions(this.dataFiles, opts);
   }
 
   /**
@@ -99,7 +121,7 @@ export class Engine {
     const threads = opts.threads ?? availableParallelism();
     const db = await native(() => new addon.NativeEngine({ threads, memoryLimit: opts.memoryLimit }));
     await native(() => db.execute(sqlFile('bars', { source: Engine.sourceSql(files.map((f) => f.path)) })));
-    return new Engine(dataset, files, threads, db);
+    return new Engine(dataset, files, await readInfo(dataset), threads, db);
   }
 
   /**
@@ -111,29 +133,15 @@ export class Engine {
    */
   async stream(opts: StreamOptions = {}): Promise<StreamResult> {
     const columns = opts.columns ?? ['close'];
-    for (const c of columns) if (!IDENT.test(c)) throw invalidParam(`column name '${c}' is not a plain identifier`);
-    const select = (source: string, order: boolean) =>
-      `SELECT symbol::VARCHAR AS symbol, ts::TIMESTAMP AS ts, ${columns.map((c) => `${c}::DOUBLE AS ${c}`).join(', ')} ` +
-      `FROM (${source}) AS src${order ? ' ORDER BY symbol, ts' : ''}`;
-    const run = (order: boolean) => {
-      const sources = order || opts.sql ? [opts.sql ?? 'SELECT * FROM bars'] : this.bucketSources();
-      return this.db.readStats({
-        partitions: sources.map((s) => select(s, order)),
-        values: columns,
-        mode: opts.mode ?? 'vectors',
-        workers: this.threads,
-      }) as Promise<NativeReadResult>;
-    };
-    let sorted = false;
-    let r: NativeReadResult;
-    try {
-      r = await run(false);
-    } catch (e) {
-      const err = fromNative(e);
-      if (!(err instanceof BarstreamError && err.code === 'BARSTREAM_BAD_INPUT' && /not ordered/.test(err.message))) throw err;
-      sorted = true;
-      r = await native(run(true));
-    }
+    const { result: r, sorted } = await withOrderFallback(
+      (order) =>
+        this.db.readStats({
+          partitions: this.partitions({ sql: opts.sql, columns, sorted: order }).map((p) => p.sql),
+          values: columns,
+          mode: opts.mode ?? 'vectors',
+          workers: this.threads,
+        }) as Promise<NativeReadResult>,
+    );
     return {
       rows: r.rows,
       batches: r.batches,
@@ -142,5 +150,26 @@ export class Engine {
       sorted,
       symbols: r.symbols.map((s) => ({ ...s, firstTs: new Date(s.firstTs / 1000), lastTs: new Date(s.lastTs / 1000) })),
     };
+  }
+
+  /**
+   * The ATC scan: the latest `Average_Signal` of every symbol; those with
+   * `|signal| >= minSignal` listed as long or short by strength.
+   * @example
+   * const r = await engine.scan({ strategy: { robustness: 'Medium' }, minSignal: 0.1, top: 20 });
+   * console.log(r.long[0], r.processed, r.skipped.length);
+   */
+  scan(opts: ScanOptions = {}): Promise<ScanResult> {
+    return scan(this, opts);
+  }
+
+  /**
+   * The ATC backtest: per-bar signals, positions and equity, per-symbol summaries, errors
+   * and a manifest, written under `out` bucket by bucket.
+   * @example
+   * const r = await engine.backtest({ out: 'results/run1', feeBps: 5 });
+   */
+  backtest(opts: BacktestOptions): Promise<BacktestResult> {
+    return backtest(this, opts);
   }
 }

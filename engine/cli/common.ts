@@ -30,7 +30,7 @@ export function action<A extends unknown[]>(body: (...args: A) => Promise<void>)
 
 export function formatRate(rows: number, ms: number): string {
   const perSec = rows / Math.max(ms / 1000, 1e-9);
-  return perSec >= 1e6 ? `${(perSec / 1e6).toFixed(1)} M/s` : `${(perSec / 1e3).toFixed(1)} k/s`;
+  return perSec >= 1e6 ? `${(perSec / 1e6).toFixed(1)} M bars/s` : `${(perSec / 1e3).toFixed(1)} k bars/s`;
 }
 
 /** A plain text table with right-aligned numeric columns. */

@@ -6,6 +6,8 @@ import { demoCommand } from './demo.js';
 import { generateCommand } from './generate.js';
 import { ingestCommand } from './ingest.js';
 import { readCommand } from './read.js';
+import { scanCommand } from './scan.js';
+import { backtestCommand } from './backtest.js';
 
 const v = version();
 const program = new Command('barstream')
@@ -14,6 +16,8 @@ const program = new Command('barstream')
   .addCommand(demoCommand())
   .addCommand(generateCommand())
   .addCommand(ingestCommand())
+  .addCommand(scanCommand())
+  .addCommand(backtestCommand())
   .addCommand(readCommand());
 
 await program.parseAsync(process.argv);

@@ -182,6 +182,7 @@ extern "C" {
         appender: duckdb_appender,
         chunk: duckdb_data_chunk,
     ) -> duckdb_state;
+    pub fn duckdb_appender_flush(appender: duckdb_appender) -> duckdb_state;
     pub fn duckdb_appender_close(appender: duckdb_appender) -> duckdb_state;
     pub fn duckdb_appender_destroy(appender: *mut duckdb_appender) -> duckdb_state;
 

@@ -414,6 +414,14 @@ impl Appender {
         }
         Ok(())
     }
+    /// Writes what was appended so far into the table.
+    pub fn flush(&mut self) -> Result<()> {
+        if unsafe { duckdb_appender_flush(self.app) } != DUCKDB_SUCCESS {
+            return Err(Error::duckdb(c_text(unsafe { duckdb_appender_error(self.app) }, "appender flush failed")));
+        }
+        Ok(())
+    }
+
     /// Flushes and closes the appender.
     pub fn close(mut self) -> Result<()> {
         let state = unsafe { duckdb_appender_close(self.app) };

@@ -46,10 +46,20 @@ impl NativeEngine {
         })
     }
 
+    pub(crate) fn database(&self) -> Database {
+        self.db.clone()
+    }
+
     /// Runs statements (view definitions, settings) on the engine's database.
     #[napi]
     pub fn execute(&self, sql: String) -> napi::Result<()> {
         guarded(|| self.db.connect()?.execute(&sql))
+    }
+
+    /// The column names a query returns (it is planned, not run to completion).
+    #[napi]
+    pub fn columns(&self, sql: String) -> napi::Result<Vec<String>> {
+        guarded(|| Ok(self.db.connect()?.stream(&sql)?.column_names().to_vec()))
     }
 
     /// Streams `opts.sql` through the Rust read path and returns per-symbol statistics.

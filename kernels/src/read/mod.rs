@@ -52,6 +52,10 @@ pub struct SymbolRun<'a> {
 /// Receives runs in order. An error stops the read and is returned to the caller.
 pub trait RunSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()>;
+    /// Called once after the last run of a stream that ended without error.
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Counts of one read.
@@ -271,5 +275,6 @@ pub fn read_runs(
             }
         }
     }
+    sink.finish()?;
     Ok(splitter.stats)
 }

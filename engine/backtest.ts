@@ -1,0 +1,203 @@
+/**
+ * The ATC backtest, Parquet in and Parquet out:
+ *
+ * - `OUT/signals/bucket=<k>/part-0.parquet`: per bar `symbol, ts, close, average_signal,
+ *   <type>_signal x6, <type>_s x6, event, position, strategy_return, equity`;
+ * - `OUT/summary/part-<k>.parquet`: per symbol performance;
+ * - `OUT/_errors/part-<k>.parquet`: `symbol, stage, message` for failed (`kernel`) and
+ *   `skipped` symbols;
+ * - `OUT/_state/`: the job's parameters and one marker per finished bucket (for `resume`);
+ * - `OUT/_manifest.json`: parameters, source, counts, files with sizes and sha256, elapsed.
+ *
+ * Buckets are written as they finish, each file under a temporary name renamed into place.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { describeFiles, FileEntry } from '../datasets/layout.js';
+import type { Engine } from './engine.js';
+import { BarstreamError, invalidParam, native } from './errors.js';
+import { JobControl, runJob } from './jobs.js';
+import type { AtcParams } from './kernels.js';
+import { addon } from './native.js';
+import { checkSource, Partition, withOrderFallback } from './partitions.js';
+
+export interface BacktestOptions extends JobControl {
+  /** Output folder. */
+  out: string;
+  /** SQL over `bars` (run per bucket); default every bar. */
+  sql?: string;
+  /** ATC parameters (spec defaults). */
+  strategy?: AtcParams;
+  /** Cost per unit of position change, in basis points (0). */
+  feeBps?: number;
+  /** Short events go flat instead of short. */
+  longOnly?: boolean;
+  /** Finish only the buckets a previous run with the same parameters left undone. */
+  resume?: boolean;
+  /** Replace an existing barstream output in `out`. */
+  overwrite?: boolean;
+}
+
+export interface BacktestCounts {
+  buckets: number;
+  bars: number;
+  symbols: number;
+  processed: number;
+  skipped: number;
+  failed: number;
+  signalRows: number;
+  rejectedRows: number;
+}
+
+export interface Manifest {
+  format: 'barstream-backtest/1';
+  barstream: string;
+  duckdb: string;
+  strategy: { name: 'atc'; params: AtcParams; feeBps: number; longOnly: boolean };
+  source: { dataset: string; sql: string | null; sorted: boolean };
+  counts: BacktestCounts;
+  files: FileEntry[];
+  elapsedMs: number;
+  createdAt: string;
+}
+
+export interface BacktestResult {
+  out: string;
+  manifest: Manifest;
+  /** Buckets computed by this call (the rest were already complete, with `resume`). */
+  bucketsRun: number;
+  elapsedMs: number;
+}
+
+interface JobFile {
+  params: AtcParams;
+  sql: string | null;
+  feeBps: number;
+  longOnly: boolean;
+  files: string[];
+}
+
+interface BucketMarker {
+  bucket: number;
+  bars: number;
+  symbols: number;
+  skipped: number;
+  failed: number;
+  files: { path: string; rows: number }[];
+}
+
+const STATE = '_state';
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(tmp, path);
+}
+
+async function markers(out: string): Promise<Map<number, BucketMarker>> {
+  const dir = join(out, STATE);
+  const found = new Map<number, BucketMarker>();
+  if (!existsSync(dir)) return found;
+  for (const f of await readdir(dir)) {
+    if (!/^bucket-\d+\.json$/.test(f)) continue;
+    const m = JSON.parse(await readFile(join(dir, f), 'utf8')) as BucketMarker;
+    found.set(m.bucket, m);
+  }
+  return found;
+}
+
+/** Decides what to do with an existing `out`; returns the finished buckets to keep. */
+async function prepareOut(out: string, job: JobFile, opts: BacktestOptions): Promise<Map<number, BucketMarker>> {
+  const jobPath = join(out, STATE, 'job.json');
+  const exists = existsSync(out) && (await readdir(out)).length > 0;
+  if (exists && opts.resume) {
+    if (!existsSync(jobPath)) throw new BarstreamError('BARSTREAM_IO', `cannot resume: ${out} holds no barstream backtest (${jobPath} is missing)`);
+    const previous = JSON.parse(await readFile(jobPath, 'utf8')) as JobFile;
+    if (JSON.stringify(previous) !== JSON.stringify(job)) {
+      throw invalidParam(`cannot resume: ${out} was written with other parameters, SQL or input files; pass --overwrite to start again`);
+    }
+    return markers(out);
+  }
+  if (exists) {
+    const ours = existsSync(join(out, STATE)) || existsSync(join(out, '_manifest.json'));
+    if (!opts.overwrite) {
+      throw new BarstreamError('BARSTREAM_IO', `output ${out} already exists and is not empty (pass --resume to finish it or --overwrite to replace it)`);
+    }
+    if (!ours) throw new BarstreamError('BARSTREAM_IO', `refusing to overwrite ${out}: it is not a barstream backtest output`);
+    for (const d of ['signals', 'summary', '_errors', STATE, '_manifest.json']) await rm(join(out, d), { recursive: true, force: true });
+  }
+  await mkdir(join(out, STATE), { recursive: true });
+  await writeJsonAtomic(jobPath, job);
+  return new Map();
+}
+
+/** Runs the backtest; see `Engine.backtest`. */
+export async function backtest(engine: Engine, opts: BacktestOptions): Promise<BacktestResult> {
+  const t0 = performance.now();
+  if (!opts || typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
+  const feeBps = opts.feeBps ?? 0;
+  if (!Number.isFinite(feeBps) || feeBps < 0) throw invalidParam(`feeBps must be a number >= 0, got ${opts.feeBps}`);
+  const out = resolve(opts.out);
+  const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns: ['close'], sorted });
+  // A bad SQL, a missing column or bad parameters stop here, before anything is written.
+  checkSource(engine.db, opts.sql, plan(false)[0], ['close']);
+  await native(() => addon.atc(new Float64Array(0), opts.strategy));
+  const job: JobFile = { params: opts.strategy ?? {}, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files };
+  const done = await prepareOut(out, job, opts);
+  const todo = (parts: Partition[]) => parts.filter((p) => !done.has(p.bucket));
+  let bucketsRun = 0;
+  const { sorted } = await withOrderFallback(async (order) => {
+    const finished = await markers(out);
+    for (const [k, m] of finished) done.set(k, m);
+    const parts = todo(plan(order));
+    bucketsRun += parts.length;
+    if (parts.length === 0) return;
+    await runJob(
+      (j) =>
+        engine.db.backtest(
+          { partitions: parts, params: opts.strategy, workers: engine.threads, out, feeBps, longOnly: job.longOnly },
+          j,
+        ),
+      engine.metadata?.symbols ?? 0,
+      opts,
+    );
+  });
+  const manifest = await writeManifest(engine, out, job, sorted, performance.now() - t0);
+  return { out, manifest, bucketsRun, elapsedMs: performance.now() - t0 };
+}
+
+async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: boolean, elapsedMs: number): Promise<Manifest> {
+  const all = [...(await markers(out)).values()].sort((a, b) => a.bucket - b.bucket);
+  const counts: BacktestCounts = { buckets: all.length, bars: 0, symbols: 0, processed: 0, skipped: 0, failed: 0, signalRows: 0, rejectedRows: engine.metadata?.rejectedRows ?? 0 };
+  const files: { path: string; rows: number }[] = [];
+  for (const m of all) {
+    counts.bars += m.bars;
+    counts.symbols += m.symbols;
+    counts.skipped += m.skipped;
+    counts.failed += m.failed;
+    for (const f of m.files) {
+      files.push({ path: join(out, f.path), rows: f.rows });
+      if (f.path.startsWith('signals/')) counts.signalRows += f.rows;
+      if (f.path.startsWith('summary/')) counts.processed += f.rows;
+    }
+  }
+  if (counts.processed + counts.skipped + counts.failed !== counts.symbols) {
+    throw new BarstreamError('BARSTREAM_INTERNAL', `symbol counts do not add up: ${JSON.stringify(counts)}`);
+  }
+  const v = addon.version();
+  const manifest: Manifest = {
+    format: 'barstream-backtest/1',
+    barstream: v.barstream,
+    duckdb: v.duckdb,
+    strategy: { name: 'atc', params: job.params, feeBps: job.feeBps, longOnly: job.longOnly },
+    source: { dataset: engine.dataset, sql: job.sql, sorted },
+    counts,
+    files: await describeFiles(out, files),
+    elapsedMs,
+    createdAt: new Date().toISOString(),
+  };
+  await writeJsonAtomic(join(out, '_manifest.json'), manifest);
+  return manifest;
+}
+

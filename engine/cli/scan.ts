@@ -1,0 +1,62 @@
+/** `barstream scan`: the latest ATC signal of every symbol, strongest first. */
+import { Command } from 'commander';
+import { Engine } from '../engine.js';
+import type { ScanEntry, ScanResult } from '../scan.js';
+import { action, formatRate, intOption, table } from './common.js';
+import { addStrategyOptions, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+
+interface ScanFlags extends StrategyFlags {
+  minSignal: number;
+  top?: number;
+  out?: string;
+}
+
+export function scanCommand(): Command {
+  return addStrategyOptions(new Command('scan').description('ATC scan: the latest signal of every symbol, long and short lists'))
+    .option('--min-signal <x>', 'list symbols with |signal| at least this', (v) => Number(v), 0.1)
+    .option('--top <n>', 'list at most this many per side (default: all)', intOption('--top'))
+    .option('--out <dir>', 'also write every symbol\'s result to DIR/scan.parquet')
+    .action(
+      action(async (o: ScanFlags) => {
+        const engine = await Engine.open({ dataset: o.data, threads: o.threads, memoryLimit: o.memoryLimit });
+        const ctl = jobControls(o.json);
+        let r: ScanResult;
+        try {
+          r = await engine.scan({ sql: o.sql, strategy: strategyParams(o), minSignal: o.minSignal, top: o.top, out: o.out, onProgress: ctl.onProgress, signal: ctl.signal });
+        } finally {
+          ctl.done();
+        }
+        if (o.json) {
+          const entry = (e: ScanEntry) => ({ symbol: e.symbol, signal: e.signal, close: e.close, ts: e.ts.toISOString() });
+          const { long, short, processed, skipped, failed, rejectedRows, elapsedMs } = r;
+          process.stdout.write(`${JSON.stringify({ long: long.map(entry), short: short.map(entry), processed, skipped, failed, rejectedRows, elapsedMs: Math.round(elapsedMs) })}\n`);
+          return;
+        }
+        process.stdout.write(`${printScan(r)}\n`);
+      }),
+    );
+}
+
+function side(title: string, entries: ScanEntry[]): string {
+  if (entries.length === 0) return `${title}: none`;
+  const rows = entries.map((e) => [e.symbol, Number(e.signal.toFixed(4)), Number(e.close.toFixed(2)), e.ts.toISOString().slice(0, 10)]);
+  return `${title} (${entries.length})\n${table(['symbol', 'signal', 'close', 'as of'], rows)}`;
+}
+
+export function printScan(r: ScanResult): string {
+  const bars = r.symbols.reduce((n, s) => n + s.bars, 0);
+  const lines = [
+    side('LONG', r.long),
+    '',
+    side('SHORT', r.short),
+    '',
+    `${r.processed} symbols processed, ${r.skipped.length} skipped, ${r.failed.length} failed; ` +
+      `${bars.toLocaleString('en-US')} bars in ${(r.elapsedMs / 1000).toFixed(2)} s (${formatRate(bars, r.elapsedMs)})` +
+      (r.rejectedRows ? `; ${r.rejectedRows} rows were rejected at ingest` : '') +
+      (r.sorted ? '; the source was sorted by DuckDB' : ''),
+  ];
+  for (const s of r.skipped.slice(0, 20)) lines.push(`  skipped ${s.symbol}: ${s.reason}`);
+  if (r.skipped.length > 20) lines.push(`  ... and ${r.skipped.length - 20} more skipped`);
+  for (const f of r.failed) lines.push(`  failed ${f.symbol}: ${f.message}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,71 @@
+/** Options shared by the commands that run the ATC strategy over a dataset. */
+import { Command, Option } from 'commander';
+import type { AtcParams } from '../kernels.js';
+import { intOption } from './common.js';
+import type { JobProgress } from '../jobs.js';
+import { progressBar } from './progress.js';
+
+export interface StrategyFlags {
+  data: string;
+  sql?: string;
+  length: number;
+  robustness: 'Narrow' | 'Medium' | 'Wide';
+  lambda: number;
+  decay: number;
+  cutout: number;
+  hma: 'hull' | 'sma';
+  threads?: number;
+  memoryLimit?: string;
+  json: boolean;
+}
+
+function numberOption(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${name} must be a number, got '${v}'`);
+    return n;
+  };
+}
+
+export function addStrategyOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--data <dir>', 'dataset folder (canonical layout)')
+    .option('--sql <sql>', 'SQL over the bars view, run per bucket (default: every bar)')
+    .option('--length <n>', 'base MA length of every type', intOption('--length'), 28)
+    .addOption(new Option('--robustness <r>', 'length spread').choices(['Narrow', 'Medium', 'Wide']).default('Medium'))
+    .option('--lambda <x>', 'return growth, user units (la = lambda/1000)', numberOption('--lambda'), 0.02)
+    .option('--decay <x>', 'equity decay per bar, percent', numberOption('--decay'), 0.03)
+    .option('--cutout <n>', 'bars before equity is defined', intOption('--cutout', 0), 0)
+    .addOption(new Option('--hma <kind>', "'hull', or 'sma' as the original Pine script").choices(['hull', 'sma']).default('hull'))
+    .option('--threads <n>', 'worker and DuckDB threads (default: all cores)', intOption('--threads'))
+    .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 2GB")
+    .option('--json', 'print one JSON object on stdout; no progress bar', false);
+}
+
+export function strategyParams(o: StrategyFlags): AtcParams {
+  return { length: o.length, robustness: o.robustness, lambda: o.lambda, decay: o.decay, cutout: o.cutout, hma: o.hma };
+}
+
+/** Progress on stderr (TTY only, not with --json) and Ctrl-C as an abort. */
+export function jobControls(json: boolean): { onProgress: (p: JobProgress) => void; signal: AbortSignal; done: () => void } {
+  const bar = progressBar('symbols', process.stderr.isTTY === true && !json);
+  const t0 = performance.now();
+  const abort = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\nstopping after the current batch (Ctrl-C again to force)...\n');
+    process.off('SIGINT', onSigint);
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  return {
+    onProgress: (p) => {
+      const rate = p.bars / Math.max((performance.now() - t0) / 1000, 1e-3);
+      bar.update(p.symbolsDone, p.symbolsTotal, `${(rate / 1e6).toFixed(1)} M bars/s`);
+    },
+    signal: abort.signal,
+    done: () => {
+      bar.stop();
+      process.off('SIGINT', onSigint);
+    },
+  };
+}

@@ -1,0 +1,206 @@
+//! Long jobs (scan, backtest) as async tasks, with a `NativeJob` handle the caller polls
+//! for progress and uses to cancel (checked between batches).
+use super::atc::{atc_params, AtcOptions};
+use super::engine::NativeEngine;
+use super::guarded;
+use crate::pipeline::backtest::BacktestOptions;
+use crate::pipeline::scan::ScanRow;
+use crate::pipeline::{self, BacktestCounts, Outcome, Progress};
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+#[napi]
+#[derive(Default)]
+pub struct NativeJob {
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+}
+
+#[napi(object)]
+pub struct JobProgress {
+    pub symbols: f64,
+    pub bars: f64,
+    pub partitions: f64,
+}
+
+#[napi]
+impl NativeJob {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        NativeJob::default()
+    }
+
+    #[napi]
+    pub fn progress(&self) -> JobProgress {
+        JobProgress {
+            symbols: self.progress.symbols.load(Ordering::Relaxed) as f64,
+            bars: self.progress.bars.load(Ordering::Relaxed) as f64,
+            partitions: self.progress.partitions.load(Ordering::Relaxed) as f64,
+        }
+    }
+
+    /// Asks the job to stop; it does between batches and fails with `BARSTREAM_CANCELLED`.
+    #[napi]
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+#[napi(object)]
+pub struct ScanOptions {
+    /// One query per partition (disjoint symbols), each ordered by (symbol, ts).
+    pub partitions: Vec<String>,
+    pub params: Option<AtcOptions>,
+    pub workers: Option<u32>,
+}
+
+#[napi(object)]
+pub struct ScanSymbol {
+    pub symbol: String,
+    pub bars: f64,
+    pub signal: f64,
+    pub close: f64,
+    /// Microseconds since the epoch.
+    pub ts: f64,
+}
+
+#[napi(object)]
+pub struct SkippedSymbol {
+    pub symbol: String,
+    pub reason: String,
+}
+
+#[napi(object)]
+pub struct FailedSymbol {
+    pub symbol: String,
+    pub message: String,
+}
+
+#[napi(object)]
+pub struct ScanOutput {
+    pub processed: Vec<ScanSymbol>,
+    pub skipped: Vec<SkippedSymbol>,
+    pub failed: Vec<FailedSymbol>,
+}
+
+pub struct ScanTask {
+    engine: crate::duck::Database,
+    opts: ScanOptions,
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Task for ScanTask {
+    type Output = Vec<Outcome<ScanRow>>;
+    type JsValue = ScanOutput;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guarded(|| {
+            let params = atc_params(self.opts.params.as_ref())?;
+            let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
+            pipeline::scan(&self.engine, &self.opts.partitions, &params, workers, &self.progress, &self.cancel)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, outcomes: Self::Output) -> napi::Result<Self::JsValue> {
+        let mut out = ScanOutput { processed: Vec::new(), skipped: Vec::new(), failed: Vec::new() };
+        for o in outcomes {
+            match o {
+                Outcome::Done(r) => out.processed.push(ScanSymbol {
+                    symbol: r.symbol,
+                    bars: r.bars as f64,
+                    signal: r.signal,
+                    close: r.close,
+                    ts: r.ts as f64,
+                }),
+                Outcome::Skipped { symbol, reason } => out.skipped.push(SkippedSymbol { symbol, reason }),
+                Outcome::Failed { symbol, message } => out.failed.push(FailedSymbol { symbol, message }),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[napi(object)]
+pub struct BucketSource {
+    pub bucket: u32,
+    pub sql: String,
+}
+
+#[napi(object)]
+pub struct BacktestJobOptions {
+    pub partitions: Vec<BucketSource>,
+    pub params: Option<AtcOptions>,
+    pub workers: Option<u32>,
+    pub out: String,
+    pub fee_bps: Option<f64>,
+    pub long_only: Option<bool>,
+}
+
+#[napi(object)]
+pub struct BacktestOutput {
+    pub partitions: f64,
+    pub symbols: f64,
+    pub skipped: f64,
+    pub failed: f64,
+    pub rows: f64,
+}
+
+pub struct BacktestTask {
+    engine: crate::duck::Database,
+    opts: BacktestJobOptions,
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Task for BacktestTask {
+    type Output = BacktestCounts;
+    type JsValue = BacktestOutput;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guarded(|| {
+            let params = atc_params(self.opts.params.as_ref())?;
+            let fee_bps = self.opts.fee_bps.unwrap_or(0.0);
+            if !(fee_bps.is_finite() && fee_bps >= 0.0) {
+                return Err(crate::Error::param(format!("feeBps must be a finite number >= 0, got {fee_bps}")));
+            }
+            let opts = BacktestOptions {
+                out: PathBuf::from(&self.opts.out),
+                fee: fee_bps / 10_000.0,
+                long_only: self.opts.long_only.unwrap_or(false),
+            };
+            let parts: Vec<(u32, String)> = self.opts.partitions.iter().map(|p| (p.bucket, p.sql.clone())).collect();
+            let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
+            pipeline::backtest(&self.engine, &parts, &params, &opts, workers, &self.progress, &self.cancel)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, c: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(BacktestOutput {
+            partitions: c.partitions as f64,
+            symbols: c.symbols as f64,
+            skipped: c.skipped as f64,
+            failed: c.failed as f64,
+            rows: c.rows as f64,
+        })
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// The latest ATC signal of every symbol (see `pipeline::scan`).
+    #[napi]
+    pub fn scan(&self, opts: ScanOptions, job: &NativeJob) -> AsyncTask<ScanTask> {
+        AsyncTask::new(ScanTask { engine: self.database(), opts, progress: job.progress.clone(), cancel: job.cancel.clone() })
+    }
+
+    /// The backtest, bucket by bucket, into `opts.out` (see `pipeline::backtest`).
+    #[napi]
+    pub fn backtest(&self, opts: BacktestJobOptions, job: &NativeJob) -> AsyncTask<BacktestTask> {
+        AsyncTask::new(BacktestTask { engine: self.database(), opts, progress: job.progress.clone(), cancel: job.cancel.clone() })
+    }
+}

@@ -1,0 +1,143 @@
+//! The out-of-core pipeline: DuckDB batches ordered by `(symbol, ts)` -> per-symbol runs
+//! (a symbol spanning batches continues with its carried kernel state) -> the ATC ->
+//! a scan result per symbol, or per-bar Parquet outputs for a backtest.
+//!
+//! Partitions (the dataset's buckets) hold disjoint symbols and are processed in parallel,
+//! one DuckDB connection and one sink per worker; a worker holds one partition at a time,
+//! so memory follows the bucket size, not the dataset size.
+pub mod backtest;
+pub mod perf;
+pub mod scan;
+pub mod symbol;
+pub mod writer;
+
+use crate::atc::AtcParams;
+use crate::duck::Database;
+use crate::error::Result;
+use crate::read::parallel::{check_disjoint, read_partitions};
+use crate::read::ReadMode;
+use backtest::{BacktestOptions, BacktestSink};
+use scan::{ScanRow, ScanSink};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+
+/// Counters a job updates as it goes; read from any thread.
+#[derive(Default, Debug)]
+pub struct Progress {
+    pub symbols: AtomicU64,
+    pub bars: AtomicU64,
+    pub partitions: AtomicU64,
+}
+
+/// What became of one symbol.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome<T> {
+    Done(T),
+    /// Too few bars for the longest moving average.
+    Skipped { symbol: String, reason: String },
+    /// The kernel refused the symbol's data (e.g. a non-positive price); the others go on.
+    Failed { symbol: String, message: String },
+}
+
+impl<T> Outcome<T> {
+    pub fn classify(symbol: String, bars: u64, longest: u64, failed: Option<String>, done: T) -> Self {
+        match failed {
+            Some(message) => Outcome::Failed { symbol, message },
+            None if bars < longest => {
+                Outcome::Skipped { symbol, reason: format!("{bars} bars, fewer than the longest MA length {longest}") }
+            }
+            None => Outcome::Done(done),
+        }
+    }
+
+    pub fn symbol(&self) -> &str {
+        match self {
+            Outcome::Done(_) => "",
+            Outcome::Skipped { symbol, .. } | Outcome::Failed { symbol, .. } => symbol,
+        }
+    }
+}
+
+const CLOSE: [&str; 1] = ["close"];
+
+fn close_column() -> Vec<String> {
+    CLOSE.iter().map(|s| s.to_string()).collect()
+}
+
+/// The latest ATC signal of every symbol.
+///
+/// # Errors
+/// Invalid parameters, SQL or read errors, a symbol found in two partitions, cancellation.
+pub fn scan(
+    db: &Database,
+    partitions: &[String],
+    params: &AtcParams,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+) -> Result<Vec<Outcome<ScanRow>>> {
+    ScanSink::new(params, progress.clone())?;
+    let parts = read_partitions(
+        db,
+        partitions,
+        &close_column(),
+        ReadMode::Vectors,
+        workers,
+        |_| ScanSink::new(params, progress.clone()).expect("parameters checked above"),
+        cancel,
+    )?;
+    let symbol_of = |o: &Outcome<ScanRow>| match o {
+        Outcome::Done(r) => r.symbol.clone(),
+        other => other.symbol().to_string(),
+    };
+    let names: Vec<Vec<String>> = parts.iter().map(|p| p.sink.outcomes.iter().map(symbol_of).collect()).collect();
+    check_disjoint(names.iter().map(|v| v.iter().map(String::as_str)))?;
+    Ok(parts.into_iter().flat_map(|p| p.sink.outcomes).collect())
+}
+
+/// Counts of a backtest over the partitions it ran.
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
+pub struct BacktestCounts {
+    pub partitions: u64,
+    pub symbols: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub rows: u64,
+}
+
+/// Runs the backtest over `partitions` (bucket number, SQL), writing each bucket's files
+/// under `opts.out` as it completes.
+///
+/// # Errors
+/// Invalid parameters, SQL, read or write errors, cancellation. Buckets finished before the
+/// error stay complete on disk (see [`backtest::state_path`]).
+pub fn backtest(
+    db: &Database,
+    partitions: &[(u32, String)],
+    params: &AtcParams,
+    opts: &BacktestOptions,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+) -> Result<BacktestCounts> {
+    BacktestSink::new(db, 0, params, opts, progress.clone())?;
+    let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
+    let parts = read_partitions(
+        db,
+        &sqls,
+        &close_column(),
+        ReadMode::Vectors,
+        workers,
+        |i| BacktestSink::new(db, partitions[i].0, params, opts, progress.clone()).expect("parameters checked above"),
+        cancel,
+    )?;
+    let mut c = BacktestCounts::default();
+    for p in parts {
+        c.partitions += 1;
+        c.symbols += p.sink.symbols;
+        c.skipped += p.sink.skipped;
+        c.failed += p.sink.failed;
+        c.rows += p.stats.rows;
+    }
+    Ok(c)
+}
