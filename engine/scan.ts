@@ -42,6 +42,8 @@ export interface ScanResult {
   elapsedMs: number;
   /** Every processed symbol, in dataset order. */
   symbols: ScanEntry[];
+  /** How many symbols qualify on each side before `top` cuts the lists. */
+  qualifying: { long: number; short: number };
   /** True when the source was not in (symbol, ts) order and DuckDB sorted it. */
   sorted: boolean;
 }
@@ -71,14 +73,15 @@ export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<Scan
     ),
   );
   const symbols: ScanEntry[] = r.processed.map((s) => ({ symbol: s.symbol, signal: s.signal, close: s.close, ts: new Date(s.ts / 1000), bars: s.bars }));
-  const strongest = (side: 1 | -1) =>
+  const qualify = (side: 1 | -1) =>
     symbols
       .filter((s) => Math.sign(s.signal) === side && Math.abs(s.signal) >= minSignal)
-      .sort((a, b) => Math.abs(b.signal) - Math.abs(a.signal) || a.symbol.localeCompare(b.symbol))
-      .slice(0, opts.top);
+      .sort((a, b) => Math.abs(b.signal) - Math.abs(a.signal) || a.symbol.localeCompare(b.symbol));
+  const [long, short] = [qualify(1), qualify(-1)];
   const result: ScanResult = {
-    long: strongest(1),
-    short: strongest(-1),
+    long: long.slice(0, opts.top),
+    short: short.slice(0, opts.top),
+    qualifying: { long: long.length, short: short.length },
     processed: symbols.length,
     skipped: r.skipped,
     failed: r.failed,

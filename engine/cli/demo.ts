@@ -1,6 +1,6 @@
 /**
  * `barstream demo` (what `npm start` runs): generates `datasets/demo` (500 symbols x
- * 2,500 daily bars) when it is missing, then runs the demo pipeline over it.
+ * 2,500 daily bars) when it is missing, then runs the ATC scan over it.
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -9,13 +9,14 @@ import { generate } from '../../datasets/generate.js';
 import { Engine } from '../engine.js';
 import { packageRoot } from '../native.js';
 import { action, intOption } from './common.js';
-import { printStream } from './read.js';
+import { printScan } from './scan.js';
+import { jobControls } from './strategy.js';
 
 export const DEMO = { symbols: 500, bars: 2500, seed: 42 };
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('run the demo pipeline on datasets/demo (generated on first use)')
+    .description('run the ATC scan on datasets/demo (generated on first use)')
     .option('--data <dir>', 'dataset folder', join(packageRoot(), 'datasets', 'demo'))
     .option('--top <n>', 'symbols to list', intOption('--top'), 10)
     .action(
@@ -25,8 +26,9 @@ export function demoCommand(): Command {
           await generate({ out: o.data, ...DEMO, overwrite: true });
         }
         const engine = await Engine.open({ dataset: o.data });
-        const r = await engine.stream();
-        process.stdout.write(`${printStream(r, o.top)}\n`);
+        const ctl = jobControls(false);
+        const r = await engine.scan({ top: o.top, onProgress: ctl.onProgress, signal: ctl.signal }).finally(ctl.done);
+        process.stdout.write(`ATC scan of ${o.data} (defaults: length 28, robustness Medium, |signal| >= 0.1)\n\n${printScan(r)}\n`);
       }),
     );
 }

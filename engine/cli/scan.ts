@@ -37,18 +37,19 @@ export function scanCommand(): Command {
     );
 }
 
-function side(title: string, entries: ScanEntry[]): string {
+function side(title: string, entries: ScanEntry[], total: number): string {
   if (entries.length === 0) return `${title}: none`;
   const rows = entries.map((e) => [e.symbol, Number(e.signal.toFixed(4)), Number(e.close.toFixed(2)), e.ts.toISOString().slice(0, 10)]);
-  return `${title} (${entries.length})\n${table(['symbol', 'signal', 'close', 'as of'], rows)}`;
+  const count = total > entries.length ? `${entries.length} of ${total}` : `${total}`;
+  return `${title} (${count})\n${table(['symbol', 'signal', 'close', 'as of'], rows)}`;
 }
 
 export function printScan(r: ScanResult): string {
   const bars = r.symbols.reduce((n, s) => n + s.bars, 0);
   const lines = [
-    side('LONG', r.long),
+    side('LONG', r.long, r.qualifying.long),
     '',
-    side('SHORT', r.short),
+    side('SHORT', r.short, r.qualifying.short),
     '',
     `${r.processed} symbols processed, ${r.skipped.length} skipped, ${r.failed.length} failed; ` +
       `${bars.toLocaleString('en-US')} bars in ${(r.elapsedMs / 1000).toFixed(2)} s (${formatRate(bars, r.elapsedMs)})` +
