@@ -5,6 +5,7 @@ import { version } from '../index.js';
 import { demoCommand } from './demo.js';
 import { generateCommand } from './generate.js';
 import { ingestCommand } from './ingest.js';
+import { queryCommand } from './query.js';
 import { readCommand } from './read.js';
 import { scanCommand } from './scan.js';
 import { backtestCommand } from './backtest.js';
@@ -18,6 +19,7 @@ const program = new Command('barstream')
   .addCommand(ingestCommand())
   .addCommand(scanCommand())
   .addCommand(backtestCommand())
-  .addCommand(readCommand());
+  .addCommand(readCommand())
+  .addCommand(queryCommand());
 
 await program.parseAsync(process.argv);

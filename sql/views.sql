@@ -1,0 +1,19 @@
+-- Views over the output folder of `barstream backtest`, whose path is the variable `results`:
+--   SET VARIABLE results = 'results/run1';
+--   .read sql/views.sql
+-- The path is read each time a view is queried, so setting `results` again switches runs.
+-- `barstream query --results DIR` defines these (each only when its folder holds files).
+
+-- Per bar: symbol, ts, close, average_signal, <type>_signal x6, <type>_s x6, event,
+-- position, strategy_return, equity, and `bucket` from the bucket=<k> folder names.
+CREATE OR REPLACE VIEW signals AS
+SELECT * FROM read_parquet(getvariable('results') || '/signals/bucket=*/*.parquet', hive_partitioning = true);
+
+-- Per symbol: symbol, first_ts, last_ts, bars, last_signal, total_return, cagr, volatility,
+-- sharpe, max_drawdown, trades, win_rate, exposure.
+CREATE OR REPLACE VIEW summary AS
+SELECT * FROM read_parquet(getvariable('results') || '/summary/*.parquet');
+
+-- Symbols that failed (`stage` = 'kernel') or were skipped, with the reason.
+CREATE OR REPLACE VIEW errors AS
+SELECT * FROM read_parquet(getvariable('results') || '/_errors/*.parquet');

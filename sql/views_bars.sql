@@ -1,0 +1,8 @@
+-- The `bars` view over a canonical dataset folder (`bucket=<k>/part-<n>.parquet`), whose
+-- path is the variable `data`:
+--   SET VARIABLE data = 'datasets/demo';
+--   .read sql/views_bars.sql
+-- `barstream query --data DIR` defines it.
+CREATE OR REPLACE VIEW bars AS
+SELECT symbol, ts, open, high, low, close, volume
+FROM read_parquet(getvariable('data') || '/bucket=*/part-*.parquet', hive_partitioning = false);
