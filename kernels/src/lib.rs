@@ -15,6 +15,7 @@ pub mod gen;
 pub mod kernel;
 pub mod ma;
 pub mod osc;
+pub mod parquet;
 pub mod pipeline;
 pub mod read;
 

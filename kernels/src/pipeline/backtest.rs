@@ -8,7 +8,6 @@ use super::symbol::SymbolAtc;
 use super::writer::{Col, ResultTable, Val};
 use super::Progress;
 use crate::atc::{AtcParams, NCOL};
-use crate::duck::Database;
 use crate::error::{Error, Result};
 use crate::read::{RunSink, SymbolRun};
 use std::path::{Path, PathBuf};
@@ -87,7 +86,6 @@ struct Tables {
 }
 
 pub struct BacktestSink {
-    db: Database,
     bucket: u32,
     opts: BacktestOptions,
     atc: SymbolAtc,
@@ -109,9 +107,8 @@ pub struct BacktestSink {
 impl BacktestSink {
     /// # Errors
     /// `InvalidParam` naming the parameter.
-    pub fn new(db: &Database, bucket: u32, params: &AtcParams, opts: &BacktestOptions, progress: Arc<Progress>) -> Result<Self> {
+    pub fn new(bucket: u32, params: &AtcParams, opts: &BacktestOptions, progress: Arc<Progress>) -> Result<Self> {
         Ok(BacktestSink {
-            db: db.clone(),
             bucket,
             opts: opts.clone(),
             atc: SymbolAtc::new(params)?,
@@ -128,8 +125,8 @@ impl BacktestSink {
         })
     }
 
-    fn tables(&mut self) -> Result<&mut Tables> {
-        ensure_tables(&mut self.tables, &self.db)
+    fn tables(&mut self) -> &mut Tables {
+        ensure_tables(&mut self.tables, &self.opts.out, self.bucket)
     }
 
     fn end_symbol(&mut self) -> Result<()> {
@@ -139,10 +136,13 @@ impl BacktestSink {
         self.pending_ts.clear();
         self.pending.iter_mut().for_each(Vec::clear);
         let longest = self.atc.longest;
-        let t = self.tables()?;
-        if let Some(message) = s.failed {
+        let t = self.tables();
+        if let Some(mut message) = s.failed {
             if s.flushed {
-                t.signals.delete_symbol(&s.symbol)?;
+                let kept = t.signals.rollback_symbol(&s.symbol);
+                if kept > 0 {
+                    message.push_str(&format!(" (its first {kept} rows were already written to signals)"));
+                }
             }
             t.errors.push_row(&[Val::Text(&s.symbol), Val::Text("kernel"), Val::Text(&message)])?;
             self.failed += 1;
@@ -242,7 +242,7 @@ impl RunSink for BacktestSink {
         };
         if flushed {
             let symbol = &self.sym.as_ref().expect("symbol").symbol;
-            return ensure_tables(&mut self.tables, &self.db)?.signals.push_series(symbol, run.ts, &cols);
+            return ensure_tables(&mut self.tables, &self.opts.out, self.bucket).signals.push_series(symbol, run.ts, &cols);
         }
         self.pending_ts.extend_from_slice(run.ts);
         for (p, c) in self.pending.iter_mut().zip(cols) {
@@ -253,7 +253,7 @@ impl RunSink for BacktestSink {
             let ts = std::mem::take(&mut self.pending_ts);
             let pending = std::mem::take(&mut self.pending);
             let cols: Vec<&[f64]> = pending.iter().map(|v| v.as_slice()).collect();
-            self.tables()?.signals.push_series(&symbol, &ts, &cols)?;
+            self.tables().signals.push_series(&symbol, &ts, &cols)?;
             self.pending_ts = ts;
             self.pending_ts.clear();
             self.pending = pending;
@@ -266,23 +266,13 @@ impl RunSink for BacktestSink {
     /// Writes the bucket's files and its completion marker.
     fn finish(&mut self) -> Result<()> {
         self.end_symbol()?;
-        let t = match self.tables.take() {
-            Some(t) => t,
-            None => {
-                self.tables()?;
-                self.tables.take().expect("created")
-            }
-        };
+        self.tables();
+        let t = self.tables.take().expect("created");
         let out = &self.opts.out;
         let k = self.bucket;
-        let files = [
-            (format!("signals/bucket={k}/part-0.parquet"), t.signals),
-            (format!("summary/part-{k}.parquet"), t.summary),
-            (format!("_errors/part-{k}.parquet"), t.errors),
-        ];
         let mut entries = Vec::new();
-        for (rel, table) in files {
-            let rows = table.write_parquet(&out.join(&rel))?;
+        for (rel, table) in bucket_files(k).into_iter().zip([t.signals, t.summary, t.errors]) {
+            let rows = table.write_parquet()?;
             entries.push(format!("{{\"path\":\"{rel}\",\"rows\":{rows}}}"));
         }
         let marker = format!(
@@ -299,16 +289,21 @@ impl RunSink for BacktestSink {
     }
 }
 
+/// Where bucket `k`'s files go, relative to the output folder.
+pub fn bucket_files(k: u32) -> [String; 3] {
+    [format!("signals/bucket={k}/part-0.parquet"), format!("summary/part-{k}.parquet"), format!("_errors/part-{k}.parquet")]
+}
+
 /// The bucket's tables, created on first use.
-fn ensure_tables<'a>(slot: &'a mut Option<Tables>, db: &Database) -> Result<&'a mut Tables> {
-    if slot.is_none() {
-        *slot = Some(Tables {
-            signals: ResultTable::create(db, &SIGNAL_COLUMNS)?,
-            summary: ResultTable::create(db, &SUMMARY_COLUMNS)?,
-            errors: ResultTable::create(db, &ERROR_COLUMNS)?,
-        });
-    }
-    Ok(slot.as_mut().expect("just created"))
+fn ensure_tables<'a>(slot: &'a mut Option<Tables>, out: &Path, bucket: u32) -> &'a mut Tables {
+    slot.get_or_insert_with(|| {
+        let [sig, sum, err] = bucket_files(bucket);
+        Tables {
+            signals: ResultTable::create(&out.join(sig), &SIGNAL_COLUMNS),
+            summary: ResultTable::create(&out.join(sum), &SUMMARY_COLUMNS),
+            errors: ResultTable::create(&out.join(err), &ERROR_COLUMNS),
+        }
+    })
 }
 
 /// `OUT/_state/bucket-<k>.json`: present once bucket `k` is complete.

@@ -120,7 +120,7 @@ pub fn backtest(
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<BacktestCounts> {
-    BacktestSink::new(db, 0, params, opts, progress.clone())?;
+    BacktestSink::new(0, params, opts, progress.clone())?;
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
     let parts = read_partitions(
         db,
@@ -128,7 +128,7 @@ pub fn backtest(
         &close_column(),
         ReadMode::Vectors,
         workers,
-        |i| BacktestSink::new(db, partitions[i].0, params, opts, progress.clone()).expect("parameters checked above"),
+        |i| BacktestSink::new(partitions[i].0, params, opts, progress.clone()).expect("parameters checked above"),
         cancel,
     )?;
     let mut c = BacktestCounts::default();

@@ -1,13 +1,15 @@
-//! Result tables written as Parquet through DuckDB: rows are appended to a temporary
-//! table on the worker's own connection, then `COPY`ed to a hidden temporary file that is
-//! renamed into place, so a reader never sees a half-written file.
-use crate::duck::ffi::{duckdb_type, DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_DOUBLE, DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_VARCHAR};
-use crate::duck::{sql_literal, vector_size, Appender, Connection, DataChunk, Database};
+//! Result tables written as Parquet as they fill: rows are buffered column by column and
+//! flushed as row groups of whole symbols into a hidden temporary file, which is renamed
+//! into place when the table is complete, so a reader never sees a half-written file.
+//! Memory per table is about one row group plus the symbol in progress.
 use crate::error::{Error, Result};
+use crate::parquet::{ColumnData, Field, FileWriter, Kind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-static TABLE_SEQ: AtomicU64 = AtomicU64::new(0);
+/// Rows per row group.
+pub const ROW_GROUP_ROWS: usize = 122_880;
+/// A symbol longer than this many buffered rows is flushed before it ends.
+const MAX_BUFFERED: usize = 8 * ROW_GROUP_ROWS;
 
 /// A column of a result table.
 #[derive(Clone, Copy)]
@@ -19,25 +21,12 @@ pub enum Col {
 }
 
 impl Col {
-    fn name(self) -> &'static str {
+    fn field(self) -> Field {
         match self {
-            Col::Text(n) | Col::Timestamp(n) | Col::Double(n) | Col::BigInt(n) => n,
-        }
-    }
-    fn sql_type(self) -> &'static str {
-        match self {
-            Col::Text(_) => "VARCHAR",
-            Col::Timestamp(_) => "TIMESTAMP",
-            Col::Double(_) => "DOUBLE",
-            Col::BigInt(_) => "BIGINT",
-        }
-    }
-    fn duck_type(self) -> duckdb_type {
-        match self {
-            Col::Text(_) => DUCKDB_TYPE_VARCHAR,
-            Col::Timestamp(_) => DUCKDB_TYPE_TIMESTAMP,
-            Col::Double(_) => DUCKDB_TYPE_DOUBLE,
-            Col::BigInt(_) => DUCKDB_TYPE_BIGINT,
+            Col::Text(name) => Field { name, kind: Kind::Text },
+            Col::Timestamp(name) => Field { name, kind: Kind::TimestampMicros },
+            Col::Double(name) => Field { name, kind: Kind::Double },
+            Col::BigInt(name) => Field { name, kind: Kind::Int64 },
         }
     }
 }
@@ -50,150 +39,268 @@ pub enum Val<'a> {
     BigInt(i64),
 }
 
-/// A temporary table on its own connection, filled chunk by chunk and written out as one
-/// Parquet file.
+enum Buf {
+    /// The first column (the symbol): runs of equal values.
+    Runs(Vec<(String, usize)>),
+    Text(Vec<String>),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+}
+
+impl Buf {
+    fn for_col(c: Col, first: bool) -> Buf {
+        match c {
+            Col::Text(_) if first => Buf::Runs(Vec::new()),
+            Col::Text(_) => Buf::Text(Vec::new()),
+            Col::Timestamp(_) | Col::BigInt(_) => Buf::I64(Vec::new()),
+            Col::Double(_) => Buf::F64(Vec::new()),
+        }
+    }
+
+    /// Drops the first `n` rows.
+    fn drain_front(&mut self, n: usize) {
+        match self {
+            Buf::Runs(runs) => {
+                let mut left = n;
+                let mut whole = 0;
+                for (_, count) in runs.iter_mut() {
+                    if left >= *count {
+                        left -= *count;
+                        whole += 1;
+                    } else {
+                        *count -= left;
+                        break;
+                    }
+                }
+                runs.drain(..whole);
+            }
+            Buf::Text(v) => drop(v.drain(..n)),
+            Buf::I64(v) => drop(v.drain(..n)),
+            Buf::F64(v) => drop(v.drain(..n)),
+        }
+    }
+
+    /// Drops the last `n` rows.
+    fn truncate_back(&mut self, n: usize) {
+        match self {
+            Buf::Runs(runs) => {
+                let mut left = n;
+                while left > 0 {
+                    let last = runs.last_mut().expect("rows to drop");
+                    if last.1 > left {
+                        last.1 -= left;
+                        left = 0;
+                    } else {
+                        left -= last.1;
+                        runs.pop();
+                    }
+                }
+            }
+            Buf::Text(v) => v.truncate(v.len() - n),
+            Buf::I64(v) => v.truncate(v.len() - n),
+            Buf::F64(v) => v.truncate(v.len() - n),
+        }
+    }
+}
+
+/// A result table bound for one Parquet file.
 pub struct ResultTable {
-    conn: Connection,
-    name: String,
     cols: &'static [Col],
-    appender: Option<Appender>,
-    chunk: DataChunk,
-    filled: usize,
+    bufs: Vec<Buf>,
+    buffered: usize,
+    /// Rows of the last symbol already flushed (only for symbols longer than `MAX_BUFFERED`).
+    last_flushed: usize,
     pub rows: u64,
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: Option<FileWriter>,
 }
 
 impl ResultTable {
-    /// # Errors
-    /// DuckDB's message if the table cannot be created.
-    pub fn create(db: &Database, cols: &'static [Col]) -> Result<Self> {
-        let conn = db.connect()?;
-        let name = format!("barstream_out_{}", TABLE_SEQ.fetch_add(1, Ordering::Relaxed));
-        let defs: Vec<String> = cols.iter().map(|c| format!("\"{}\" {}", c.name(), c.sql_type())).collect();
-        conn.execute(&format!("CREATE TEMP TABLE {name} ({})", defs.join(", ")))?;
-        let appender = conn.appender(&name)?;
-        let types: Vec<duckdb_type> = cols.iter().map(|c| c.duck_type()).collect();
-        Ok(ResultTable { conn, name, cols, appender: Some(appender), chunk: DataChunk::with_types(&types), filled: 0, rows: 0 })
+    pub fn create(path: &Path, cols: &'static [Col]) -> ResultTable {
+        ResultTable {
+            cols,
+            bufs: cols.iter().enumerate().map(|(i, &c)| Buf::for_col(c, i == 0)).collect(),
+            buffered: 0,
+            last_flushed: 0,
+            rows: 0,
+            path: path.to_path_buf(),
+            tmp: temp_path(path),
+            writer: None,
+        }
     }
 
-    fn flush_chunk(&mut self) -> Result<()> {
-        if self.filled > 0 {
-            self.chunk.set_len(self.filled);
-            self.appender.as_mut().expect("open appender").append(&self.chunk)?;
-            self.chunk.reset();
-            self.filled = 0;
+    fn last_run(&self) -> Option<&(String, usize)> {
+        match &self.bufs[0] {
+            Buf::Runs(r) => r.last(),
+            _ => None,
         }
-        Ok(())
     }
 
     /// Appends `ts.len()` rows of one symbol: `cols` holds the DOUBLE columns that follow
     /// the leading `(symbol, ts)` pair, in table order.
     ///
     /// # Errors
-    /// DuckDB's message if an append fails.
+    /// A file-system error while flushing a row group.
     pub fn push_series(&mut self, symbol: &str, ts: &[i64], cols: &[&[f64]]) -> Result<()> {
-        debug_assert_eq!(cols.len() + 2, self.cols.len());
-        let cap = vector_size();
-        let mut start = 0;
-        while start < ts.len() {
-            if self.filled == cap {
-                self.flush_chunk()?;
-            }
-            let n = (cap - self.filled).min(ts.len() - start);
-            let (at, end) = (self.filled, start + n);
-            let sym = self.chunk.vector(0);
-            for i in at..at + n {
-                sym.set_string(i, symbol);
-            }
-            let dst = unsafe { self.chunk.vector(1).slice_mut::<i64>(at + n) };
-            dst[at..].copy_from_slice(&ts[start..end]);
-            for (c, src) in cols.iter().enumerate() {
-                let dst = unsafe { self.chunk.vector(c + 2).slice_mut::<f64>(at + n) };
-                dst[at..].copy_from_slice(&src[start..end]);
-            }
-            self.filled += n;
-            self.rows += n as u64;
-            start = end;
+        let n = ts.len();
+        if n == 0 {
+            return Ok(());
         }
-        Ok(())
+        debug_assert_eq!(cols.len() + 2, self.cols.len());
+        let same = self.last_run().is_some_and(|(s, _)| s == symbol);
+        let mut bufs = self.bufs.iter_mut();
+        match bufs.next() {
+            Some(Buf::Runs(runs)) if same => runs.last_mut().expect("a run").1 += n,
+            Some(Buf::Runs(runs)) => runs.push((symbol.to_string(), n)),
+            _ => return Err(Error::param("push_series needs a table whose first column is the symbol")),
+        }
+        match bufs.next() {
+            Some(Buf::I64(v)) => v.extend_from_slice(ts),
+            _ => return Err(Error::param("push_series needs ts as the second column")),
+        }
+        for (b, src) in bufs.zip(cols) {
+            match b {
+                Buf::F64(v) => v.extend_from_slice(src),
+                _ => return Err(Error::param("push_series takes DOUBLE columns after (symbol, ts)")),
+            }
+        }
+        if !same {
+            self.last_flushed = 0;
+        }
+        self.buffered += n;
+        self.rows += n as u64;
+        self.maybe_flush()
     }
 
     /// Appends one row.
     ///
     /// # Errors
-    /// DuckDB's message if an append fails; `InvalidParam` if a value does not fit its column.
+    /// A value of the wrong type for its column; a file-system error while flushing.
     pub fn push_row(&mut self, values: &[Val<'_>]) -> Result<()> {
-        if self.filled == vector_size() {
-            self.flush_chunk()?;
+        if values.len() != self.cols.len() {
+            return Err(Error::param(format!("row has {} values, table {} columns", values.len(), self.cols.len())));
         }
-        let i = self.filled;
-        for (c, (col, v)) in self.cols.iter().zip(values).enumerate() {
-            let vec = self.chunk.vector(c);
-            match (col, v) {
-                (Col::Text(_), Val::Text(s)) => vec.set_string(i, s),
-                (Col::Timestamp(_), Val::Timestamp(t)) | (Col::BigInt(_), Val::BigInt(t)) => {
-                    let dst = unsafe { vec.slice_mut::<i64>(i + 1) };
-                    dst[i] = *t;
-                }
-                (Col::Double(_), Val::Double(x)) => {
-                    let dst = unsafe { vec.slice_mut::<f64>(i + 1) };
-                    dst[i] = *x;
-                }
-                _ => return Err(Error::param(format!("value of the wrong type for column {}", col.name()))),
+        for (b, v) in self.bufs.iter_mut().zip(values) {
+            match (b, v) {
+                (Buf::Runs(r), Val::Text(s)) => match r.last_mut() {
+                    Some(last) if last.0 == *s => last.1 += 1,
+                    _ => r.push((s.to_string(), 1)),
+                },
+                (Buf::Text(t), Val::Text(s)) => t.push(s.to_string()),
+                (Buf::I64(x), Val::Timestamp(t) | Val::BigInt(t)) => x.push(*t),
+                (Buf::F64(x), Val::Double(d)) => x.push(*d),
+                _ => return Err(Error::param("a value of the wrong type for its column")),
             }
         }
-        self.filled += 1;
+        self.last_flushed = 0;
+        self.buffered += 1;
         self.rows += 1;
+        self.maybe_flush()
+    }
+
+    /// Removes the rows of `symbol` if it is the symbol being written (a symbol that failed
+    /// part-way). Returns how many rows of it were already flushed to the file and stay.
+    pub fn rollback_symbol(&mut self, symbol: &str) -> usize {
+        let Some((s, n)) = self.last_run() else { return 0 };
+        if s != symbol {
+            return 0;
+        }
+        let n = *n;
+        for b in self.bufs.iter_mut() {
+            b.truncate_back(n);
+        }
+        self.buffered -= n;
+        self.rows -= n as u64;
+        std::mem::take(&mut self.last_flushed)
+    }
+
+    /// Flushes whole symbols once a row group's worth is buffered.
+    fn maybe_flush(&mut self) -> Result<()> {
+        if self.buffered < ROW_GROUP_ROWS {
+            return Ok(());
+        }
+        let current = self.last_run().map_or(0, |(_, n)| *n);
+        if self.buffered - current >= ROW_GROUP_ROWS / 2 || self.buffered >= MAX_BUFFERED {
+            let n = if self.buffered >= MAX_BUFFERED { self.buffered } else { self.buffered - current };
+            if n == self.buffered {
+                self.last_flushed += current;
+            }
+            self.flush(n)?;
+        }
         Ok(())
     }
 
-    /// Removes every row of `symbol` appended so far (a symbol that failed part-way).
-    ///
-    /// # Errors
-    /// DuckDB's message.
-    pub fn delete_symbol(&mut self, symbol: &str) -> Result<u64> {
-        self.flush_chunk()?;
-        self.appender.as_mut().expect("open appender").flush()?;
-        let before = self.count()?;
-        self.conn.execute(&format!("DELETE FROM {} WHERE symbol = {}", self.name, sql_literal(symbol)))?;
-        let removed = before - self.count()?;
-        self.rows -= removed;
-        Ok(removed)
-    }
-
-    fn count(&self) -> Result<u64> {
-        let mut r = self.conn.stream(&format!("SELECT count(*)::BIGINT FROM {}", self.name))?;
-        let c = r.next_chunk()?.ok_or_else(|| Error::duckdb("count returned nothing"))?;
-        Ok(unsafe { c.vector(0).slice::<i64>(1) }[0] as u64)
-    }
-
-    /// Writes the table to `path` (zstd Parquet, rows in append order) through a hidden
-    /// temporary file in the same folder, renamed into place.
-    ///
-    /// # Errors
-    /// DuckDB's or the file system's message, naming the path.
-    pub fn write_parquet(mut self, path: &Path) -> Result<u64> {
-        self.flush_chunk()?;
-        if let Some(app) = self.appender.take() {
-            app.close()?;
+    /// Writes the first `n` buffered rows as one row group.
+    fn flush(&mut self, n: usize) -> Result<()> {
+        if n == 0 {
+            return Ok(());
         }
-        let dir = path.parent().ok_or_else(|| Error::io(format!("{} has no parent folder", path.display())))?;
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
-        let tmp = temp_path(path);
-        let tmp_str = tmp.to_str().ok_or_else(|| Error::param("output path is not valid UTF-8"))?;
-        self.conn.execute(&format!(
-            "COPY {} TO {} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1)",
-            self.name,
-            sql_literal(tmp_str)
-        ))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("cannot rename {} into place: {e}", tmp.display())))?;
+        if self.writer.is_none() {
+            let dir = self.path.parent().ok_or_else(|| Error::io(format!("{} has no folder", self.path.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+            let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
+            self.writer = Some(FileWriter::create(&self.tmp, &fields)?);
+        }
+        let runs: Vec<(&str, usize)> = match &self.bufs[0] {
+            Buf::Runs(r) => {
+                let mut left = n;
+                let mut out = Vec::new();
+                for (s, c) in r {
+                    if left == 0 {
+                        break;
+                    }
+                    out.push((s.as_str(), (*c).min(left)));
+                    left -= (*c).min(left);
+                }
+                out
+            }
+            _ => Vec::new(),
+        };
+        let columns: Vec<ColumnData<'_>> = self
+            .bufs
+            .iter()
+            .map(|b| match b {
+                Buf::Runs(_) => ColumnData::TextRuns(&runs),
+                Buf::Text(v) => ColumnData::Text(&v[..n]),
+                Buf::I64(v) => ColumnData::I64(&v[..n]),
+                Buf::F64(v) => ColumnData::F64(&v[..n]),
+            })
+            .collect();
+        self.writer.as_mut().expect("created").write_row_group(&columns)?;
+        for b in self.bufs.iter_mut() {
+            b.drain_front(n);
+        }
+        self.buffered -= n;
+        Ok(())
+    }
+
+    /// Flushes what is left, completes the file and renames it into place.
+    ///
+    /// # Errors
+    /// The file system's message, naming the path.
+    pub fn write_parquet(mut self) -> Result<u64> {
+        self.flush(self.buffered)?;
+        if self.writer.is_none() {
+            // An empty table is still a valid file with the schema.
+            let dir = self.path.parent().ok_or_else(|| Error::io("no folder"))?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+            let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
+            self.writer = Some(FileWriter::create(&self.tmp, &fields)?);
+        }
+        self.writer.take().expect("created").finish()?;
+        std::fs::rename(&self.tmp, &self.path)
+            .map_err(|e| Error::io(format!("cannot rename {} into place: {e}", self.tmp.display())))?;
         Ok(self.rows)
     }
 }
 
 impl Drop for ResultTable {
     fn drop(&mut self) {
-        self.appender.take();
-        let _ = self.conn.execute(&format!("DROP TABLE IF EXISTS {}", self.name));
+        // An unfinished table leaves no temporary file behind.
+        if self.writer.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
     }
 }
 
