@@ -1,0 +1,99 @@
+/**
+ * The main job at market scale: a full ATC scan and a full backtest (per-bar outputs to
+ * Parquet) over a generated dataset, each in its own process so its peak RSS is its own,
+ * next to DuckDB computing each symbol's latest close over the same files (a floor: the
+ * read alone, no strategy).
+ *
+ *   npm run bench:scan -- [--symbols 10000] [--bars 5000] [--threads 2] [--memory-limit 2GB] [--json]
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Engine } from '../engine/engine.js';
+import { table } from '../engine/cli/common.js';
+import { benchDataset, flag, machine, numberArg } from './util.js';
+
+const args = process.argv.slice(2);
+const symbols = numberArg(args, 'symbols', 10_000);
+const bars = numberArg(args, 'bars', 5000);
+const threads = numberArg(args, 'threads', 2);
+const memIdx = args.indexOf('--memory-limit');
+const memoryLimit = memIdx >= 0 ? args[memIdx + 1] : undefined;
+const childIdx = args.indexOf('--child');
+
+interface ChildResult {
+  seconds: number;
+  peakRssMB: number;
+  detail: Record<string, number>;
+}
+
+async function child(task: string, dataset: string): Promise<void> {
+  const t0 = performance.now();
+  const engine = await Engine.open({ dataset, threads, memoryLimit });
+  let detail: Record<string, number> = {};
+  if (task === 'scan') {
+    const r = await engine.scan({ minSignal: 0.1 });
+    detail = { processed: r.processed, long: r.qualifying.long, short: r.qualifying.short };
+  } else if (task === 'backtest') {
+    const out = join(dataset, '..', `${dataset.split('/').pop()}-backtest`);
+    rmSync(out, { recursive: true, force: true });
+    const r = await engine.backtest({ out });
+    detail = { signalRows: r.manifest.counts.signalRows, outputMB: r.manifest.files.reduce((n, f) => n + f.bytes, 0) / 1e6 };
+    rmSync(out, { recursive: true, force: true });
+  } else {
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(threads), ...(memoryLimit ? { memory_limit: memoryLimit } : {}) });
+    const conn = await instance.connect();
+    const files = engine.files.map((f) => `'${f}'`).join(', ');
+    const reader = await conn.runAndReadAll(`SELECT count(*) AS n FROM (SELECT symbol, arg_max(close, ts) FROM read_parquet([${files}]) GROUP BY symbol)`);
+    detail = { symbols: Number(reader.getRowObjects()[0].n) };
+  }
+  const result: ChildResult = { seconds: (performance.now() - t0) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024, detail };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function runChild(task: string, dataset: string): ChildResult {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, [self, ...args, '--child', task, '--dataset', dataset], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`${task} failed (${r.status}): ${r.stderr}`);
+  const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+  process.stderr.write(`${task}: ${res.seconds.toFixed(2)} s, peak RSS ${res.peakRssMB.toFixed(0)} MB ${JSON.stringify(res.detail)}\n`);
+  return res;
+}
+
+if (childIdx >= 0) {
+  await child(args[childIdx + 1], args[args.indexOf('--dataset') + 1]);
+} else {
+  const dataset = await benchDataset(symbols, bars);
+  const total = symbols * bars;
+  const duck = runChild('duckdb', dataset);
+  const scan = runChild('scan', dataset);
+  const bt = runChild('backtest', dataset);
+  const rate = (s: number) => `${(total / s / 1e6).toFixed(1)} M`;
+  const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  process.stdout.write(
+    [
+      `scan and backtest: ${total.toLocaleString('en-US')} bars (${symbols} symbols x ${bars}), ${threads} threads` +
+        (memoryLimit ? `, memory limit ${memoryLimit}` : ''),
+      `machine: ${machine()}`,
+      '',
+      table(
+        ['job', 'seconds', 'bars/s', 'peak RSS MB', 'vs DuckDB latest-close', 'target'],
+        [
+          ['DuckDB: latest close per symbol (read floor)', Number(duck.seconds.toFixed(2)), rate(duck.seconds), Math.round(duck.peakRssMB), '1.00', ''],
+          ['barstream scan (ATC, latest signal)', Number(scan.seconds.toFixed(2)), rate(scan.seconds), Math.round(scan.peakRssMB), (scan.seconds / duck.seconds).toFixed(2),
+            `< 10 s ${mark(scan.seconds < 10)}, < 1.5 GB ${mark(scan.peakRssMB < 1536)}`],
+          ['barstream backtest (per-bar Parquet out)', Number(bt.seconds.toFixed(2)), rate(bt.seconds), Math.round(bt.peakRssMB), (bt.seconds / duck.seconds).toFixed(2),
+            `< 30 s ${mark(bt.seconds < 30)}, < 1.5 GB ${mark(bt.peakRssMB < 1536)}`],
+        ],
+      ),
+      '',
+    ].join('\n'),
+  );
+  if (flag(args, 'json')) {
+    process.stdout.write(
+      `${JSON.stringify({ bars: total, scanSeconds: scan.seconds, backtestSeconds: bt.seconds, scanPeakRssMB: Math.round(scan.peakRssMB), backtestPeakRssMB: Math.round(bt.peakRssMB) })}\n`,
+    );
+  }
+}
