@@ -73,7 +73,7 @@ impl Equity {
         }
     }
     /// The next bar given the signal `s[i]` and the already scaled return `rr[i]`.
-    #[inline]
+    #[inline(always)]
     pub fn step_scaled(&mut self, s: f64, rr: f64) -> f64 {
         let i = self.n;
         self.n += 1;

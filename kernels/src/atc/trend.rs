@@ -29,7 +29,7 @@ impl Trend {
     pub fn bars(&self) -> u64 {
         self.n
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64, m: f64) -> f64 {
         // NaN compares false, so an undefined m or previous m holds the state (and at
         // i = 0 the previous values are NaN).

@@ -4,7 +4,7 @@ use super::ema::{ema_alpha, EmaCore};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Dema {
     e1: EmaCore,
     e2: EmaCore,
@@ -20,7 +20,7 @@ impl Dema {
     pub fn bars(&self) -> u64 {
         self.e1.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let e1 = self.e1.step(x);
         if e1.is_nan() {

@@ -5,7 +5,7 @@ use crate::codec::{Dec, Enc};
 use crate::Result;
 
 /// The EMA recurrence with an SMA seed, for any smoothing factor.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct EmaCore {
     len: usize,
     a: f64,
@@ -26,7 +26,7 @@ impl EmaCore {
     pub fn bars(&self) -> u64 {
         self.seen
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let n = self.len as u64;
         if self.seen >= n {
@@ -54,7 +54,7 @@ impl EmaCore {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Ema(EmaCore);
 
 /// `2/(L+1)`.
@@ -72,7 +72,7 @@ impl Ema {
     pub fn bars(&self) -> u64 {
         self.0.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.0.step(x)
     }

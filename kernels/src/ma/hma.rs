@@ -4,7 +4,7 @@ use super::wma::Wma;
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Hma {
     len: usize,
     half: Wma,
@@ -39,7 +39,7 @@ impl Hma {
     pub fn bars(&self) -> u64 {
         self.full.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let h = self.half.step(x);
         let f = self.full.step(x);

@@ -9,7 +9,7 @@ use crate::Result;
 const FAST: f64 = 0.666;
 const SLOW: f64 = 0.064;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Kama {
     len: usize,
     /// The last `L+1` prices (oldest is `x[i-L]` once the new bar is in).
@@ -30,7 +30,7 @@ impl Kama {
     pub fn bars(&self) -> u64 {
         self.xs.seen()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let i = self.xs.seen();
         self.xs.push(x);

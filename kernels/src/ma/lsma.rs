@@ -9,7 +9,7 @@ use super::window::{sma_of_flat, FlatCache, WeightedWindow};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Lsma {
     len: usize,
     w: WeightedWindow,
@@ -28,7 +28,7 @@ impl Lsma {
     pub fn bars(&self) -> u64 {
         self.w.seen()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.w.push(x);
         if self.len == 1 {

@@ -53,9 +53,13 @@ macro_rules! length_kernel {
                 self.bars()
             }
             fn run(&mut self, x: &[f64], out: &mut [f64]) {
+                // Work on a local (moved out, no allocation) so the carried values
+                // stay in registers instead of round-tripping through `self`.
+                let mut k = std::mem::take(self);
                 for (o, &v) in out.iter_mut().zip(x) {
-                    *o = self.step(v);
+                    *o = k.step(v);
                 }
+                *self = k;
             }
             fn save(&self, e: &mut crate::codec::Enc) {
                 e.usize(self.len());

@@ -3,7 +3,7 @@ use super::ema::EmaCore;
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Rma(EmaCore);
 
 /// `1/L`.
@@ -21,7 +21,7 @@ impl Rma {
     pub fn bars(&self) -> u64 {
         self.0.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.0.step(x)
     }

@@ -3,7 +3,7 @@ use super::window::{sma_of_flat, FlatCache, SumWindow};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Sma {
     w: SumWindow,
     flen: f64,
@@ -20,7 +20,7 @@ impl Sma {
     pub fn bars(&self) -> u64 {
         self.w.seen()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.w.push(x);
         if let Some(v) = self.w.flat() {

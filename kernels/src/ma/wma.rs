@@ -3,7 +3,7 @@ use super::window::{wma_of_flat, FlatCache, WeightedWindow};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Wma {
     len: usize,
     w: WeightedWindow,
@@ -21,7 +21,7 @@ impl Wma {
     pub fn bars(&self) -> u64 {
         self.w.seen()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.w.push(x);
         if let Some(v) = self.w.flat() {

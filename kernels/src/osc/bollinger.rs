@@ -36,7 +36,7 @@ impl Bollinger {
         p.length - 1
     }
     /// `(mid, upper, lower)` for the next bar.
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> (f64, f64, f64) {
         let mid = self.sma.step(x);
         if mid.is_nan() {

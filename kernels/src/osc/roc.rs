@@ -10,7 +10,7 @@ pub struct Roc {
 }
 
 impl Roc {
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let r = if self.seen == 0 { f64::NAN } else { (x - self.prev) / self.prev };
         self.prev = x;

@@ -21,7 +21,7 @@ impl Rsi {
         let a = rma_alpha(len);
         Rsi { len, seen: 0, prev: f64::NAN, up: EmaCore::new(len, a), dn: EmaCore::new(len, a) }
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let first = self.seen == 0;
         let prev = self.prev;
