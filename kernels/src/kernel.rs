@@ -75,7 +75,9 @@ pub fn compute<K: Kernel>(p: &K::Params, x: &[f64]) -> Result<Vec<f64>> {
 /// `InvalidParam` naming the kernel and the parameter when `len < 1`.
 pub fn check_length(kernel: &str, param: &str, len: usize) -> Result<()> {
     if len < 1 {
-        return Err(Error::param(format!("{kernel}: {param} must be >= 1, got {len}")));
+        return Err(Error::param(format!(
+            "{kernel}: {param} must be >= 1, got {len}"
+        )));
     }
     Ok(())
 }
@@ -101,7 +103,11 @@ pub fn check_prices(x: &[f64], base: u64, positive: bool) -> Result<()> {
     }
     let j = x.iter().position(|&v| !ok(v)).expect("a bad value");
     let need = if positive { "finite and > 0" } else { "finite" };
-    Err(Error::bad_input(format!("x[{}] is {}: prices must be {need}", base + j as u64, x[j])))
+    Err(Error::bad_input(format!(
+        "x[{}] is {}: prices must be {need}",
+        base + j as u64,
+        x[j]
+    )))
 }
 
 /// Values that may be NaN ("not defined") but never infinite; `what` names the series.
@@ -110,7 +116,11 @@ pub fn check_prices(x: &[f64], base: u64, positive: bool) -> Result<()> {
 /// `BadInput` naming the first infinite value's index.
 pub fn check_not_infinite(what: &str, x: &[f64], base: u64) -> Result<()> {
     if let Some(j) = x.iter().position(|v| v.is_infinite()) {
-        return Err(Error::bad_input(format!("{what}[{}] is {}: values must be finite or NaN", base + j as u64, x[j])));
+        return Err(Error::bad_input(format!(
+            "{what}[{}] is {}: values must be finite or NaN",
+            base + j as u64,
+            x[j]
+        )));
     }
     Ok(())
 }

@@ -18,7 +18,12 @@ pub struct Trend {
 
 impl Default for Trend {
     fn default() -> Self {
-        Trend { n: 0, px: f64::NAN, pm: f64::NAN, sig: 0.0 }
+        Trend {
+            n: 0,
+            px: f64::NAN,
+            pm: f64::NAN,
+            sig: 0.0,
+        }
     }
 }
 
@@ -70,7 +75,12 @@ impl Trend {
         e.f64(self.sig);
     }
     pub fn load_fields(d: &mut Dec) -> Result<Self> {
-        Ok(Trend { n: d.u64()?, px: d.f64()?, pm: d.f64()?, sig: d.f64()? })
+        Ok(Trend {
+            n: d.u64()?,
+            px: d.f64()?,
+            pm: d.f64()?,
+            sig: d.f64()?,
+        })
     }
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Enc::new(NAME);

@@ -12,10 +12,13 @@ pub struct Dema {
 
 impl Dema {
     pub fn with_len(len: usize) -> Self {
-        Dema { e1: EmaCore::new(len, ema_alpha(len)), e2: EmaCore::new(len, ema_alpha(len)) }
+        Dema {
+            e1: EmaCore::new(len, ema_alpha(len)),
+            e2: EmaCore::new(len, ema_alpha(len)),
+        }
     }
-    pub fn len(&self) -> usize {
-        self.e1.len()
+    pub fn length(&self) -> usize {
+        self.e1.length()
     }
     pub fn bars(&self) -> u64 {
         self.e1.bars()
@@ -35,7 +38,10 @@ impl Dema {
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
         let a = ema_alpha(len);
-        Ok(Dema { e1: EmaCore::load_fields(len, a, d)?, e2: EmaCore::load_fields(len, a, d)? })
+        Ok(Dema {
+            e1: EmaCore::load_fields(len, a, d)?,
+            e2: EmaCore::load_fields(len, a, d)?,
+        })
     }
 }
 

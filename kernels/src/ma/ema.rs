@@ -18,9 +18,16 @@ pub struct EmaCore {
 
 impl EmaCore {
     pub fn new(len: usize, a: f64) -> Self {
-        EmaCore { len, a, b: 1.0 - a, seen: 0, seed: 0.0, y: f64::NAN }
+        EmaCore {
+            len,
+            a,
+            b: 1.0 - a,
+            seen: 0,
+            seed: 0.0,
+            y: f64::NAN,
+        }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {
@@ -66,8 +73,8 @@ impl Ema {
     pub fn with_len(len: usize) -> Self {
         Ema(EmaCore::new(len, ema_alpha(len)))
     }
-    pub fn len(&self) -> usize {
-        self.0.len()
+    pub fn length(&self) -> usize {
+        self.0.length()
     }
     pub fn bars(&self) -> u64 {
         self.0.bars()

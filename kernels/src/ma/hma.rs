@@ -33,7 +33,7 @@ impl Hma {
             outer: Wma::with_len(sqrt_len(len)),
         }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {
@@ -55,9 +55,9 @@ impl Hma {
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
         let mut k = Hma::with_len(len);
-        k.half = Wma::load_fields(k.half.len(), d)?;
+        k.half = Wma::load_fields(k.half.length(), d)?;
         k.full = Wma::load_fields(len, d)?;
-        k.outer = Wma::load_fields(k.outer.len(), d)?;
+        k.outer = Wma::load_fields(k.outer.length(), d)?;
         Ok(k)
     }
 }

@@ -22,9 +22,15 @@ pub struct Kama {
 
 impl Kama {
     pub fn with_len(len: usize) -> Self {
-        Kama { len, xs: SumWindow::new(len + 1), diffs: SumWindow::new(len), prev: f64::NAN, y: f64::NAN }
+        Kama {
+            len,
+            xs: SumWindow::new(len + 1),
+            diffs: SumWindow::new(len),
+            prev: f64::NAN,
+            y: f64::NAN,
+        }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {
@@ -58,7 +64,13 @@ impl Kama {
         e.f64(self.y);
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
-        Ok(Kama { len, xs: SumWindow::load(len + 1, d)?, diffs: SumWindow::load(len, d)?, prev: d.f64()?, y: d.f64()? })
+        Ok(Kama {
+            len,
+            xs: SumWindow::load(len + 1, d)?,
+            diffs: SumWindow::load(len, d)?,
+            prev: d.f64()?,
+            y: d.f64()?,
+        })
     }
 }
 

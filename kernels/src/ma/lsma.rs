@@ -20,9 +20,15 @@ pub struct Lsma {
 
 impl Lsma {
     pub fn with_len(len: usize) -> Self {
-        Lsma { len, w: WeightedWindow::new(len), wdenom: (len * (len + 1)) as f64 / 2.0, flen: len as f64, flat: FlatCache::default() }
+        Lsma {
+            len,
+            w: WeightedWindow::new(len),
+            wdenom: (len * (len + 1)) as f64 / 2.0,
+            flen: len as f64,
+            flat: FlatCache::default(),
+        }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {

@@ -2,8 +2,8 @@
 //! [`hma`], [`lsma`], [`kama`] (the ATC variant).
 //!
 //! Each is a [`Kernel`](crate::kernel::Kernel) with `Params = usize` (the length,
-//! >= 1) and a per-bar `step` that the ATC pipeline and composite kernels (DEMA,
-//! HMA) reuse. Outputs are NaN before `first_defined`.
+//! at least 1) and a per-bar `step` that the ATC pipeline and composite kernels
+//! (DEMA, HMA) reuse. Outputs are NaN before `first_defined`.
 pub mod dema;
 pub mod ema;
 pub mod hma;
@@ -62,7 +62,7 @@ macro_rules! length_kernel {
                 *self = k;
             }
             fn save(&self, e: &mut crate::codec::Enc) {
-                e.usize(self.len());
+                e.usize(self.length());
                 self.save_fields(e);
             }
             fn load(len: &usize, d: &mut crate::codec::Dec) -> crate::Result<Self> {

@@ -15,8 +15,8 @@ impl Rma {
     pub fn with_len(len: usize) -> Self {
         Rma(EmaCore::new(len, rma_alpha(len)))
     }
-    pub fn len(&self) -> usize {
-        self.0.len()
+    pub fn length(&self) -> usize {
+        self.0.length()
     }
     pub fn bars(&self) -> u64 {
         self.0.bars()

@@ -12,10 +12,14 @@ pub struct Sma {
 
 impl Sma {
     pub fn with_len(len: usize) -> Self {
-        Sma { w: SumWindow::new(len), flen: len as f64, flat: FlatCache::default() }
+        Sma {
+            w: SumWindow::new(len),
+            flen: len as f64,
+            flat: FlatCache::default(),
+        }
     }
-    pub fn len(&self) -> usize {
-        self.w.len()
+    pub fn length(&self) -> usize {
+        self.w.length()
     }
     pub fn bars(&self) -> u64 {
         self.w.seen()
@@ -24,7 +28,7 @@ impl Sma {
     pub fn step(&mut self, x: f64) -> f64 {
         self.w.push(x);
         if let Some(v) = self.w.flat() {
-            let n = self.w.len();
+            let n = self.w.length();
             self.flat.get(v, |v| sma_of_flat(v, n))
         } else if self.w.full() {
             self.w.sum() / self.flen
@@ -40,7 +44,11 @@ impl Sma {
         self.w.save(e);
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
-        Ok(Sma { w: SumWindow::load(len, d)?, flen: len as f64, flat: FlatCache::default() })
+        Ok(Sma {
+            w: SumWindow::load(len, d)?,
+            flen: len as f64,
+            flat: FlatCache::default(),
+        })
     }
 }
 

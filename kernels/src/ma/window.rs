@@ -26,10 +26,17 @@ pub struct SumWindow {
 
 impl SumWindow {
     pub fn new(len: usize) -> Self {
-        SumWindow { buf: vec![0.0; len], pos: 0, seen: 0, sum: 0.0, run: 0, last: f64::NAN }
+        SumWindow {
+            buf: vec![0.0; len],
+            pos: 0,
+            seen: 0,
+            sum: 0.0,
+            run: 0,
+            last: f64::NAN,
+        }
     }
     #[inline]
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.buf.len()
     }
     /// Whether the window holds `len` real values.
@@ -93,7 +100,14 @@ impl SumWindow {
         if pos >= len.max(1) {
             return Err(crate::Error::param("state: window position out of range"));
         }
-        Ok(SumWindow { buf, pos, seen, sum, run, last })
+        Ok(SumWindow {
+            buf,
+            pos,
+            seen,
+            sum,
+            run,
+            last,
+        })
     }
 }
 
@@ -113,7 +127,15 @@ pub struct WeightedWindow {
 
 impl WeightedWindow {
     pub fn new(len: usize) -> Self {
-        WeightedWindow { buf: vec![0.0; len], pos: 0, seen: 0, sum: 0.0, wsum: 0.0, run: 0, last: f64::NAN }
+        WeightedWindow {
+            buf: vec![0.0; len],
+            pos: 0,
+            seen: 0,
+            sum: 0.0,
+            wsum: 0.0,
+            run: 0,
+            last: f64::NAN,
+        }
     }
     #[inline(always)]
     pub fn full(&self) -> bool {
@@ -185,7 +207,15 @@ impl WeightedWindow {
         if pos >= len.max(1) {
             return Err(crate::Error::param("state: window position out of range"));
         }
-        Ok(WeightedWindow { buf, pos, seen, sum, wsum, run, last })
+        Ok(WeightedWindow {
+            buf,
+            pos,
+            seen,
+            sum,
+            wsum,
+            run,
+            last,
+        })
     }
 }
 
@@ -232,7 +262,10 @@ pub struct FlatCache {
 
 impl Default for FlatCache {
     fn default() -> Self {
-        FlatCache { v: f64::NAN, out: f64::NAN }
+        FlatCache {
+            v: f64::NAN,
+            out: f64::NAN,
+        }
     }
 }
 
@@ -254,5 +287,4 @@ fn cold(v: f64, f: impl FnOnce(f64) -> f64) -> f64 {
     f(v)
 }
 
-impl FlatCache {
-}
+impl FlatCache {}

@@ -13,9 +13,14 @@ pub struct Wma {
 
 impl Wma {
     pub fn with_len(len: usize) -> Self {
-        Wma { len, w: WeightedWindow::new(len), denom: (len * (len + 1)) as f64 / 2.0, flat: FlatCache::default() }
+        Wma {
+            len,
+            w: WeightedWindow::new(len),
+            denom: (len * (len + 1)) as f64 / 2.0,
+            flat: FlatCache::default(),
+        }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {

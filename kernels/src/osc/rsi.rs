@@ -19,7 +19,13 @@ pub struct Rsi {
 impl Rsi {
     pub fn with_len(len: usize) -> Self {
         let a = rma_alpha(len);
-        Rsi { len, seen: 0, prev: f64::NAN, up: EmaCore::new(len, a), dn: EmaCore::new(len, a) }
+        Rsi {
+            len,
+            seen: 0,
+            prev: f64::NAN,
+            up: EmaCore::new(len, a),
+            dn: EmaCore::new(len, a),
+        }
     }
     #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
