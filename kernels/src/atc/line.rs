@@ -32,7 +32,7 @@ macro_rules! each {
 }
 
 /// `out[j*stride + k]` = line `k` at bar `j`.
-#[inline]
+#[inline(always)]
 fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize) {
     for (j, &v) in x.iter().enumerate() {
         let row = &mut out[j * stride..j * stride + lines.len()];
@@ -59,6 +59,7 @@ impl Bank {
         }
     }
     /// Continues every line over `x`: line `k` at bar `j` goes to `out[j*stride + k]`.
+    #[inline(always)]
     pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
         each!(self, ls => run_lines(ls, x, out, stride))
     }
