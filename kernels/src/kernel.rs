@@ -98,7 +98,15 @@ pub fn check_out(n: usize, out: usize) -> Result<()> {
 pub fn check_prices(x: &[f64], base: u64, positive: bool) -> Result<()> {
     let ok = |v: f64| v.is_finite() && (!positive || v > 0.0);
     // A branch-free pass first (vectorises); find the index only when something is wrong.
-    if x.iter().fold(true, |acc, &v| acc & ok(v)) {
+    // `0 < v < inf` is "finite and > 0" (NaN fails every comparison).
+    let all_ok = if positive {
+        x.iter()
+            .fold(true, |acc, &v| acc & (v > 0.0) & (v < f64::INFINITY))
+    } else {
+        x.iter()
+            .fold(true, |acc, &v| acc & (v.abs() < f64::INFINITY))
+    };
+    if all_ok {
         return Ok(());
     }
     let j = x.iter().position(|&v| !ok(v)).expect("a bad value");

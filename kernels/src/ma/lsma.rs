@@ -13,8 +13,8 @@ use crate::Result;
 pub struct Lsma {
     len: usize,
     w: WeightedWindow,
-    wdenom: f64,
-    flen: f64,
+    inv_wdenom: f64,
+    inv_len: f64,
     flat: FlatCache,
 }
 
@@ -23,8 +23,8 @@ impl Lsma {
         Lsma {
             len,
             w: WeightedWindow::new(len),
-            wdenom: (len * (len + 1)) as f64 / 2.0,
-            flen: len as f64,
+            inv_wdenom: 2.0 / (len * (len + 1)) as f64,
+            inv_len: 1.0 / len as f64,
             flat: FlatCache::default(),
         }
     }
@@ -44,7 +44,7 @@ impl Lsma {
             let n = self.len;
             self.flat.get(v, |v| sma_of_flat(v, n))
         } else if self.w.full() {
-            3.0 * (self.w.wsum() / self.wdenom) - 2.0 * (self.w.sum() / self.flen)
+            3.0 * (self.w.wsum() * self.inv_wdenom) - 2.0 * (self.w.sum() * self.inv_len)
         } else {
             f64::NAN
         }

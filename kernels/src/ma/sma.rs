@@ -6,7 +6,8 @@ use crate::Result;
 #[derive(Clone, Debug, Default)]
 pub struct Sma {
     w: SumWindow,
-    flen: f64,
+    /// `1/L`: a multiply, not a divide, per bar (a flat window still gives the direct value).
+    inv_len: f64,
     flat: FlatCache,
 }
 
@@ -14,7 +15,7 @@ impl Sma {
     pub fn with_len(len: usize) -> Self {
         Sma {
             w: SumWindow::new(len),
-            flen: len as f64,
+            inv_len: 1.0 / len as f64,
             flat: FlatCache::default(),
         }
     }
@@ -31,7 +32,7 @@ impl Sma {
             let n = self.w.length();
             self.flat.get(v, |v| sma_of_flat(v, n))
         } else if self.w.full() {
-            self.w.sum() / self.flen
+            self.w.sum() * self.inv_len
         } else {
             f64::NAN
         }
@@ -46,7 +47,7 @@ impl Sma {
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
         Ok(Sma {
             w: SumWindow::load(len, d)?,
-            flen: len as f64,
+            inv_len: 1.0 / len as f64,
             flat: FlatCache::default(),
         })
     }

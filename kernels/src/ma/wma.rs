@@ -1,4 +1,6 @@
 //! WMA: `sum_{k=0}^{L-1} (L-k)*x[i-k] / (L(L+1)/2)`; first defined at `L-1`.
+//! (Scaled by the reciprocal of the weight sum: within an ulp of the division, and
+//! a flat window still gives exactly the direct formula's value.)
 use super::window::{wma_of_flat, FlatCache, WeightedWindow};
 use crate::codec::{Dec, Enc};
 use crate::Result;
@@ -7,7 +9,8 @@ use crate::Result;
 pub struct Wma {
     len: usize,
     w: WeightedWindow,
-    denom: f64,
+    /// `2/(L(L+1))`: a multiply, not a divide, per bar.
+    inv_denom: f64,
     flat: FlatCache,
 }
 
@@ -16,7 +19,7 @@ impl Wma {
         Wma {
             len,
             w: WeightedWindow::new(len),
-            denom: (len * (len + 1)) as f64 / 2.0,
+            inv_denom: 2.0 / (len * (len + 1)) as f64,
             flat: FlatCache::default(),
         }
     }
@@ -33,7 +36,7 @@ impl Wma {
             let n = self.len;
             self.flat.get(v, |v| wma_of_flat(v, n))
         } else if self.w.full() {
-            self.w.wsum() / self.denom
+            self.w.wsum() * self.inv_denom
         } else {
             f64::NAN
         }
