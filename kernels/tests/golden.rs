@@ -153,3 +153,27 @@ fn atc_events_follow_the_golden_average_signal() {
     }
     assert!(events > 10, "only {events} events in the golden series");
 }
+
+fn first_defined_is<K: Kernel<Params = usize>>(name: &str, x: &[f64]) {
+    for len in 1..40 {
+        let out = compute::<K>(&len, x).expect("kernel");
+        let first = out.iter().position(|v| !v.is_nan()).expect("defined somewhere");
+        assert_eq!(first, K::first_defined(&len), "{name}({len})");
+    }
+}
+
+#[test]
+fn first_defined_is_where_outputs_start() {
+    let x = &load_all()[0].close;
+    first_defined_is::<Sma>("sma", x);
+    first_defined_is::<Ema>("ema", x);
+    first_defined_is::<barstream_kernels::ma::Rma>("rma", x);
+    first_defined_is::<Wma>("wma", x);
+    first_defined_is::<Dema>("dema", x);
+    first_defined_is::<Hma>("hma", x);
+    first_defined_is::<Lsma>("lsma", x);
+    first_defined_is::<Kama>("kama", x);
+    first_defined_is::<Rsi>("rsi", x);
+    let r = compute::<Roc>(&(), x).expect("roc");
+    assert_eq!(r.iter().position(|v| !v.is_nan()), Some(Roc::first_defined(&())));
+}

@@ -107,13 +107,6 @@ impl Equity {
         self.prev_s = s;
         e
     }
-    /// Continues without checks; `rr` already scaled (see [`Equity::scaled_return`]).
-    #[inline]
-    pub fn run_scaled(&mut self, s: &[f64], rr: &[f64], out: &mut [f64]) {
-        for ((o, &a), &b) in out.iter_mut().zip(s).zip(rr) {
-            *o = self.step_scaled(a, b);
-        }
-    }
     /// Continues the series with the signal `s` and the one-bar returns `roc`
     /// (both may hold NaN as the spec defines).
     ///
