@@ -157,7 +157,10 @@ fn atc_events_follow_the_golden_average_signal() {
 fn first_defined_is<K: Kernel<Params = usize>>(name: &str, x: &[f64]) {
     for len in 1..40 {
         let out = compute::<K>(&len, x).expect("kernel");
-        let first = out.iter().position(|v| !v.is_nan()).expect("defined somewhere");
+        let first = out
+            .iter()
+            .position(|v| !v.is_nan())
+            .expect("defined somewhere");
         assert_eq!(first, K::first_defined(&len), "{name}({len})");
     }
 }
@@ -175,5 +178,8 @@ fn first_defined_is_where_outputs_start() {
     first_defined_is::<Kama>("kama", x);
     first_defined_is::<Rsi>("rsi", x);
     let r = compute::<Roc>(&(), x).expect("roc");
-    assert_eq!(r.iter().position(|v| !v.is_nan()), Some(Roc::first_defined(&())));
+    assert_eq!(
+        r.iter().position(|v| !v.is_nan()),
+        Some(Roc::first_defined(&()))
+    );
 }
