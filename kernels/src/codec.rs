@@ -45,7 +45,9 @@ pub struct Dec<'a> {
 }
 
 fn corrupt(what: &str) -> Error {
-    Error::param(format!("state: {what}; pass bytes returned by state() of the same kernel and parameters"))
+    Error::param(format!(
+        "state: {what}; pass bytes returned by state() of the same kernel and parameters"
+    ))
 }
 
 impl<'a> Dec<'a> {
@@ -62,19 +64,27 @@ impl<'a> Dec<'a> {
         Ok(d)
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or_else(|| corrupt("truncated"))?;
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or_else(|| corrupt("truncated"))?;
         let s = &self.bytes[self.at..end];
         self.at = end;
         Ok(s)
     }
     pub fn u64(&mut self) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     pub fn usize(&mut self) -> Result<usize> {
         usize::try_from(self.u64()?).map_err(|_| corrupt("size out of range"))
     }
     pub fn i64(&mut self) -> Result<i64> {
-        Ok(i64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(i64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
     pub fn f64(&mut self) -> Result<f64> {
         Ok(f64::from_bits(self.u64()?))
@@ -94,14 +104,18 @@ impl<'a> Dec<'a> {
     pub fn expect_u64(&mut self, name: &str, want: u64) -> Result<()> {
         let got = self.u64()?;
         if got != want {
-            return Err(Error::param(format!("state: saved with {name} {got}, resumed with {want}")));
+            return Err(Error::param(format!(
+                "state: saved with {name} {got}, resumed with {want}"
+            )));
         }
         Ok(())
     }
     pub fn expect_f64(&mut self, name: &str, want: f64) -> Result<()> {
         let got = self.f64()?;
         if got.to_bits() != want.to_bits() {
-            return Err(Error::param(format!("state: saved with {name} {got}, resumed with {want}")));
+            return Err(Error::param(format!(
+                "state: saved with {name} {got}, resumed with {want}"
+            )));
         }
         Ok(())
     }

@@ -75,7 +75,9 @@ pub fn compute<K: Kernel>(p: &K::Params, x: &[f64]) -> Result<Vec<f64>> {
 /// `InvalidParam` naming the kernel and the parameter when `len < 1`.
 pub fn check_length(kernel: &str, param: &str, len: usize) -> Result<()> {
     if len < 1 {
-        return Err(Error::param(format!("{kernel}: {param} must be >= 1, got {len}")));
+        return Err(Error::param(format!(
+            "{kernel}: {param} must be >= 1, got {len}"
+        )));
     }
     Ok(())
 }
@@ -96,12 +98,24 @@ pub fn check_out(n: usize, out: usize) -> Result<()> {
 pub fn check_prices(x: &[f64], base: u64, positive: bool) -> Result<()> {
     let ok = |v: f64| v.is_finite() && (!positive || v > 0.0);
     // A branch-free pass first (vectorises); find the index only when something is wrong.
-    if x.iter().fold(true, |acc, &v| acc & ok(v)) {
+    // `0 < v < inf` is "finite and > 0" (NaN fails every comparison).
+    let all_ok = if positive {
+        x.iter()
+            .fold(true, |acc, &v| acc & (v > 0.0) & (v < f64::INFINITY))
+    } else {
+        x.iter()
+            .fold(true, |acc, &v| acc & (v.abs() < f64::INFINITY))
+    };
+    if all_ok {
         return Ok(());
     }
     let j = x.iter().position(|&v| !ok(v)).expect("a bad value");
     let need = if positive { "finite and > 0" } else { "finite" };
-    Err(Error::bad_input(format!("x[{}] is {}: prices must be {need}", base + j as u64, x[j])))
+    Err(Error::bad_input(format!(
+        "x[{}] is {}: prices must be {need}",
+        base + j as u64,
+        x[j]
+    )))
 }
 
 /// Values that may be NaN ("not defined") but never infinite; `what` names the series.
@@ -110,7 +124,11 @@ pub fn check_prices(x: &[f64], base: u64, positive: bool) -> Result<()> {
 /// `BadInput` naming the first infinite value's index.
 pub fn check_not_infinite(what: &str, x: &[f64], base: u64) -> Result<()> {
     if let Some(j) = x.iter().position(|v| v.is_infinite()) {
-        return Err(Error::bad_input(format!("{what}[{}] is {}: values must be finite or NaN", base + j as u64, x[j])));
+        return Err(Error::bad_input(format!(
+            "{what}[{}] is {}: values must be finite or NaN",
+            base + j as u64,
+            x[j]
+        )));
     }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! The ATC pipeline (banked lines, fused trend/equity) against the same pipeline
 //! composed from the scalar kernels one line at a time, bit for bit.
 mod common;
-use barstream_kernels::atc::{Atc, AtcParams, Equity, EquityParams, HmaKind, MaType, Robustness, Trend, NCOL};
+use barstream_kernels::atc::{
+    Atc, AtcParams, Equity, EquityParams, HmaKind, MaType, Robustness, Trend, NCOL,
+};
 use barstream_kernels::kernel::compute;
 use barstream_kernels::ma::{Dema, Ema, Hma, Kama, Lsma, Sma, Wma};
 use barstream_kernels::osc::Roc;
@@ -22,9 +24,17 @@ fn line(t: MaType, hma: HmaKind, len: usize, x: &[f64]) -> Vec<f64> {
 }
 
 fn equity(start: f64, s: &[f64], r: &[f64], p: &AtcParams) -> Vec<f64> {
-    let ep = EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
+    let ep = EquityParams {
+        start,
+        lambda: p.lambda,
+        decay: p.decay,
+        cutout: p.cutout,
+    };
     let mut e = vec![0.0; s.len()];
-    Equity::new(&ep).expect("equity").update(s, r, &mut e).expect("equity");
+    Equity::new(&ep)
+        .expect("equity")
+        .update(s, r, &mut e)
+        .expect("equity");
     e
 }
 
@@ -58,12 +68,19 @@ fn reference(p: &AtcParams, x: &[f64]) -> Vec<Vec<f64>> {
         cols[7 + ti] = equity(p.weights[ti], &cols[1 + ti], &r, p);
     }
     let (mut last, mut prev) = (0.0, f64::NAN);
+    #[allow(clippy::needless_range_loop)] // bar i across 13 columns
     for i in 0..n {
         let (mut nu, mut de) = (0.0, 0.0);
         for t in 0..6 {
             let (g, w) = (cols[1 + t][i], cols[7 + t][i]);
             if !g.is_nan() && !w.is_nan() {
-                let c = if g > p.cut { 1.0 } else if g < -p.cut { -1.0 } else { 0.0 };
+                let c = if g > p.cut {
+                    1.0
+                } else if g < -p.cut {
+                    -1.0
+                } else {
+                    0.0
+                };
                 nu += c * w;
                 de += w;
             }
@@ -89,7 +106,10 @@ fn reference(p: &AtcParams, x: &[f64]) -> Vec<Vec<f64>> {
 fn pipeline(p: &AtcParams, x: &[f64]) -> Vec<Vec<f64>> {
     let mut cols = vec![vec![0.0; x.len()]; NCOL];
     let mut refs: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-    Atc::new(p).expect("params").update(x, (&mut refs[..]).try_into().expect("14")).expect("atc");
+    Atc::new(p)
+        .expect("params")
+        .update(x, (&mut refs[..]).try_into().expect("14"))
+        .expect("atc");
     cols
 }
 

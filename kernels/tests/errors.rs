@@ -10,7 +10,10 @@ fn length_below_one_is_a_parameter_error() {
     let e = compute::<Ema>(&0, &[1.0]).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidParam);
     assert_eq!(e.message, "ema: length must be >= 1, got 0");
-    assert_eq!(compute::<Rsi>(&0, &[1.0]).unwrap_err().message, "rsi: length must be >= 1, got 0");
+    assert_eq!(
+        compute::<Rsi>(&0, &[1.0]).unwrap_err().message,
+        "rsi: length must be >= 1, got 0"
+    );
     let b = Bollinger::new(&BollingerParams { length: 0, k: 2.0 }).unwrap_err();
     assert_eq!(b.message, "bollinger: length must be >= 1, got 0");
 }
@@ -44,15 +47,33 @@ fn atc_err(p: AtcParams) -> String {
 
 #[test]
 fn atc_parameters_are_checked() {
-    let mut p = AtcParams { robustness: Robustness::Wide, ..AtcParams::default() };
+    let mut p = AtcParams {
+        robustness: Robustness::Wide,
+        ..AtcParams::default()
+    };
     p.lengths[5] = 7;
-    assert_eq!(atc_err(p), "atc: lengths.KAMA = 7 with robustness Wide gives length 0; every length must be >= 1");
-    assert_eq!(atc_err(AtcParams { cutout: -1, ..AtcParams::default() }), "atc: cutout must be >= 0, got -1");
+    assert_eq!(
+        atc_err(p),
+        "atc: lengths.KAMA = 7 with robustness Wide gives length 0; every length must be >= 1"
+    );
+    assert_eq!(
+        atc_err(AtcParams {
+            cutout: -1,
+            ..AtcParams::default()
+        }),
+        "atc: cutout must be >= 0, got -1"
+    );
     assert_eq!(
         Robustness::parse("Tight").unwrap_err().message,
         "atc: robustness must be 'Narrow', 'Medium' or 'Wide', got 'Tight'"
     );
-    assert_eq!(atc_err(AtcParams { lambda: f64::NAN, ..AtcParams::default() }), "atc: lambda must be finite, got NaN");
+    assert_eq!(
+        atc_err(AtcParams {
+            lambda: f64::NAN,
+            ..AtcParams::default()
+        }),
+        "atc: lambda must be finite, got NaN"
+    );
 }
 
 #[test]
@@ -61,7 +82,9 @@ fn atc_refuses_non_positive_prices() {
     let x = [10.0, 11.0, -1.0];
     let mut cols = vec![vec![0.0; 3]; NCOL];
     let mut refs: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-    let e = a.update(&x, (&mut refs[..]).try_into().unwrap()).unwrap_err();
+    let e = a
+        .update(&x, (&mut refs[..]).try_into().unwrap())
+        .unwrap_err();
     assert_eq!(e.message, "x[2] is -1: prices must be finite and > 0");
 }
 
@@ -72,9 +95,21 @@ fn foreign_or_mismatched_state_is_refused() {
         Sma::from_bytes(&5, &ema).unwrap_err().message,
         "state: saved by `ema`, not `sma`; pass bytes returned by state() of the same kernel and parameters"
     );
-    assert_eq!(Ema::from_bytes(&6, &ema).unwrap_err().message, "state: saved with length 5, resumed with 6");
-    assert!(Ema::from_bytes(&5, &ema[..ema.len() - 1]).unwrap_err().message.contains("truncated"));
+    assert_eq!(
+        Ema::from_bytes(&6, &ema).unwrap_err().message,
+        "state: saved with length 5, resumed with 6"
+    );
+    assert!(Ema::from_bytes(&5, &ema[..ema.len() - 1])
+        .unwrap_err()
+        .message
+        .contains("truncated"));
     let atc = Atc::new(&AtcParams::default()).unwrap().to_bytes();
-    let other = AtcParams { cutout: 3, ..AtcParams::default() };
-    assert_eq!(Atc::from_bytes(&other, &atc).unwrap_err().message, "state: saved with other atc parameters than the ones given now");
+    let other = AtcParams {
+        cutout: 3,
+        ..AtcParams::default()
+    };
+    assert_eq!(
+        Atc::from_bytes(&other, &atc).unwrap_err().message,
+        "state: saved with other atc parameters than the ones given now"
+    );
 }

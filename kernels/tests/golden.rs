@@ -23,18 +23,32 @@ fn indicator(key: &str, x: &[f64]) -> Vec<f64> {
                 return s;
             }
             let r = compute::<Roc>(&(), x).expect("roc");
-            let p = EquityParams { start: 1.0, lambda: 0.02, decay: 0.03, cutout: 0 };
+            let p = EquityParams {
+                start: 1.0,
+                lambda: 0.02,
+                decay: 0.03,
+                cutout: 0,
+            };
             let mut e = vec![0.0; n];
-            Equity::new(&p).expect("equity").update(&s, &r, &mut e).expect("equity");
+            Equity::new(&p)
+                .expect("equity")
+                .update(&s, &r, &mut e)
+                .expect("equity");
             return e;
         }
         _ => {}
     }
     if let Some(band) = key.strip_prefix("bb_") {
         let parts: Vec<&str> = band.split('_').collect();
-        let p = BollingerParams { length: parts[0].parse().expect("length"), k: parts[1].parse().expect("k") };
+        let p = BollingerParams {
+            length: parts[0].parse().expect("length"),
+            k: parts[1].parse().expect("k"),
+        };
         let (mut m, mut u, mut l) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        Bollinger::new(&p).expect("bb").update(x, &mut m, &mut u, &mut l).expect("bb");
+        Bollinger::new(&p)
+            .expect("bb")
+            .update(x, &mut m, &mut u, &mut l)
+            .expect("bb");
         return match parts[2] {
             "mid" => m,
             "upper" => u,
@@ -42,7 +56,9 @@ fn indicator(key: &str, x: &[f64]) -> Vec<f64> {
             other => panic!("unknown band {other}"),
         };
     }
-    let (name, len) = key.rsplit_once('_').unwrap_or_else(|| panic!("unknown key {key}"));
+    let (name, len) = key
+        .rsplit_once('_')
+        .unwrap_or_else(|| panic!("unknown key {key}"));
     let len: usize = len.parse().unwrap_or_else(|_| panic!("unknown key {key}"));
     match name {
         "sma" => ma::<Sma>(x, len),
@@ -62,7 +78,11 @@ fn every_indicator_matches_golden() {
     let mut checked = 0;
     for g in load_all() {
         for (key, want) in &g.indicators {
-            assert_matches(&format!("{}: {key}", g.file), &indicator(key, &g.close), want);
+            assert_matches(
+                &format!("{}: {key}", g.file),
+                &indicator(key, &g.close),
+                want,
+            );
             checked += 1;
         }
     }
@@ -84,7 +104,10 @@ fn every_atc_case_matches_golden() {
         for (p, outputs) in &g.atc {
             let cols = atc_columns(&mut Atc::new(p).expect("params"), &g.close);
             for (key, want) in outputs {
-                let c = COLUMNS.iter().position(|c| c == key).unwrap_or_else(|| panic!("unknown output {key}"));
+                let c = COLUMNS
+                    .iter()
+                    .position(|c| c == key)
+                    .unwrap_or_else(|| panic!("unknown output {key}"));
                 assert_matches(&format!("{}: atc {p:?}: {key}", g.file), &cols[c], want);
                 checked += 1;
             }
@@ -118,11 +141,45 @@ fn atc_events_follow_the_golden_average_signal() {
     for g in load_all() {
         for (p, outputs) in &g.atc {
             let cols = atc_columns(&mut Atc::new(p).expect("params"), &g.close);
-            let avg = &outputs.iter().find(|(k, _)| k == "Average_Signal").expect("Average_Signal").1;
+            let avg = &outputs
+                .iter()
+                .find(|(k, _)| k == "Average_Signal")
+                .expect("Average_Signal")
+                .1;
             let want = events_of(avg);
             assert_eq!(cols[NCOL - 1], want, "{}: events {p:?}", g.file);
             events += want.iter().filter(|&&e| e != 0.0).count();
         }
     }
     assert!(events > 10, "only {events} events in the golden series");
+}
+
+fn first_defined_is<K: Kernel<Params = usize>>(name: &str, x: &[f64]) {
+    for len in 1..40 {
+        let out = compute::<K>(&len, x).expect("kernel");
+        let first = out
+            .iter()
+            .position(|v| !v.is_nan())
+            .expect("defined somewhere");
+        assert_eq!(first, K::first_defined(&len), "{name}({len})");
+    }
+}
+
+#[test]
+fn first_defined_is_where_outputs_start() {
+    let x = &load_all()[0].close;
+    first_defined_is::<Sma>("sma", x);
+    first_defined_is::<Ema>("ema", x);
+    first_defined_is::<barstream_kernels::ma::Rma>("rma", x);
+    first_defined_is::<Wma>("wma", x);
+    first_defined_is::<Dema>("dema", x);
+    first_defined_is::<Hma>("hma", x);
+    first_defined_is::<Lsma>("lsma", x);
+    first_defined_is::<Kama>("kama", x);
+    first_defined_is::<Rsi>("rsi", x);
+    let r = compute::<Roc>(&(), x).expect("roc");
+    assert_eq!(
+        r.iter().position(|v| !v.is_nan()),
+        Some(Roc::first_defined(&()))
+    );
 }

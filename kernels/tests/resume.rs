@@ -3,7 +3,9 @@
 //! tulipindicators does ({1,2,3,5,7,13,100,all}) on the golden series, and
 //! proptest with random series and random split points for every kernel.
 mod common;
-use barstream_kernels::atc::{Atc, AtcParams, Equity, EquityParams, HmaKind, Robustness, Trend, NCOL};
+use barstream_kernels::atc::{
+    Atc, AtcParams, Equity, EquityParams, HmaKind, Robustness, Trend, NCOL,
+};
 use barstream_kernels::kernel::{compute, Kernel};
 use barstream_kernels::ma::{Dema, Ema, Hma, Kama, Lsma, Rma, Sma, Wma};
 use barstream_kernels::osc::{Bollinger, BollingerParams, Roc, Rsi};
@@ -32,7 +34,11 @@ fn chunked<K: Kernel>(p: &K::Params, x: &[f64], cuts: &[usize]) -> Vec<f64> {
 
 fn check_kernel<K: Kernel>(name: &str, p: &K::Params, x: &[f64], cuts: &[usize]) {
     let whole = compute::<K>(p, x).expect("whole");
-    assert_bits(&format!("{name} cuts {cuts:?}"), &chunked::<K>(p, x, cuts), &whole);
+    assert_bits(
+        &format!("{name} cuts {cuts:?}"),
+        &chunked::<K>(p, x, cuts),
+        &whole,
+    );
 }
 
 fn check_all_ma(len: usize, x: &[f64], cuts: &[usize]) {
@@ -46,7 +52,14 @@ fn check_all_ma(len: usize, x: &[f64], cuts: &[usize]) {
     check_kernel::<Kama>("kama", &len, x, cuts);
     check_kernel::<Rsi>("rsi", &len, x, cuts);
     check_kernel::<Roc>("roc", &(), x, cuts);
-    check_bollinger(&BollingerParams { length: len, k: 2.0 }, x, cuts);
+    check_bollinger(
+        &BollingerParams {
+            length: len,
+            k: 2.0,
+        },
+        x,
+        cuts,
+    );
     check_trend_equity(len, x, cuts);
 }
 
@@ -57,8 +70,11 @@ fn check_bollinger(p: &BollingerParams, x: &[f64], cuts: &[usize]) {
         let mut b = Bollinger::new(p).expect("params");
         let mut lo = 0;
         for &hi in cuts.iter().chain(std::iter::once(&n)) {
-            let [m, u, l] = &mut o[..] else { unreachable!() };
-            b.update(&x[lo..hi], &mut m[lo..hi], &mut u[lo..hi], &mut l[lo..hi]).expect("update");
+            let [m, u, l] = &mut o[..] else {
+                unreachable!()
+            };
+            b.update(&x[lo..hi], &mut m[lo..hi], &mut u[lo..hi], &mut l[lo..hi])
+                .expect("update");
             b = Bollinger::from_bytes(p, &b.to_bytes()).expect("restore");
             lo = hi;
         }
@@ -66,7 +82,11 @@ fn check_bollinger(p: &BollingerParams, x: &[f64], cuts: &[usize]) {
     };
     let (whole, parts) = (run(&[]), run(cuts));
     for c in 0..3 {
-        assert_bits(&format!("bollinger {c} cuts {cuts:?}"), &parts[c], &whole[c]);
+        assert_bits(
+            &format!("bollinger {c} cuts {cuts:?}"),
+            &parts[c],
+            &whole[c],
+        );
     }
 }
 
@@ -74,14 +94,21 @@ fn check_trend_equity(len: usize, x: &[f64], cuts: &[usize]) {
     let n = x.len();
     let line = compute::<Ema>(&len, x).expect("ema");
     let r = compute::<Roc>(&(), x).expect("roc");
-    let p = EquityParams { start: 1.0, lambda: 0.02, decay: 0.03, cutout: (len / 2) as i64 };
+    let p = EquityParams {
+        start: 1.0,
+        lambda: 0.02,
+        decay: 0.03,
+        cutout: (len / 2) as i64,
+    };
     let run = |cuts: &[usize]| {
         let (mut s, mut e) = (vec![0.0; n], vec![0.0; n]);
         let (mut t, mut q) = (Trend::new(), Equity::new(&p).expect("params"));
         let mut lo = 0;
         for &hi in cuts.iter().chain(std::iter::once(&n)) {
-            t.update(&x[lo..hi], &line[lo..hi], &mut s[lo..hi]).expect("trend");
-            q.update(&s[lo..hi], &r[lo..hi], &mut e[lo..hi]).expect("equity");
+            t.update(&x[lo..hi], &line[lo..hi], &mut s[lo..hi])
+                .expect("trend");
+            q.update(&s[lo..hi], &r[lo..hi], &mut e[lo..hi])
+                .expect("equity");
             t = Trend::from_bytes(&t.to_bytes()).expect("restore");
             q = Equity::from_bytes(&p, &q.to_bytes()).expect("restore");
             lo = hi;
@@ -100,7 +127,8 @@ fn atc_chunked(p: &AtcParams, x: &[f64], cuts: &[usize]) -> Vec<Vec<f64>> {
     let mut lo = 0;
     for &hi in cuts.iter().chain(std::iter::once(&n)) {
         let mut refs: Vec<&mut [f64]> = cols.iter_mut().map(|c| &mut c[lo..hi]).collect();
-        a.update(&x[lo..hi], (&mut refs[..]).try_into().expect("14")).expect("update");
+        a.update(&x[lo..hi], (&mut refs[..]).try_into().expect("14"))
+            .expect("update");
         a = Atc::from_bytes(p, &a.to_bytes()).expect("restore");
         lo = hi;
     }
@@ -111,7 +139,11 @@ fn check_atc(p: &AtcParams, x: &[f64], cuts: &[usize]) {
     let whole = atc_chunked(p, x, &[]);
     let parts = atc_chunked(p, x, cuts);
     for c in 0..NCOL {
-        assert_bits(&format!("atc column {c} cuts {cuts:?}"), &parts[c], &whole[c]);
+        assert_bits(
+            &format!("atc column {c} cuts {cuts:?}"),
+            &parts[c],
+            &whole[c],
+        );
     }
 }
 
@@ -138,8 +170,8 @@ fn series() -> impl Strategy<Value = Vec<f64>> {
             .into_iter()
             .map(|(r, kind)| {
                 match kind {
-                    0..=2 => {}                 // flat: repeat the price
-                    3 => p *= 1.0 + 5.0 * r,   // jump
+                    0..=2 => {}              // flat: repeat the price
+                    3 => p *= 1.0 + 5.0 * r, // jump
                     _ => p *= 1.0 + r,
                 }
                 p

@@ -15,12 +15,19 @@ pub fn check_offsets(offsets: &[i32], n: usize) -> Result<()> {
     }
     for (i, w) in offsets.windows(2).enumerate() {
         if w[1] < w[0] {
-            return Err(Error::param(format!("atcBatch: offsets[{}] = {} is below offsets[{i}] = {}", i + 1, w[1], w[0])));
+            return Err(Error::param(format!(
+                "atcBatch: offsets[{}] = {} is below offsets[{i}] = {}",
+                i + 1,
+                w[1],
+                w[0]
+            )));
         }
     }
     let last = *offsets.last().expect("non-empty");
     if last as usize != n {
-        return Err(Error::param(format!("atcBatch: the last offset must be closes.length ({n}), got {last}")));
+        return Err(Error::param(format!(
+            "atcBatch: the last offset must be closes.length ({n}), got {last}"
+        )));
     }
     Ok(())
 }
@@ -36,13 +43,19 @@ pub fn atc_batch(closes: &[f64], offsets: &[i32], p: &AtcParams, out: &mut [f64]
     check_offsets(offsets, n)?;
     p.validate()?;
     if out.len() != NCOL * n {
-        return Err(Error::param(format!("atcBatch: out has {} values, want {}", out.len(), NCOL * n)));
+        return Err(Error::param(format!(
+            "atcBatch: out has {} values, want {}",
+            out.len(),
+            NCOL * n
+        )));
     }
     if n == 0 {
         return Ok(());
     }
     // Per symbol, its slice of each of the 14 columns.
-    let mut per_symbol: Vec<Vec<&mut [f64]>> = (0..offsets.len() - 1).map(|_| Vec::with_capacity(NCOL)).collect();
+    let mut per_symbol: Vec<Vec<&mut [f64]>> = (0..offsets.len() - 1)
+        .map(|_| Vec::with_capacity(NCOL))
+        .collect();
     for col in out.chunks_mut(n.max(1)) {
         let mut rest = col;
         for (s, w) in offsets.windows(2).enumerate() {
@@ -51,10 +64,14 @@ pub fn atc_batch(closes: &[f64], offsets: &[i32], p: &AtcParams, out: &mut [f64]
             rest = tail;
         }
     }
-    per_symbol.into_par_iter().enumerate().try_for_each(|(s, mut cols)| {
-        let (lo, hi) = (offsets[s] as usize, offsets[s + 1] as usize);
-        let cols: &mut [&mut [f64]; NCOL] = (&mut cols[..]).try_into().expect("14 columns");
-        let mut atc = Atc::new(p)?;
-        atc.update(&closes[lo..hi], cols).map_err(|e| Error::new(e.code, format!("symbol {s}: {}", e.message)))
-    })
+    per_symbol
+        .into_par_iter()
+        .enumerate()
+        .try_for_each(|(s, mut cols)| {
+            let (lo, hi) = (offsets[s] as usize, offsets[s + 1] as usize);
+            let cols: &mut [&mut [f64]; NCOL] = (&mut cols[..]).try_into().expect("14 columns");
+            let mut atc = Atc::new(p)?;
+            atc.update(&closes[lo..hi], cols)
+                .map_err(|e| Error::new(e.code, format!("symbol {s}: {}", e.message)))
+        })
 }

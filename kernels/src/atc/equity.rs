@@ -24,7 +24,9 @@ pub struct EquityParams {
 /// `InvalidParam` naming `name` when `v` is not finite.
 pub(crate) fn check_finite(kernel: &str, name: &str, v: f64) -> Result<()> {
     if !v.is_finite() {
-        return Err(Error::param(format!("{kernel}: {name} must be finite, got {v}")));
+        return Err(Error::param(format!(
+            "{kernel}: {name} must be finite, got {v}"
+        )));
     }
     Ok(())
 }
@@ -32,7 +34,8 @@ pub(crate) fn check_finite(kernel: &str, name: &str, v: f64) -> Result<()> {
 /// # Errors
 /// `InvalidParam` when `cutout < 0`.
 pub(crate) fn check_cutout(kernel: &str, cutout: i64) -> Result<u64> {
-    u64::try_from(cutout).map_err(|_| Error::param(format!("{kernel}: cutout must be >= 0, got {cutout}")))
+    u64::try_from(cutout)
+        .map_err(|_| Error::param(format!("{kernel}: cutout must be >= 0, got {cutout}")))
 }
 
 #[derive(Clone, Debug)]
@@ -54,7 +57,15 @@ impl Equity {
         check_finite(NAME, "lambda", p.lambda)?;
         check_finite(NAME, "decay", p.decay)?;
         let cutout = check_cutout(NAME, p.cutout)?;
-        Ok(Equity { p: *p, la: p.lambda / 1000.0, keep: 1.0 - p.decay / 100.0, cutout, n: 0, prev_s: f64::NAN, e: f64::NAN })
+        Ok(Equity {
+            p: *p,
+            la: p.lambda / 1000.0,
+            keep: 1.0 - p.decay / 100.0,
+            cutout,
+            n: 0,
+            prev_s: f64::NAN,
+            e: f64::NAN,
+        })
     }
     pub fn first_defined(p: &EquityParams) -> usize {
         p.cutout.max(0) as usize
@@ -73,7 +84,7 @@ impl Equity {
         }
     }
     /// The next bar given the signal `s[i]` and the already scaled return `rr[i]`.
-    #[inline]
+    #[inline(always)]
     pub fn step_scaled(&mut self, s: f64, rr: f64) -> f64 {
         let i = self.n;
         self.n += 1;
@@ -95,13 +106,6 @@ impl Equity {
         self.e = e;
         self.prev_s = s;
         e
-    }
-    /// Continues without checks; `rr` already scaled (see [`Equity::scaled_return`]).
-    #[inline]
-    pub fn run_scaled(&mut self, s: &[f64], rr: &[f64], out: &mut [f64]) {
-        for ((o, &a), &b) in out.iter_mut().zip(s).zip(rr) {
-            *o = self.step_scaled(a, b);
-        }
     }
     /// Continues the series with the signal `s` and the one-bar returns `roc`
     /// (both may hold NaN as the spec defines).

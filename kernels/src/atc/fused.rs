@@ -24,7 +24,12 @@ pub struct Fused {
 
 impl Default for Fused {
     fn default() -> Self {
-        Fused { px: f64::NAN, pm: [f64::NAN; LINES], sig: [0.0; LINES], eq: [f64::NAN; LINES] }
+        Fused {
+            px: f64::NAN,
+            pm: [f64::NAN; LINES],
+            sig: [0.0; LINES],
+            eq: [f64::NAN; LINES],
+        }
     }
 }
 
@@ -36,11 +41,24 @@ pub enum Phase {
     After,
 }
 
+/// One bar's inputs shared by every line.
+#[derive(Clone, Copy)]
+pub struct Bar {
+    /// The price.
+    pub x: f64,
+    /// The scaled return `R*exp(la*(i-cutout))`.
+    pub rr: f64,
+    /// `1 - de`.
+    pub keep: f64,
+    pub phase: Phase,
+}
+
 impl Fused {
-    /// Steps the 54 lines at one bar: `m[l]` is line `l`'s value, `rr` the scaled
-    /// return; writes each line's state and equity into `s` and `e`.
+    /// Steps the 54 lines at one bar: `m[l]` is line `l`'s value; writes each
+    /// line's state and equity into `s` and `e`.
     #[inline(always)]
-    pub fn bar(&mut self, x: f64, m: &[f64], rr: f64, keep: f64, phase: Phase, s: &mut [f64; LINES], e: &mut [f64; LINES]) {
+    pub fn bar(&mut self, b: Bar, m: &[f64], s: &mut [f64; LINES], e: &mut [f64; LINES]) {
+        let Bar { x, rr, keep, phase } = b;
         // `a` is 0 when the return is NaN; `1 + -0.0` equals `1 + 0.0`, so using 0 for NaN is exact.
         let r = if rr.is_nan() { 0.0 } else { rr };
         let px = self.px;
@@ -54,12 +72,11 @@ impl Fused {
         }
         match phase {
             Phase::After => {
-                for l in 0..LINES {
-                    let old = self.sig[l];
+                for ((e, &old), &prev) in e.iter_mut().zip(&self.sig).zip(&self.eq) {
                     let neg = if old < 0.0 { -r } else { 0.0 };
                     let a = if old > 0.0 { r } else { neg };
-                    let grown = self.eq[l] * keep * (1.0 + a);
-                    e[l] = if grown > FLOOR { grown } else { FLOOR };
+                    let grown = prev * keep * (1.0 + a);
+                    *e = if grown > FLOOR { grown } else { FLOOR };
                 }
             }
             Phase::At => e.fill(1.0),
@@ -80,6 +97,11 @@ impl Fused {
 
     pub fn load(d: &mut Dec) -> Result<Self> {
         let arr = |v: Vec<f64>| -> [f64; LINES] { v.try_into().expect("54 values") };
-        Ok(Fused { px: d.f64()?, pm: arr(d.f64s(LINES)?), sig: arr(d.f64s(LINES)?), eq: arr(d.f64s(LINES)?) })
+        Ok(Fused {
+            px: d.f64()?,
+            pm: arr(d.f64s(LINES)?),
+            sig: arr(d.f64s(LINES)?),
+            eq: arr(d.f64s(LINES)?),
+        })
     }
 }

@@ -10,9 +10,9 @@
 //! average. The return scaling `R*exp(la*(i-cutout))` is computed once per bar
 //! for all 60 equity curves.
 use super::equity::{Equity, EquityParams};
+use super::fused::{Bar, Fused, Phase, LINES};
 use super::line::Bank;
 use super::params::{AtcParams, MaType, KERNEL};
-use super::fused::{Fused, Phase, LINES};
 use crate::codec::{Dec, Enc};
 use crate::kernel::{check_out, check_prices, Kernel};
 use crate::osc::Roc;
@@ -49,7 +49,11 @@ pub const BLOCK: usize = 256;
 pub fn round2(v: f64) -> f64 {
     let t = (v * 100.0).abs() + 0.5;
     // For 0 <= t < 2^52 truncation is floor (and needs no libm call); NaN takes floor.
-    let f = if t < 4.0e15 { t as i64 as f64 } else { t.floor() };
+    let f = if t < 4.0e15 {
+        t as i64 as f64
+    } else {
+        t.floor()
+    };
     let r = f / 100.0;
     if v < 0.0 {
         -r
@@ -68,7 +72,10 @@ struct Scratch {
 impl Scratch {
     fn new() -> Self {
         let v = || vec![0.0; BLOCK];
-        Scratch { rr: v(), m: vec![0.0; 54 * BLOCK] }
+        Scratch {
+            rr: v(),
+            m: vec![0.0; 54 * BLOCK],
+        }
     }
 }
 
@@ -94,9 +101,21 @@ impl Atc {
     /// `InvalidParam` naming the parameter (see [`AtcParams::validate`]).
     pub fn new(p: &AtcParams) -> Result<Self> {
         p.validate()?;
-        let banks = MaType::ALL.iter().map(|&t| Bank::new(t, p.hma, &lens(p, t))).collect();
-        let eq = |start| EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
-        let layer2 = p.weights.iter().map(|&w| Equity::new(&eq(w))).collect::<Result<Vec<_>>>()?;
+        let banks = MaType::ALL
+            .iter()
+            .map(|&t| Bank::new(t, p.hma, &lens(p, t)))
+            .collect();
+        let eq = |start| EquityParams {
+            start,
+            lambda: p.lambda,
+            decay: p.decay,
+            cutout: p.cutout,
+        };
+        let layer2 = p
+            .weights
+            .iter()
+            .map(|&w| Equity::new(&eq(w)))
+            .collect::<Result<Vec<_>>>()?;
         Ok(Atc {
             p: p.clone(),
             la: p.lambda / 1000.0,
@@ -160,7 +179,17 @@ impl Atc {
                 std::cmp::Ordering::Equal => Phase::At,
                 std::cmp::Ordering::Greater => Phase::After,
             };
-            self.fused.bar(xj, &m[j * LINES..], rr[j], keep, phase, &mut s, &mut e);
+            self.fused.bar(
+                Bar {
+                    x: xj,
+                    rr: rr[j],
+                    keep,
+                    phase,
+                },
+                &m[j * LINES..],
+                &mut s,
+                &mut e,
+            );
             let (mut nu, mut de) = (0.0, 0.0);
             for t in 0..6 {
                 // Layer 1: sums in length order.
@@ -233,7 +262,12 @@ impl Atc {
             *b = Bank::load(t, p.hma, &lens(p, t), &mut d)?;
         }
         a.fused = Fused::load(&mut d)?;
-        let eq = |start| EquityParams { start, lambda: p.lambda, decay: p.decay, cutout: p.cutout };
+        let eq = |start| EquityParams {
+            start,
+            lambda: p.lambda,
+            decay: p.decay,
+            cutout: p.cutout,
+        };
         for (q, &w) in a.layer2.iter_mut().zip(&p.weights) {
             *q = Equity::load_fields(&eq(w), &mut d)?;
         }
@@ -269,7 +303,9 @@ fn check_params(p: &AtcParams, d: &mut Dec) -> Result<()> {
         got.u64(d.u64()?);
     }
     if got.bytes != want.bytes {
-        return Err(crate::Error::param(format!("state: saved with other {KERNEL} parameters than the ones given now")));
+        return Err(crate::Error::param(format!(
+            "state: saved with other {KERNEL} parameters than the ones given now"
+        )));
     }
     Ok(())
 }

@@ -32,7 +32,7 @@ macro_rules! each {
 }
 
 /// `out[j*stride + k]` = line `k` at bar `j`.
-#[inline]
+#[inline(always)]
 fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize) {
     for (j, &v) in x.iter().enumerate() {
         let row = &mut out[j * stride..j * stride + lines.len()];
@@ -46,8 +46,12 @@ impl Bank {
     pub fn new(t: MaType, hma: HmaKind, lens: &[usize]) -> Self {
         match (t, hma) {
             (MaType::Ema, _) => Bank::Ema(lens.iter().map(|&l| Ema::with_len(l)).collect()),
-            (MaType::Hma, HmaKind::Hull) => Bank::Hull(lens.iter().map(|&l| Hma::with_len(l)).collect()),
-            (MaType::Hma, HmaKind::Sma) => Bank::Sma(lens.iter().map(|&l| Sma::with_len(l)).collect()),
+            (MaType::Hma, HmaKind::Hull) => {
+                Bank::Hull(lens.iter().map(|&l| Hma::with_len(l)).collect())
+            }
+            (MaType::Hma, HmaKind::Sma) => {
+                Bank::Sma(lens.iter().map(|&l| Sma::with_len(l)).collect())
+            }
             (MaType::Wma, _) => Bank::Wma(lens.iter().map(|&l| Wma::with_len(l)).collect()),
             (MaType::Dema, _) => Bank::Dema(lens.iter().map(|&l| Dema::with_len(l)).collect()),
             (MaType::Lsma, _) => Bank::Lsma(lens.iter().map(|&l| Lsma::with_len(l)).collect()),
@@ -55,6 +59,7 @@ impl Bank {
         }
     }
     /// Continues every line over `x`: line `k` at bar `j` goes to `out[j*stride + k]`.
+    #[inline(always)]
     pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
         each!(self, ls => run_lines(ls, x, out, stride))
     }
@@ -64,13 +69,41 @@ impl Bank {
     pub fn load(t: MaType, hma: HmaKind, lens: &[usize], d: &mut Dec) -> Result<Self> {
         let mut b = Bank::new(t, hma, lens);
         match &mut b {
-            Bank::Ema(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Ema::load_fields(n, d)? },
-            Bank::Hull(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Hma::load_fields(n, d)? },
-            Bank::Sma(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Sma::load_fields(n, d)? },
-            Bank::Wma(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Wma::load_fields(n, d)? },
-            Bank::Dema(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Dema::load_fields(n, d)? },
-            Bank::Lsma(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Lsma::load_fields(n, d)? },
-            Bank::Kama(ls) => for (l, &n) in ls.iter_mut().zip(lens) { *l = Kama::load_fields(n, d)? },
+            Bank::Ema(ls) => {
+                for (l, &n) in ls.iter_mut().zip(lens) {
+                    *l = Ema::load_fields(n, d)?
+                }
+            }
+            Bank::Hull(ls) => {
+                for (l, &n) in ls.iter_mut().zip(lens) {
+                    *l = Hma::load_fields(n, d)?
+                }
+            }
+            Bank::Sma(ls) => {
+                for (l, &n) in ls.iter_mut().zip(lens) {
+                    *l = Sma::load_fields(n, d)?
+                }
+            }
+            Bank::Wma(ls) => {
+                for (l, &n) in ls.iter_mut().zip(lens) {
+                    *l = Wma::load_fields(n, d)?
+                }
+            }
+            Bank::Dema(ls) => {
+                for (l, &n) in ls.iter_mut().zip(lens) {
+                    *l = Dema::load_fields(n, d)?
+                }
+            }
+            Bank::Lsma(ls) => {
+                for (l, &n) in ls.iter_mut().zip(lens) {
+                    *l = Lsma::load_fields(n, d)?
+                }
+            }
+            Bank::Kama(ls) => {
+                for (l, &n) in ls.iter_mut().zip(lens) {
+                    *l = Kama::load_fields(n, d)?
+                }
+            }
         }
         Ok(b)
     }

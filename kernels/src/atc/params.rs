@@ -16,7 +16,14 @@ pub enum MaType {
 }
 
 impl MaType {
-    pub const ALL: [MaType; 6] = [MaType::Ema, MaType::Hma, MaType::Wma, MaType::Dema, MaType::Lsma, MaType::Kama];
+    pub const ALL: [MaType; 6] = [
+        MaType::Ema,
+        MaType::Hma,
+        MaType::Wma,
+        MaType::Dema,
+        MaType::Lsma,
+        MaType::Kama,
+    ];
     pub fn name(self) -> &'static str {
         ["EMA", "HMA", "WMA", "DEMA", "LSMA", "KAMA"][self as usize]
     }
@@ -37,7 +44,9 @@ impl Robustness {
             "Narrow" => Ok(Robustness::Narrow),
             "Medium" => Ok(Robustness::Medium),
             "Wide" => Ok(Robustness::Wide),
-            _ => Err(Error::param(format!("{KERNEL}: robustness must be 'Narrow', 'Medium' or 'Wide', got '{s}'"))),
+            _ => Err(Error::param(format!(
+                "{KERNEL}: robustness must be 'Narrow', 'Medium' or 'Wide', got '{s}'"
+            ))),
         }
     }
     pub fn name(self) -> &'static str {
@@ -67,7 +76,9 @@ impl HmaKind {
         match s {
             "hull" => Ok(HmaKind::Hull),
             "sma" => Ok(HmaKind::Sma),
-            _ => Err(Error::param(format!("{KERNEL}: hma must be 'hull' or 'sma', got '{s}'"))),
+            _ => Err(Error::param(format!(
+                "{KERNEL}: hma must be 'hull' or 'sma', got '{s}'"
+            ))),
         }
     }
 }
@@ -111,7 +122,17 @@ impl AtcParams {
     pub fn lengths_of(&self, t: MaType) -> [i64; 9] {
         let l = self.lengths[t as usize];
         let o = self.robustness.offsets();
-        [l, l + o[0], l + o[1], l + o[2], l + o[3], l - o[0], l - o[1], l - o[2], l - o[3]]
+        [
+            l,
+            l + o[0],
+            l + o[1],
+            l + o[2],
+            l + o[3],
+            l - o[0],
+            l - o[1],
+            l - o[2],
+            l - o[3],
+        ]
     }
 
     /// Checks every parameter.
@@ -130,7 +151,11 @@ impl AtcParams {
                     self.robustness.name()
                 )));
             }
-            check_finite(KERNEL, &format!("weights.{}", t.name()), self.weights[t as usize])?;
+            check_finite(
+                KERNEL,
+                &format!("weights.{}", t.name()),
+                self.weights[t as usize],
+            )?;
         }
         check_cutout(KERNEL, self.cutout)?;
         check_finite(KERNEL, "lambda", self.lambda)?;

@@ -18,7 +18,12 @@ pub struct Trend {
 
 impl Default for Trend {
     fn default() -> Self {
-        Trend { n: 0, px: f64::NAN, pm: f64::NAN, sig: 0.0 }
+        Trend {
+            n: 0,
+            px: f64::NAN,
+            pm: f64::NAN,
+            sig: 0.0,
+        }
     }
 }
 
@@ -29,7 +34,7 @@ impl Trend {
     pub fn bars(&self) -> u64 {
         self.n
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64, m: f64) -> f64 {
         // NaN compares false, so an undefined m or previous m holds the state (and at
         // i = 0 the previous values are NaN).
@@ -70,7 +75,12 @@ impl Trend {
         e.f64(self.sig);
     }
     pub fn load_fields(d: &mut Dec) -> Result<Self> {
-        Ok(Trend { n: d.u64()?, px: d.f64()?, pm: d.f64()?, sig: d.f64()? })
+        Ok(Trend {
+            n: d.u64()?,
+            px: d.f64()?,
+            pm: d.f64()?,
+            sig: d.f64()?,
+        })
     }
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Enc::new(NAME);

@@ -4,7 +4,7 @@ use super::ema::{ema_alpha, EmaCore};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Dema {
     e1: EmaCore,
     e2: EmaCore,
@@ -12,15 +12,18 @@ pub struct Dema {
 
 impl Dema {
     pub fn with_len(len: usize) -> Self {
-        Dema { e1: EmaCore::new(len, ema_alpha(len)), e2: EmaCore::new(len, ema_alpha(len)) }
+        Dema {
+            e1: EmaCore::new(len, ema_alpha(len)),
+            e2: EmaCore::new(len, ema_alpha(len)),
+        }
     }
-    pub fn len(&self) -> usize {
-        self.e1.len()
+    pub fn length(&self) -> usize {
+        self.e1.length()
     }
     pub fn bars(&self) -> u64 {
         self.e1.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let e1 = self.e1.step(x);
         if e1.is_nan() {
@@ -35,7 +38,10 @@ impl Dema {
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
         let a = ema_alpha(len);
-        Ok(Dema { e1: EmaCore::load_fields(len, a, d)?, e2: EmaCore::load_fields(len, a, d)? })
+        Ok(Dema {
+            e1: EmaCore::load_fields(len, a, d)?,
+            e2: EmaCore::load_fields(len, a, d)?,
+        })
     }
 }
 

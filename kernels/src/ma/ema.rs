@@ -5,7 +5,7 @@ use crate::codec::{Dec, Enc};
 use crate::Result;
 
 /// The EMA recurrence with an SMA seed, for any smoothing factor.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct EmaCore {
     len: usize,
     a: f64,
@@ -18,15 +18,22 @@ pub struct EmaCore {
 
 impl EmaCore {
     pub fn new(len: usize, a: f64) -> Self {
-        EmaCore { len, a, b: 1.0 - a, seen: 0, seed: 0.0, y: f64::NAN }
+        EmaCore {
+            len,
+            a,
+            b: 1.0 - a,
+            seen: 0,
+            seed: 0.0,
+            y: f64::NAN,
+        }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {
         self.seen
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let n = self.len as u64;
         if self.seen >= n {
@@ -54,7 +61,7 @@ impl EmaCore {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Ema(EmaCore);
 
 /// `2/(L+1)`.
@@ -66,13 +73,13 @@ impl Ema {
     pub fn with_len(len: usize) -> Self {
         Ema(EmaCore::new(len, ema_alpha(len)))
     }
-    pub fn len(&self) -> usize {
-        self.0.len()
+    pub fn length(&self) -> usize {
+        self.0.length()
     }
     pub fn bars(&self) -> u64 {
         self.0.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.0.step(x)
     }

@@ -4,7 +4,7 @@ use super::wma::Wma;
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Hma {
     len: usize,
     half: Wma,
@@ -33,13 +33,13 @@ impl Hma {
             outer: Wma::with_len(sqrt_len(len)),
         }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {
         self.full.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let h = self.half.step(x);
         let f = self.full.step(x);
@@ -55,9 +55,9 @@ impl Hma {
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
         let mut k = Hma::with_len(len);
-        k.half = Wma::load_fields(k.half.len(), d)?;
+        k.half = Wma::load_fields(k.half.length(), d)?;
         k.full = Wma::load_fields(len, d)?;
-        k.outer = Wma::load_fields(k.outer.len(), d)?;
+        k.outer = Wma::load_fields(k.outer.length(), d)?;
         Ok(k)
     }
 }

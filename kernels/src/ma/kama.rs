@@ -9,7 +9,7 @@ use crate::Result;
 const FAST: f64 = 0.666;
 const SLOW: f64 = 0.064;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Kama {
     len: usize,
     /// The last `L+1` prices (oldest is `x[i-L]` once the new bar is in).
@@ -22,15 +22,21 @@ pub struct Kama {
 
 impl Kama {
     pub fn with_len(len: usize) -> Self {
-        Kama { len, xs: SumWindow::new(len + 1), diffs: SumWindow::new(len), prev: f64::NAN, y: f64::NAN }
+        Kama {
+            len,
+            xs: SumWindow::new(len + 1),
+            diffs: SumWindow::new(len),
+            prev: f64::NAN,
+            y: f64::NAN,
+        }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {
         self.xs.seen()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let i = self.xs.seen();
         self.xs.push(x);
@@ -58,7 +64,13 @@ impl Kama {
         e.f64(self.y);
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
-        Ok(Kama { len, xs: SumWindow::load(len + 1, d)?, diffs: SumWindow::load(len, d)?, prev: d.f64()?, y: d.f64()? })
+        Ok(Kama {
+            len,
+            xs: SumWindow::load(len + 1, d)?,
+            diffs: SumWindow::load(len, d)?,
+            prev: d.f64()?,
+            y: d.f64()?,
+        })
     }
 }
 

@@ -9,26 +9,32 @@ use super::window::{sma_of_flat, FlatCache, WeightedWindow};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Lsma {
     len: usize,
     w: WeightedWindow,
-    wdenom: f64,
-    flen: f64,
+    inv_wdenom: f64,
+    inv_len: f64,
     flat: FlatCache,
 }
 
 impl Lsma {
     pub fn with_len(len: usize) -> Self {
-        Lsma { len, w: WeightedWindow::new(len), wdenom: (len * (len + 1)) as f64 / 2.0, flen: len as f64, flat: FlatCache::default() }
+        Lsma {
+            len,
+            w: WeightedWindow::new(len),
+            inv_wdenom: 2.0 / (len * (len + 1)) as f64,
+            inv_len: 1.0 / len as f64,
+            flat: FlatCache::default(),
+        }
     }
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.len
     }
     pub fn bars(&self) -> u64 {
         self.w.seen()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.w.push(x);
         if self.len == 1 {
@@ -38,7 +44,7 @@ impl Lsma {
             let n = self.len;
             self.flat.get(v, |v| sma_of_flat(v, n))
         } else if self.w.full() {
-            3.0 * (self.w.wsum() / self.wdenom) - 2.0 * (self.w.sum() / self.flen)
+            3.0 * (self.w.wsum() * self.inv_wdenom) - 2.0 * (self.w.sum() * self.inv_len)
         } else {
             f64::NAN
         }

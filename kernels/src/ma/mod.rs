@@ -2,8 +2,8 @@
 //! [`hma`], [`lsma`], [`kama`] (the ATC variant).
 //!
 //! Each is a [`Kernel`](crate::kernel::Kernel) with `Params = usize` (the length,
-//! >= 1) and a per-bar `step` that the ATC pipeline and composite kernels (DEMA,
-//! HMA) reuse. Outputs are NaN before `first_defined`.
+//! at least 1) and a per-bar `step` that the ATC pipeline and composite kernels
+//! (DEMA, HMA) reuse. Outputs are NaN before `first_defined`.
 pub mod dema;
 pub mod ema;
 pub mod hma;
@@ -53,12 +53,16 @@ macro_rules! length_kernel {
                 self.bars()
             }
             fn run(&mut self, x: &[f64], out: &mut [f64]) {
+                // Work on a local (moved out, no allocation) so the carried values
+                // stay in registers instead of round-tripping through `self`.
+                let mut k = std::mem::take(self);
                 for (o, &v) in out.iter_mut().zip(x) {
-                    *o = self.step(v);
+                    *o = k.step(v);
                 }
+                *self = k;
             }
             fn save(&self, e: &mut crate::codec::Enc) {
-                e.usize(self.len());
+                e.usize(self.length());
                 self.save_fields(e);
             }
             fn load(len: &usize, d: &mut crate::codec::Dec) -> crate::Result<Self> {

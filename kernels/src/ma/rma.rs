@@ -3,7 +3,7 @@ use super::ema::EmaCore;
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Rma(EmaCore);
 
 /// `1/L`.
@@ -15,13 +15,13 @@ impl Rma {
     pub fn with_len(len: usize) -> Self {
         Rma(EmaCore::new(len, rma_alpha(len)))
     }
-    pub fn len(&self) -> usize {
-        self.0.len()
+    pub fn length(&self) -> usize {
+        self.0.length()
     }
     pub fn bars(&self) -> u64 {
         self.0.bars()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.0.step(x)
     }

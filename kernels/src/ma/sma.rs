@@ -3,31 +3,36 @@ use super::window::{sma_of_flat, FlatCache, SumWindow};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Sma {
     w: SumWindow,
-    flen: f64,
+    /// `1/L`: a multiply, not a divide, per bar (a flat window still gives the direct value).
+    inv_len: f64,
     flat: FlatCache,
 }
 
 impl Sma {
     pub fn with_len(len: usize) -> Self {
-        Sma { w: SumWindow::new(len), flen: len as f64, flat: FlatCache::default() }
+        Sma {
+            w: SumWindow::new(len),
+            inv_len: 1.0 / len as f64,
+            flat: FlatCache::default(),
+        }
     }
-    pub fn len(&self) -> usize {
-        self.w.len()
+    pub fn length(&self) -> usize {
+        self.w.length()
     }
     pub fn bars(&self) -> u64 {
         self.w.seen()
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.w.push(x);
         if let Some(v) = self.w.flat() {
-            let n = self.w.len();
+            let n = self.w.length();
             self.flat.get(v, |v| sma_of_flat(v, n))
         } else if self.w.full() {
-            self.w.sum() / self.flen
+            self.w.sum() * self.inv_len
         } else {
             f64::NAN
         }
@@ -40,7 +45,11 @@ impl Sma {
         self.w.save(e);
     }
     pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
-        Ok(Sma { w: SumWindow::load(len, d)?, flen: len as f64, flat: FlatCache::default() })
+        Ok(Sma {
+            w: SumWindow::load(len, d)?,
+            inv_len: 1.0 / len as f64,
+            flat: FlatCache::default(),
+        })
     }
 }
 

@@ -13,30 +13,38 @@ use crate::codec::{Dec, Enc};
 use crate::Result;
 
 /// A ring of the last `len` values with their plain sum.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct SumWindow {
     buf: Vec<f64>,
     pos: usize,
     seen: u64,
     sum: f64,
-    /// Consecutive identical values ending at the newest.
+    /// Consecutive identical values ending at the newest, and the newest.
     run: u64,
+    last: f64,
 }
 
 impl SumWindow {
     pub fn new(len: usize) -> Self {
-        SumWindow { buf: vec![0.0; len], pos: 0, seen: 0, sum: 0.0, run: 0 }
+        SumWindow {
+            buf: vec![0.0; len],
+            pos: 0,
+            seen: 0,
+            sum: 0.0,
+            run: 0,
+            last: f64::NAN,
+        }
     }
     #[inline]
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.buf.len()
     }
     /// Whether the window holds `len` real values.
-    #[inline]
+    #[inline(always)]
     pub fn full(&self) -> bool {
         self.seen >= self.buf.len() as u64
     }
-    #[inline]
+    #[inline(always)]
     pub fn sum(&self) -> f64 {
         self.sum
     }
@@ -44,10 +52,10 @@ impl SumWindow {
         self.seen
     }
     /// `Some(v)` when the window is full and every value in it is `v`.
-    #[inline]
+    #[inline(always)]
     pub fn flat(&self) -> Option<f64> {
         if self.run >= self.buf.len() as u64 {
-            Some(self.buf[if self.pos == 0 { self.buf.len() - 1 } else { self.pos - 1 }])
+            Some(self.last)
         } else {
             None
         }
@@ -58,11 +66,12 @@ impl SumWindow {
         (&self.buf[self.pos..], &self.buf[..self.pos])
     }
     /// Adds `x`, drops the oldest value.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, x: f64) {
         let old = self.buf[self.pos];
-        let newest = self.buf[if self.pos == 0 { self.buf.len() - 1 } else { self.pos - 1 }];
-        self.run = if self.seen > 0 && x == newest { self.run + 1 } else { 1 };
+        // Before the first value `last` is NaN, which equals nothing.
+        self.run = if x == self.last { self.run + 1 } else { 1 };
+        self.last = x;
         self.buf[self.pos] = x;
         self.pos += 1;
         self.seen += 1;
@@ -79,6 +88,7 @@ impl SumWindow {
         e.u64(self.seen);
         e.f64(self.sum);
         e.u64(self.run);
+        e.f64(self.last);
     }
     pub fn load(len: usize, d: &mut Dec) -> Result<Self> {
         let buf = d.f64s(len)?;
@@ -86,39 +96,56 @@ impl SumWindow {
         let seen = d.u64()?;
         let sum = d.f64()?;
         let run = d.u64()?;
+        let last = d.f64()?;
         if pos >= len.max(1) {
             return Err(crate::Error::param("state: window position out of range"));
         }
-        Ok(SumWindow { buf, pos, seen, sum, run })
+        Ok(SumWindow {
+            buf,
+            pos,
+            seen,
+            sum,
+            run,
+            last,
+        })
     }
 }
 
 /// A ring of the last `len` values with their sum and their linearly weighted sum
 /// (weight `len` on the newest value, 1 on the oldest).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct WeightedWindow {
     buf: Vec<f64>,
     pos: usize,
     seen: u64,
     sum: f64,
     wsum: f64,
-    /// Consecutive identical values ending at the newest.
+    /// Consecutive identical values ending at the newest, and the newest.
     run: u64,
+    last: f64,
 }
 
 impl WeightedWindow {
     pub fn new(len: usize) -> Self {
-        WeightedWindow { buf: vec![0.0; len], pos: 0, seen: 0, sum: 0.0, wsum: 0.0, run: 0 }
+        WeightedWindow {
+            buf: vec![0.0; len],
+            pos: 0,
+            seen: 0,
+            sum: 0.0,
+            wsum: 0.0,
+            run: 0,
+            last: f64::NAN,
+        }
     }
-    #[inline]
+    #[inline(always)]
     pub fn full(&self) -> bool {
         self.seen >= self.buf.len() as u64
     }
-    #[inline]
+    #[inline(always)]
     pub fn sum(&self) -> f64 {
         self.sum
     }
-    #[inline]
+    #[inline(always)]
     pub fn wsum(&self) -> f64 {
         self.wsum
     }
@@ -126,22 +153,23 @@ impl WeightedWindow {
         self.seen
     }
     /// `Some(v)` when the window is full and every value in it is `v`.
-    #[inline]
+    #[inline(always)]
     pub fn flat(&self) -> Option<f64> {
         if self.run >= self.buf.len() as u64 {
-            Some(self.buf[if self.pos == 0 { self.buf.len() - 1 } else { self.pos - 1 }])
+            Some(self.last)
         } else {
             None
         }
     }
 
     /// Adds `x`, drops the oldest value: `W' = W - S + len*x`, `S' = S - oldest + x`.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, x: f64) {
         let n = self.buf.len();
         let old = self.buf[self.pos];
-        let newest = self.buf[if self.pos == 0 { n - 1 } else { self.pos - 1 }];
-        self.run = if self.seen > 0 && x == newest { self.run + 1 } else { 1 };
+        // Before the first value `last` is NaN, which equals nothing.
+        self.run = if x == self.last { self.run + 1 } else { 1 };
+        self.last = x;
         self.buf[self.pos] = x;
         self.pos += 1;
         self.seen += 1;
@@ -166,6 +194,7 @@ impl WeightedWindow {
         e.f64(self.sum);
         e.f64(self.wsum);
         e.u64(self.run);
+        e.f64(self.last);
     }
     pub fn load(len: usize, d: &mut Dec) -> Result<Self> {
         let buf = d.f64s(len)?;
@@ -174,10 +203,19 @@ impl WeightedWindow {
         let sum = d.f64()?;
         let wsum = d.f64()?;
         let run = d.u64()?;
+        let last = d.f64()?;
         if pos >= len.max(1) {
             return Err(crate::Error::param("state: window position out of range"));
         }
-        Ok(WeightedWindow { buf, pos, seen, sum, wsum, run })
+        Ok(WeightedWindow {
+            buf,
+            pos,
+            seen,
+            sum,
+            wsum,
+            run,
+            last,
+        })
     }
 }
 
@@ -224,7 +262,10 @@ pub struct FlatCache {
 
 impl Default for FlatCache {
     fn default() -> Self {
-        FlatCache { v: f64::NAN, out: f64::NAN }
+        FlatCache {
+            v: f64::NAN,
+            out: f64::NAN,
+        }
     }
 }
 
@@ -233,8 +274,17 @@ impl FlatCache {
     pub fn get(&mut self, v: f64, f: impl FnOnce(f64) -> f64) -> f64 {
         if v.to_bits() != self.v.to_bits() {
             self.v = v;
-            self.out = f(v);
+            self.out = cold(v, f);
         }
         self.out
     }
 }
+
+/// Out of the hot loop, and by value so the caller's state can stay in registers.
+#[cold]
+#[inline(never)]
+fn cold(v: f64, f: impl FnOnce(f64) -> f64) -> f64 {
+    f(v)
+}
+
+impl FlatCache {}

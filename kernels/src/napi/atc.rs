@@ -32,9 +32,14 @@ pub struct AtcOptions {
 }
 
 fn type_index(what: &str, name: &str) -> Result<usize> {
-    MaType::ALL.iter().position(|t| t.name() == name).ok_or_else(|| {
-        Error::param(format!("atc: {what} has unknown type '{name}'; types are EMA, HMA, WMA, DEMA, LSMA, KAMA"))
-    })
+    MaType::ALL
+        .iter()
+        .position(|t| t.name() == name)
+        .ok_or_else(|| {
+            Error::param(format!(
+                "atc: {what} has unknown type '{name}'; types are EMA, HMA, WMA, DEMA, LSMA, KAMA"
+            ))
+        })
 }
 
 /// [`AtcOptions`] as [`AtcParams`] (checked by the core).
@@ -77,7 +82,11 @@ pub fn atc_columns() -> Vec<String> {
 fn run(a: &mut Atc, x: &[f64]) -> Result<Vec<f64>> {
     let n = x.len();
     let mut out = vec![f64::NAN; NCOL * n];
-    let mut cols: Vec<&mut [f64]> = if n == 0 { (0..NCOL).map(|_| &mut [][..]).collect() } else { out.chunks_mut(n).collect() };
+    let mut cols: Vec<&mut [f64]> = if n == 0 {
+        (0..NCOL).map(|_| &mut [][..]).collect()
+    } else {
+        out.chunks_mut(n).collect()
+    };
     a.update(x, (&mut cols[..]).try_into().expect("14 columns"))?;
     Ok(out)
 }
@@ -85,13 +94,22 @@ fn run(a: &mut Atc, x: &[f64]) -> Result<Vec<f64>> {
 /// The ATC over the whole of `x`: 14 columns of `x.length` values, one after the other.
 #[napi]
 pub fn atc(x: &[f64], opts: Option<AtcOptions>) -> napi::Result<Float64Array> {
-    guarded(|| Ok(Float64Array::new(run(&mut Atc::new(&atc_params(opts.as_ref())?)?, x)?)))
+    guarded(|| {
+        Ok(Float64Array::new(run(
+            &mut Atc::new(&atc_params(opts.as_ref())?)?,
+            x,
+        )?))
+    })
 }
 
 /// Many symbols (`closes[offsets[i]..offsets[i+1]]`) on the thread pool; 14 columns
 /// of `closes.length` values, each aligned with `closes`.
 #[napi]
-pub fn atc_batch_sync(closes: &[f64], offsets: &[i32], opts: Option<AtcOptions>) -> napi::Result<Float64Array> {
+pub fn atc_batch_sync(
+    closes: &[f64],
+    offsets: &[i32],
+    opts: Option<AtcOptions>,
+) -> napi::Result<Float64Array> {
     guarded(|| {
         let p = atc_params(opts.as_ref())?;
         let mut out = vec![f64::NAN; NCOL * closes.len()];
@@ -127,8 +145,16 @@ impl Task for AtcBatchTask {
 /// As `atcBatchSync`, off the JS thread. The inputs are read in place (no copy):
 /// do not modify them until the promise settles.
 #[napi(ts_return_type = "Promise<Float64Array>")]
-pub fn atc_batch_async(closes: Float64Array, offsets: Int32Array, opts: Option<AtcOptions>) -> AsyncTask<AtcBatchTask> {
-    AsyncTask::new(AtcBatchTask { closes, offsets, params: atc_params(opts.as_ref()) })
+pub fn atc_batch_async(
+    closes: Float64Array,
+    offsets: Int32Array,
+    opts: Option<AtcOptions>,
+) -> AsyncTask<AtcBatchTask> {
+    AsyncTask::new(AtcBatchTask {
+        closes,
+        offsets,
+        params: atc_params(opts.as_ref()),
+    })
 }
 
 #[napi]

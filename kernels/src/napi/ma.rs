@@ -13,7 +13,9 @@ pub(crate) fn to_len(kernel: &str, v: f64) -> Result<usize> {
     if v.is_finite() && v.fract() == 0.0 && v >= 0.0 {
         Ok(v as usize)
     } else {
-        Err(Error::param(format!("{kernel}: length must be an integer >= 1, got {v}")))
+        Err(Error::param(format!(
+            "{kernel}: length must be an integer >= 1, got {v}"
+        )))
     }
 }
 
@@ -36,16 +38,56 @@ macro_rules! dispatch {
         let kind: &str = $kind;
         let len = $len;
         match kind {
-            "sma" => { type $ty = Sma; let $p = to_len(kind, len)?; $body }
-            "ema" => { type $ty = Ema; let $p = to_len(kind, len)?; $body }
-            "rma" => { type $ty = Rma; let $p = to_len(kind, len)?; $body }
-            "wma" => { type $ty = Wma; let $p = to_len(kind, len)?; $body }
-            "dema" => { type $ty = Dema; let $p = to_len(kind, len)?; $body }
-            "hma" => { type $ty = Hma; let $p = to_len(kind, len)?; $body }
-            "lsma" => { type $ty = Lsma; let $p = to_len(kind, len)?; $body }
-            "kama" => { type $ty = Kama; let $p = to_len(kind, len)?; $body }
-            "rsi" => { type $ty = Rsi; let $p = to_len(kind, len)?; $body }
-            "roc" => { type $ty = Roc; let $p = (); $body }
+            "sma" => {
+                type $ty = Sma;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "ema" => {
+                type $ty = Ema;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "rma" => {
+                type $ty = Rma;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "wma" => {
+                type $ty = Wma;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "dema" => {
+                type $ty = Dema;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "hma" => {
+                type $ty = Hma;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "lsma" => {
+                type $ty = Lsma;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "kama" => {
+                type $ty = Kama;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "rsi" => {
+                type $ty = Rsi;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "roc" => {
+                type $ty = Roc;
+                let $p = ();
+                $body
+            }
             _ => Err(Error::param(format!("unknown kernel '{kind}'"))),
         }
     }};
@@ -54,7 +96,11 @@ macro_rules! dispatch {
 /// `kind` (sma, ema, rma, wma, dema, hma, lsma, kama, rsi, roc) over the whole of `x`.
 #[napi]
 pub fn kernel(kind: String, x: &[f64], length: f64) -> napi::Result<Float64Array> {
-    guarded(|| dispatch!(&kind, length, |K, p| Ok(Float64Array::new(compute::<K>(&p, x)?))))
+    guarded(|| {
+        dispatch!(&kind, length, |K, p| Ok(Float64Array::new(compute::<K>(
+            &p, x
+        )?)))
+    })
 }
 
 /// A single-input kernel carried across calls.

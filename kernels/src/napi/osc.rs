@@ -15,14 +15,21 @@ pub struct Bands {
 }
 
 fn params(length: f64, k: f64) -> Result<BollingerParams> {
-    Ok(BollingerParams { length: to_len("bollinger", length)?, k })
+    Ok(BollingerParams {
+        length: to_len("bollinger", length)?,
+        k,
+    })
 }
 
 fn run(b: &mut Bollinger, x: &[f64]) -> Result<Bands> {
     let n = x.len();
     let (mut m, mut u, mut l) = (vec![f64::NAN; n], vec![f64::NAN; n], vec![f64::NAN; n]);
     b.update(x, &mut m, &mut u, &mut l)?;
-    Ok(Bands { mid: Float64Array::new(m), upper: Float64Array::new(u), lower: Float64Array::new(l) })
+    Ok(Bands {
+        mid: Float64Array::new(m),
+        upper: Float64Array::new(u),
+        lower: Float64Array::new(l),
+    })
 }
 
 /// Bollinger bands over the whole of `x`.

@@ -19,12 +19,19 @@ pub(crate) fn to_int(kernel: &str, name: &str, v: f64) -> Result<i64> {
     if v.is_finite() && v.fract() == 0.0 {
         Ok(v as i64)
     } else {
-        Err(Error::param(format!("{kernel}: {name} must be an integer >= 0, got {v}")))
+        Err(Error::param(format!(
+            "{kernel}: {name} must be an integer >= 0, got {v}"
+        )))
     }
 }
 
 fn equity_params(start: f64, o: &EquityOptions) -> Result<EquityParams> {
-    Ok(EquityParams { start, lambda: o.lambda, decay: o.decay, cutout: to_int("equity", "cutout", o.cutout)? })
+    Ok(EquityParams {
+        start,
+        lambda: o.lambda,
+        decay: o.decay,
+        cutout: to_int("equity", "cutout", o.cutout)?,
+    })
 }
 
 /// The trend state of `x` against `line` (NaN in `line` = not defined).
@@ -39,7 +46,12 @@ pub fn trend_state(x: &[f64], line: &[f64]) -> napi::Result<Float64Array> {
 
 /// The equity of following `signal` one bar late, with one-bar returns `roc`.
 #[napi]
-pub fn equity(start: f64, signal: &[f64], roc: &[f64], opts: EquityOptions) -> napi::Result<Float64Array> {
+pub fn equity(
+    start: f64,
+    signal: &[f64],
+    roc: &[f64],
+    opts: EquityOptions,
+) -> napi::Result<Float64Array> {
     guarded(|| {
         let mut out = vec![f64::NAN; signal.len()];
         Equity::new(&equity_params(start, &opts)?)?.update(signal, roc, &mut out)?;
@@ -56,7 +68,14 @@ pub struct TrendStream {
 impl TrendStream {
     #[napi(constructor)]
     pub fn new(state: Option<&[u8]>) -> napi::Result<Self> {
-        guarded(|| Ok(TrendStream { inner: state.map(Trend::from_bytes).transpose()?.unwrap_or_default() }))
+        guarded(|| {
+            Ok(TrendStream {
+                inner: state
+                    .map(Trend::from_bytes)
+                    .transpose()?
+                    .unwrap_or_default(),
+            })
+        })
     }
     #[napi]
     pub fn push(&mut self, x: &[f64], line: &[f64]) -> napi::Result<Float64Array> {

@@ -28,15 +28,21 @@ impl Bollinger {
     pub fn new(p: &BollingerParams) -> Result<Self> {
         check_length(NAME, "length", p.length)?;
         if !p.k.is_finite() {
-            return Err(Error::param(format!("{NAME}: k must be finite, got {}", p.k)));
+            return Err(Error::param(format!(
+                "{NAME}: k must be finite, got {}",
+                p.k
+            )));
         }
-        Ok(Bollinger { p: *p, sma: Sma::with_len(p.length) })
+        Ok(Bollinger {
+            p: *p,
+            sma: Sma::with_len(p.length),
+        })
     }
     pub fn first_defined(p: &BollingerParams) -> usize {
         p.length - 1
     }
     /// `(mid, upper, lower)` for the next bar.
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> (f64, f64, f64) {
         let mid = self.sma.step(x);
         if mid.is_nan() {
@@ -51,7 +57,13 @@ impl Bollinger {
     ///
     /// # Errors
     /// `BadInput` naming the index of a non-finite input; `InvalidParam` on a short buffer.
-    pub fn update(&mut self, x: &[f64], mid: &mut [f64], upper: &mut [f64], lower: &mut [f64]) -> Result<()> {
+    pub fn update(
+        &mut self,
+        x: &[f64],
+        mid: &mut [f64],
+        upper: &mut [f64],
+        lower: &mut [f64],
+    ) -> Result<()> {
         for o in [&*mid, &*upper, &*lower] {
             check_out(x.len(), o.len())?;
         }

@@ -10,9 +10,13 @@ pub struct Roc {
 }
 
 impl Roc {
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
-        let r = if self.seen == 0 { f64::NAN } else { (x - self.prev) / self.prev };
+        let r = if self.seen == 0 {
+            f64::NAN
+        } else {
+            (x - self.prev) / self.prev
+        };
         self.prev = x;
         self.seen += 1;
         r
@@ -42,6 +46,9 @@ impl Kernel for Roc {
         e.f64(self.prev);
     }
     fn load(_: &(), d: &mut Dec) -> Result<Self> {
-        Ok(Roc { seen: d.u64()?, prev: d.f64()? })
+        Ok(Roc {
+            seen: d.u64()?,
+            prev: d.f64()?,
+        })
     }
 }

@@ -19,9 +19,15 @@ pub struct Rsi {
 impl Rsi {
     pub fn with_len(len: usize) -> Self {
         let a = rma_alpha(len);
-        Rsi { len, seen: 0, prev: f64::NAN, up: EmaCore::new(len, a), dn: EmaCore::new(len, a) }
+        Rsi {
+            len,
+            seen: 0,
+            prev: f64::NAN,
+            up: EmaCore::new(len, a),
+            dn: EmaCore::new(len, a),
+        }
     }
-    #[inline]
+    #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let first = self.seen == 0;
         let prev = self.prev;

@@ -4,11 +4,14 @@ use barstream_kernels::atc::{AtcParams, HmaKind, Robustness};
 use serde_json::Value;
 use std::path::PathBuf;
 
+/// Named series (`key -> values`, NaN where the file has null).
+pub type Named = Vec<(String, Vec<f64>)>;
+
 pub struct Golden {
     pub file: String,
     pub close: Vec<f64>,
-    pub indicators: Vec<(String, Vec<f64>)>,
-    pub atc: Vec<(AtcParams, Vec<(String, Vec<f64>)>)>,
+    pub indicators: Named,
+    pub atc: Vec<(AtcParams, Named)>,
 }
 
 pub fn golden_dir() -> PathBuf {
@@ -16,11 +19,19 @@ pub fn golden_dir() -> PathBuf {
 }
 
 fn series(v: &Value) -> Vec<f64> {
-    v.as_array().expect("array").iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect()
 }
 
-fn named(v: &Value) -> Vec<(String, Vec<f64>)> {
-    v.as_object().expect("object").iter().map(|(k, s)| (k.clone(), series(s))).collect()
+fn named(v: &Value) -> Named {
+    v.as_object()
+        .expect("object")
+        .iter()
+        .map(|(k, s)| (k.clone(), series(s)))
+        .collect()
 }
 
 /// The spec's parameter names (`lam`, `lengths_by_type`, `hma_kind`, ...) as [`AtcParams`].
@@ -39,7 +50,10 @@ pub fn atc_params(p: &Value) -> AtcParams {
                     a.weights[type_index(t)] = w.as_f64().expect("weight");
                 }
             }
-            "robustness" => a.robustness = Robustness::parse(v.as_str().expect("robustness")).expect("robustness"),
+            "robustness" => {
+                a.robustness =
+                    Robustness::parse(v.as_str().expect("robustness")).expect("robustness")
+            }
             "lam" => a.lambda = v.as_f64().expect("lam"),
             "decay" => a.decay = v.as_f64().expect("decay"),
             "cutout" => a.cutout = v.as_i64().expect("cutout"),
@@ -52,7 +66,10 @@ pub fn atc_params(p: &Value) -> AtcParams {
 }
 
 fn type_index(t: &str) -> usize {
-    ["EMA", "HMA", "WMA", "DEMA", "LSMA", "KAMA"].iter().position(|&n| n == t).unwrap_or_else(|| panic!("unknown type {t}"))
+    ["EMA", "HMA", "WMA", "DEMA", "LSMA", "KAMA"]
+        .iter()
+        .position(|&n| n == t)
+        .unwrap_or_else(|| panic!("unknown type {t}"))
 }
 
 pub fn load_all() -> Vec<Golden> {
@@ -62,11 +79,16 @@ pub fn load_all() -> Vec<Golden> {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no golden files in {}", golden_dir().display());
+    assert!(
+        !files.is_empty(),
+        "no golden files in {}",
+        golden_dir().display()
+    );
     files
         .iter()
         .map(|p| {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
+            let v: Value =
+                serde_json::from_str(&std::fs::read_to_string(p).expect("read")).expect("json");
             Golden {
                 file: p.file_name().expect("name").to_string_lossy().into_owned(),
                 close: series(&v["close"]),
@@ -86,8 +108,16 @@ pub fn load_all() -> Vec<Golden> {
 pub fn assert_matches(what: &str, got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        let ok = if w.is_nan() { g.is_nan() } else { (g - w).abs() <= 1e-9 };
-        assert!(ok, "{what}[{i}]: got {g}, want {w} (diff {:e})", (g - w).abs());
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else {
+            (g - w).abs() <= 1e-9
+        };
+        assert!(
+            ok,
+            "{what}[{i}]: got {g}, want {w} (diff {:e})",
+            (g - w).abs()
+        );
     }
 }
 
@@ -95,6 +125,9 @@ pub fn assert_matches(what: &str, got: &[f64], want: &[f64]) {
 pub fn assert_bits(what: &str, got: &[f64], want: &[f64]) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "{what}[{i}]: {g} != {w}");
+        assert!(
+            g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+            "{what}[{i}]: {g} != {w}"
+        );
     }
 }

@@ -1,0 +1,85 @@
+/**
+ * Kernels through the public TypeScript API: bars/s per indicator on one 1M-bar series,
+ * the ATC on one 5,000-bar symbol, and `atcBatch`/`atcBatchAsync` over many symbols on
+ * the thread pool. Seeded data, best of `--runs` (robust to a busy machine).
+ *
+ *   npm run bench:kernels -- [--bars 1000000] [--symbols 64] [--runs 5] [--json]
+ */
+import { kernels } from '../engine/kernels.js';
+import { flag, machine, numberArg } from './util.js';
+
+const args = process.argv.slice(2);
+const bars = numberArg(args, 'bars', 1_000_000);
+const symbols = numberArg(args, 'symbols', 64);
+const runs = numberArg(args, 'runs', 5);
+const json = flag(args, 'json');
+const atcBars = 5_000;
+
+/** A seeded geometric random walk (xorshift32), prices > 0. */
+function walk(n: number, seed: number): Float64Array {
+  let s = seed | 1;
+  let p = 100;
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    p *= 1 + 0.02 * ((s >>> 0) / 2 ** 32 - 0.5);
+    x[i] = p;
+  }
+  return x;
+}
+
+async function best(f: () => unknown): Promise<number> {
+  let t = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await f();
+    t = Math.min(t, (performance.now() - t0) / 1000);
+  }
+  return t;
+}
+
+const x = walk(bars, 11);
+const line = kernels.ema(x, 28);
+const sig = kernels.trendState(x, line);
+const roc = kernels.roc(x);
+const eq = { lambda: 0.02, decay: 0.03, cutout: 0 };
+const one = walk(atcBars, 12);
+const closes = new Float64Array(symbols * atcBars);
+for (let s = 0; s < symbols; s++) closes.set(walk(atcBars, 100 + s), s * atcBars);
+const offsets = Int32Array.from({ length: symbols + 1 }, (_, s) => s * atcBars);
+
+const cases: [string, number, () => unknown][] = [
+  ['sma(28)', bars, () => kernels.sma(x, 28)],
+  ['ema(28)', bars, () => kernels.ema(x, 28)],
+  ['rma(28)', bars, () => kernels.rma(x, 28)],
+  ['wma(28)', bars, () => kernels.wma(x, 28)],
+  ['dema(28)', bars, () => kernels.dema(x, 28)],
+  ['hma(28)', bars, () => kernels.hma(x, 28)],
+  ['lsma(28)', bars, () => kernels.lsma(x, 28)],
+  ['kama(28)', bars, () => kernels.kama(x, 28)],
+  ['rsi(14)', bars, () => kernels.rsi(x, 14)],
+  ['roc', bars, () => kernels.roc(x)],
+  ['bollinger(20, 2)', bars, () => kernels.bollinger(x, 20, 2)],
+  ['trendState', bars, () => kernels.trendState(x, line)],
+  ['equity', bars, () => kernels.equity(1, sig, roc, eq)],
+  [`atc, 1 symbol x ${atcBars}`, atcBars, () => kernels.atc(one)],
+  [`atcBatch, ${symbols} x ${atcBars}`, closes.length, () => kernels.atcBatch(closes, offsets)],
+  [`atcBatchAsync, ${symbols} x ${atcBars}`, closes.length, () => kernels.atcBatchAsync(closes, offsets)],
+];
+
+const rows: { kernel: string; bars: number; seconds: number; barsPerSecond: number }[] = [];
+for (const [kernel, n, f] of cases) {
+  const seconds = await best(f);
+  rows.push({ kernel, bars: n, seconds, barsPerSecond: n / seconds });
+}
+
+if (json) {
+  console.log(JSON.stringify({ machine: machine(), runs, rows }, null, 2));
+} else {
+  console.log(`${machine()}; best of ${runs}`);
+  console.log('| kernel | bars | M bars/s |');
+  console.log('|---|---:|---:|');
+  for (const r of rows) console.log(`| ${r.kernel} | ${r.bars} | ${(r.barsPerSecond / 1e6).toFixed(1)} |`);
+}
