@@ -1,0 +1,111 @@
+/**
+ * barstream's side of the comparisons, in its own process (like every peer), printing the same
+ * JSON report: `node dist/bench/peers/barstream.js '<json config>'`.
+ *
+ * Tasks: `indicators` (one series: sma/ema/wma/dema/rsi/bollinger/kama, each timed),
+ * `atc` (kernels.atcBatch over in-memory symbols, in blocks; Average_Signal kept for every bar,
+ * all columns for the first `detail` symbols), `scan` (Engine.scan from the Parquet dataset).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../../engine/engine.js';
+import { AtcColumn, kernels } from '../../engine/kernels.js';
+
+const cfg = JSON.parse(process.argv[2] ?? '{}');
+const runs: number = cfg.runs;
+const outputs: Record<string, string> = {};
+const write = (name: string, x: Float64Array) => {
+  const path = join(cfg.outDir, `${name.replace(/\//g, '-')}.f64`);
+  writeF64(path, x);
+  outputs[name] = path;
+};
+
+function writeF64(path: string, x: Float64Array): void {
+  writeFileSync(path, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+}
+
+function load(path: string): Float64Array {
+  const b = readFileSync(path);
+  return new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+async function time<T>(f: () => Promise<T> | T): Promise<{ times: number[]; out: T }> {
+  let out = await f(); // warm-up: code, pages, file cache
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    out = await f();
+    times.push((performance.now() - t0) / 1000);
+  }
+  return { times, out };
+}
+
+const ATC_COLUMNS = ['Average_Signal', ...['EMA', 'HMA', 'WMA', 'DEMA', 'LSMA', 'KAMA'].map((t) => `${t}_Signal`), ...['EMA', 'HMA', 'WMA', 'DEMA', 'LSMA', 'KAMA'].map((t) => `${t}_S`)] as const;
+
+async function indicators() {
+  const x = load(cfg.closes);
+  const { length: L, rsiLength: RL, bbLength: BL, bbK: K } = cfg;
+  const jobs: Record<string, () => unknown> = {
+    sma: () => kernels.sma(x, L),
+    ema: () => kernels.ema(x, L),
+    wma: () => kernels.wma(x, L),
+    dema: () => kernels.dema(x, L),
+    rsi: () => kernels.rsi(x, RL),
+    bollinger: () => kernels.bollinger(x, BL, K),
+    kama: () => kernels.kama(x, L),
+  };
+  const times: Record<string, number[]> = {};
+  for (const [name, f] of Object.entries(jobs)) {
+    const r = await time(f);
+    times[name] = r.times;
+    if (name === 'bollinger') {
+      const b = r.out as { mid: Float64Array; upper: Float64Array; lower: Float64Array };
+      write('bollinger/mid', b.mid);
+      write('bollinger/upper', b.upper);
+      write('bollinger/lower', b.lower);
+    } else write(name, r.out as Float64Array);
+  }
+  return { times, notes: ['barstream kernels.* (Rust via napi, zero-copy Float64Array in and out)'] };
+}
+
+async function atc() {
+  const closes = load(cfg.closes);
+  const ob = readFileSync(cfg.offsets);
+  const offsets = new Int32Array(ob.buffer.slice(ob.byteOffset, ob.byteOffset + ob.byteLength));
+  const nsym = offsets.length - 1;
+  const block: number = cfg.block ?? 500;
+  const detail: number = Math.min(cfg.detail ?? 1, nsym, block);
+  let first: ReturnType<typeof kernels.atcBatch> | undefined;
+  const run = () => {
+    const avg = new Float64Array(closes.length);
+    for (let s = 0; s < nsym; s += block) {
+      const e = Math.min(nsym, s + block);
+      const a = offsets[s];
+      const offs = offsets.subarray(s, e + 1).map((o) => o - a);
+      const r = kernels.atcBatch(closes.subarray(a, offsets[e]), offs, cfg.params);
+      avg.set(r.Average_Signal, a);
+      if (s === 0) first = r;
+    }
+    return avg;
+  };
+  const r = await time(run);
+  write('Average_Signal', r.out);
+  const end = offsets[detail];
+  for (const c of ATC_COLUMNS) write(`detail/${c}`, first![c as AtcColumn].subarray(0, end));
+  return { times: r.times, notes: [`kernels.atcBatch (Rust, rayon over symbols), blocks of ${block} symbols`] };
+}
+
+async function scan() {
+  const engine = await Engine.open({ dataset: cfg.dataset, threads: cfg.threads });
+  const r = await time(() => engine.scan({ strategy: cfg.params }));
+  if (r.out.failed.length || r.out.skipped.length) throw new Error(`scan: ${r.out.failed.length} failed, ${r.out.skipped.length} skipped`);
+  const rows = [...r.out.symbols].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  write('signal', Float64Array.from(rows, (s) => s.signal));
+  return { times: r.times, symbols: rows.map((s) => s.symbol), notes: [`Engine.scan (DuckDB -> Rust ATC -> latest signal), ${cfg.threads} threads`] };
+}
+
+const tasks: Record<string, () => Promise<{ times: unknown; notes: string[]; symbols?: string[] }>> = { indicators, atc, scan };
+const task = tasks[cfg.task];
+if (!task) throw new Error(`unknown task ${cfg.task}`);
+const r = await task();
+process.stdout.write(`${JSON.stringify({ tool: 'barstream', peakRssMB: Math.round(process.resourceUsage().maxRSS / 102.4) / 10, outputs, ...r })}\n`);
