@@ -417,7 +417,10 @@ impl Appender {
     /// Writes what was appended so far into the table.
     pub fn flush(&mut self) -> Result<()> {
         if unsafe { duckdb_appender_flush(self.app) } != DUCKDB_SUCCESS {
-            return Err(Error::duckdb(c_text(unsafe { duckdb_appender_error(self.app) }, "appender flush failed")));
+            return Err(Error::duckdb(c_text(
+                unsafe { duckdb_appender_error(self.app) },
+                "appender flush failed",
+            )));
         }
         Ok(())
     }

@@ -102,12 +102,23 @@ impl Task for ScanTask {
         guarded(|| {
             let params = atc_params(self.opts.params.as_ref())?;
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
-            pipeline::scan(&self.engine, &self.opts.partitions, &params, workers, &self.progress, &self.cancel)
+            pipeline::scan(
+                &self.engine,
+                &self.opts.partitions,
+                &params,
+                workers,
+                &self.progress,
+                &self.cancel,
+            )
         })
     }
 
     fn resolve(&mut self, _env: Env, outcomes: Self::Output) -> napi::Result<Self::JsValue> {
-        let mut out = ScanOutput { processed: Vec::new(), skipped: Vec::new(), failed: Vec::new() };
+        let mut out = ScanOutput {
+            processed: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+        };
         for o in outcomes {
             match o {
                 Outcome::Done(r) => out.processed.push(ScanSymbol {
@@ -117,8 +128,12 @@ impl Task for ScanTask {
                     close: r.close,
                     ts: r.ts as f64,
                 }),
-                Outcome::Skipped { symbol, reason } => out.skipped.push(SkippedSymbol { symbol, reason }),
-                Outcome::Failed { symbol, message } => out.failed.push(FailedSymbol { symbol, message }),
+                Outcome::Skipped { symbol, reason } => {
+                    out.skipped.push(SkippedSymbol { symbol, reason })
+                }
+                Outcome::Failed { symbol, message } => {
+                    out.failed.push(FailedSymbol { symbol, message })
+                }
             }
         }
         Ok(out)
@@ -166,16 +181,31 @@ impl Task for BacktestTask {
             let params = atc_params(self.opts.params.as_ref())?;
             let fee_bps = self.opts.fee_bps.unwrap_or(0.0);
             if !(fee_bps.is_finite() && fee_bps >= 0.0) {
-                return Err(crate::Error::param(format!("feeBps must be a finite number >= 0, got {fee_bps}")));
+                return Err(crate::Error::param(format!(
+                    "feeBps must be a finite number >= 0, got {fee_bps}"
+                )));
             }
             let opts = BacktestOptions {
                 out: PathBuf::from(&self.opts.out),
                 fee: fee_bps / 10_000.0,
                 long_only: self.opts.long_only.unwrap_or(false),
             };
-            let parts: Vec<(u32, String)> = self.opts.partitions.iter().map(|p| (p.bucket, p.sql.clone())).collect();
+            let parts: Vec<(u32, String)> = self
+                .opts
+                .partitions
+                .iter()
+                .map(|p| (p.bucket, p.sql.clone()))
+                .collect();
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
-            pipeline::backtest(&self.engine, &parts, &params, &opts, workers, &self.progress, &self.cancel)
+            pipeline::backtest(
+                &self.engine,
+                &parts,
+                &params,
+                &opts,
+                workers,
+                &self.progress,
+                &self.cancel,
+            )
         })
     }
 
@@ -195,12 +225,22 @@ impl NativeEngine {
     /// The latest ATC signal of every symbol (see `pipeline::scan`).
     #[napi]
     pub fn scan(&self, opts: ScanOptions, job: &NativeJob) -> AsyncTask<ScanTask> {
-        AsyncTask::new(ScanTask { engine: self.database(), opts, progress: job.progress.clone(), cancel: job.cancel.clone() })
+        AsyncTask::new(ScanTask {
+            engine: self.database(),
+            opts,
+            progress: job.progress.clone(),
+            cancel: job.cancel.clone(),
+        })
     }
 
     /// The backtest, bucket by bucket, into `opts.out` (see `pipeline::backtest`).
     #[napi]
     pub fn backtest(&self, opts: BacktestJobOptions, job: &NativeJob) -> AsyncTask<BacktestTask> {
-        AsyncTask::new(BacktestTask { engine: self.database(), opts, progress: job.progress.clone(), cancel: job.cancel.clone() })
+        AsyncTask::new(BacktestTask {
+            engine: self.database(),
+            opts,
+            progress: job.progress.clone(),
+            cancel: job.cancel.clone(),
+        })
     }
 }

@@ -107,7 +107,9 @@ impl FileWriter {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out.write_all(bytes).map_err(|e| io_err(&self.path, e))?;
+        self.out
+            .write_all(bytes)
+            .map_err(|e| io_err(&self.path, e))?;
         self.pos += bytes.len() as u64;
         Ok(())
     }
@@ -118,7 +120,11 @@ impl FileWriter {
     /// Columns that do not match the schema; the file system's message.
     pub fn write_row_group(&mut self, columns: &[ColumnData<'_>]) -> Result<()> {
         if columns.len() != self.fields.len() {
-            return Err(Error::param(format!("row group has {} columns, schema {}", columns.len(), self.fields.len())));
+            return Err(Error::param(format!(
+                "row group has {} columns, schema {}",
+                columns.len(),
+                self.fields.len()
+            )));
         }
         let rows = columns.first().map_or(0, |c| c.len());
         if rows == 0 {
@@ -128,16 +134,29 @@ impl FileWriter {
         let mut chunks = Vec::with_capacity(columns.len());
         for (i, col) in columns.iter().enumerate() {
             if col.len() != rows {
-                return Err(Error::param(format!("column {} has {} rows, expected {rows}", self.fields[i].name, col.len())));
+                return Err(Error::param(format!(
+                    "column {} has {} rows, expected {rows}",
+                    self.fields[i].name,
+                    col.len()
+                )));
             }
             chunks.push(self.write_chunk(self.fields[i], col, rows)?);
         }
-        self.groups.push(GroupMeta { rows: rows as u64, offset, chunks });
+        self.groups.push(GroupMeta {
+            rows: rows as u64,
+            offset,
+            chunks,
+        });
         self.rows += rows as u64;
         Ok(())
     }
 
-    fn write_chunk(&mut self, field: Field, col: &ColumnData<'_>, rows: usize) -> Result<ChunkMeta> {
+    fn write_chunk(
+        &mut self,
+        field: Field,
+        col: &ColumnData<'_>,
+        rows: usize,
+    ) -> Result<ChunkMeta> {
         let kind_ok = matches!(
             (field.kind, col),
             (Kind::Text, ColumnData::TextRuns(_) | ColumnData::Text(_))
@@ -145,7 +164,10 @@ impl FileWriter {
                 | (Kind::Double, ColumnData::F64(_))
         );
         if !kind_ok {
-            return Err(Error::param(format!("column {} holds values of the wrong type", field.name)));
+            return Err(Error::param(format!(
+                "column {} holds values of the wrong type",
+                field.name
+            )));
         }
         let offset = self.pos;
         let (mut uncompressed, mut compressed) = (0u64, 0u64);
@@ -154,7 +176,8 @@ impl FileWriter {
             let end = (start + PAGE_ROWS).min(rows);
             self.page.clear();
             plain(col, start, end, &mut self.page);
-            self.packed.resize(snap::raw::max_compress_len(self.page.len()), 0);
+            self.packed
+                .resize(snap::raw::max_compress_len(self.page.len()), 0);
             let n = self
                 .snappy
                 .compress(&self.page, &mut self.packed)
@@ -162,7 +185,12 @@ impl FileWriter {
             let mut header = Vec::with_capacity(32);
             let mut h = Compact::new(&mut header);
             h.i32(1, 0).i32(2, self.page.len() as i32).i32(3, n as i32);
-            h.begin(5).i32(1, (end - start) as i32).i32(2, 0).i32(3, 3).i32(4, 3).end();
+            h.begin(5)
+                .i32(1, (end - start) as i32)
+                .i32(2, 0)
+                .i32(3, 3)
+                .i32(4, 3)
+                .end();
             h.finish();
             uncompressed += (header.len() + self.page.len()) as u64;
             compressed += (header.len() + n) as u64;
@@ -173,7 +201,13 @@ impl FileWriter {
             res?;
             start = end;
         }
-        Ok(ChunkMeta { num_values: rows as u64, offset, uncompressed, compressed, stats: stats(col) })
+        Ok(ChunkMeta {
+            num_values: rows as u64,
+            offset,
+            uncompressed,
+            compressed,
+            stats: stats(col),
+        })
     }
 
     /// Writes the footer and closes the file; returns the number of rows.
@@ -191,13 +225,24 @@ impl FileWriter {
                 return;
             }
             let f = fields[i - 1];
-            c.i32(1, physical(f.kind)).i32(3, 0).binary(4, f.name.as_bytes());
+            c.i32(1, physical(f.kind))
+                .i32(3, 0)
+                .binary(4, f.name.as_bytes());
             match f.kind {
                 Kind::Text => {
                     c.i32(6, 0).begin(10).begin(1).end().end();
                 }
                 Kind::TimestampMicros => {
-                    c.i32(6, 10).begin(10).begin(8).bool(1, false).begin(2).begin(2).end().end().end().end();
+                    c.i32(6, 10)
+                        .begin(10)
+                        .begin(8)
+                        .bool(1, false)
+                        .begin(2)
+                        .begin(2)
+                        .end()
+                        .end()
+                        .end()
+                        .end();
                 }
                 Kind::Double | Kind::Int64 => {}
             }
@@ -226,15 +271,24 @@ impl FileWriter {
             });
             let uncompressed: u64 = group.chunks.iter().map(|m| m.uncompressed).sum();
             let compressed: u64 = group.chunks.iter().map(|m| m.compressed).sum();
-            c.i64(2, uncompressed as i64).i64(3, group.rows as i64).i64(5, group.offset as i64).i64(6, compressed as i64);
+            c.i64(2, uncompressed as i64)
+                .i64(3, group.rows as i64)
+                .i64(5, group.offset as i64)
+                .i64(6, compressed as i64);
         });
-        c.binary(6, format!("barstream {}", env!("CARGO_PKG_VERSION")).as_bytes());
+        c.binary(
+            6,
+            format!("barstream {}", env!("CARGO_PKG_VERSION")).as_bytes(),
+        );
         c.finish();
         self.write(&footer)?;
         self.write(&(footer.len() as u32).to_le_bytes())?;
         self.write(MAGIC)?;
         self.out.flush().map_err(|e| io_err(&self.path, e))?;
-        self.out.get_ref().sync_all().map_err(|e| io_err(&self.path, e))?;
+        self.out
+            .get_ref()
+            .sync_all()
+            .map_err(|e| io_err(&self.path, e))?;
         Ok(self.rows)
     }
 }
@@ -250,8 +304,12 @@ fn physical(k: Kind) -> i32 {
 /// PLAIN encoding of rows `start..end`.
 fn plain(col: &ColumnData<'_>, start: usize, end: usize, out: &mut Vec<u8>) {
     match col {
-        ColumnData::F64(v) => v[start..end].iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-        ColumnData::I64(v) => v[start..end].iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        ColumnData::F64(v) => v[start..end]
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        ColumnData::I64(v) => v[start..end]
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         ColumnData::Text(v) => v[start..end].iter().for_each(|s| text(s, out)),
         ColumnData::TextRuns(runs) => {
             let mut row = 0;
@@ -278,7 +336,9 @@ fn text(s: &str, out: &mut Vec<u8>) {
 fn stats(col: &ColumnData<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
     match col {
         ColumnData::I64(v) => {
-            let (min, max) = v.iter().fold((i64::MAX, i64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+            let (min, max) = v
+                .iter()
+                .fold((i64::MAX, i64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
             Some((min.to_le_bytes().to_vec(), max.to_le_bytes().to_vec()))
         }
         ColumnData::Text(v) => minmax(v.iter().map(|s| s.as_bytes())),

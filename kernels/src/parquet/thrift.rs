@@ -110,7 +110,12 @@ impl<'a> Compact<'a> {
     }
 
     /// A list of structs: `each` writes the fields of element `i` (no begin/end needed).
-    pub fn list_struct(&mut self, id: i16, n: usize, mut each: impl FnMut(&mut Self, usize)) -> &mut Self {
+    pub fn list_struct(
+        &mut self,
+        id: i16,
+        n: usize,
+        mut each: impl FnMut(&mut Self, usize),
+    ) -> &mut Self {
         self.list_header(id, STRUCT, n);
         for i in 0..n {
             self.last.push(0);
@@ -138,7 +143,10 @@ mod tests {
         c.i32(1, 3).i64(2, -1).binary(4, b"ab").i32(20, 1);
         c.finish();
         // id 1 i32 zigzag(3)=6; id 2 i64 zigzag(-1)=1; id 4 binary len 2; id 20: long form (type, zigzag(20)=40).
-        assert_eq!(out, vec![0x15, 6, 0x16, 1, 0x28, 2, b'a', b'b', 0x05, 40, 2, 0]);
+        assert_eq!(
+            out,
+            vec![0x15, 6, 0x16, 1, 0x28, 2, b'a', b'b', 0x05, 40, 2, 0]
+        );
     }
 
     #[test]

@@ -55,7 +55,11 @@ pub const SUMMARY_COLUMNS: [Col; 13] = [
     Col::Double("exposure"),
 ];
 
-pub const ERROR_COLUMNS: [Col; 3] = [Col::Text("symbol"), Col::Text("stage"), Col::Text("message")];
+pub const ERROR_COLUMNS: [Col; 3] = [
+    Col::Text("symbol"),
+    Col::Text("stage"),
+    Col::Text("message"),
+];
 
 /// What a backtest does beside the ATC.
 #[derive(Clone, Debug)]
@@ -107,7 +111,12 @@ pub struct BacktestSink {
 impl BacktestSink {
     /// # Errors
     /// `InvalidParam` naming the parameter.
-    pub fn new(bucket: u32, params: &AtcParams, opts: &BacktestOptions, progress: Arc<Progress>) -> Result<Self> {
+    pub fn new(
+        bucket: u32,
+        params: &AtcParams,
+        opts: &BacktestOptions,
+        progress: Arc<Progress>,
+    ) -> Result<Self> {
         Ok(BacktestSink {
             bucket,
             opts: opts.clone(),
@@ -130,7 +139,9 @@ impl BacktestSink {
     }
 
     fn end_symbol(&mut self) -> Result<()> {
-        let Some(s) = self.sym.take() else { return Ok(()) };
+        let Some(s) = self.sym.take() else {
+            return Ok(());
+        };
         self.symbols += 1;
         self.progress.symbols.fetch_add(1, Ordering::Relaxed);
         self.pending_ts.clear();
@@ -141,14 +152,24 @@ impl BacktestSink {
             if s.flushed {
                 let kept = t.signals.rollback_symbol(&s.symbol);
                 if kept > 0 {
-                    message.push_str(&format!(" (its first {kept} rows were already written to signals)"));
+                    message.push_str(&format!(
+                        " (its first {kept} rows were already written to signals)"
+                    ));
                 }
             }
-            t.errors.push_row(&[Val::Text(&s.symbol), Val::Text("kernel"), Val::Text(&message)])?;
+            t.errors.push_row(&[
+                Val::Text(&s.symbol),
+                Val::Text("kernel"),
+                Val::Text(&message),
+            ])?;
             self.failed += 1;
         } else if s.bars < longest {
-            let why = format!("{} bars, fewer than the longest MA length {longest}", s.bars);
-            t.errors.push_row(&[Val::Text(&s.symbol), Val::Text("skipped"), Val::Text(&why)])?;
+            let why = format!(
+                "{} bars, fewer than the longest MA length {longest}",
+                s.bars
+            );
+            t.errors
+                .push_row(&[Val::Text(&s.symbol), Val::Text("skipped"), Val::Text(&why)])?;
             self.skipped += 1;
         } else {
             let p = s.perf.summary();
@@ -183,8 +204,16 @@ impl BacktestSink {
         for i in 0..n {
             let first = s.prev_close.is_nan();
             let pos = s.target;
-            let r = if first { 0.0 } else { close[i] / s.prev_close - 1.0 };
-            let ret = if first { 0.0 } else { s.pos * r - self.opts.fee * (pos - s.pos).abs() };
+            let r = if first {
+                0.0
+            } else {
+                close[i] / s.prev_close - 1.0
+            };
+            let ret = if first {
+                0.0
+            } else {
+                s.pos * r - self.opts.fee * (pos - s.pos).abs()
+            };
             eq_out[i] = s.perf.bar(ts[i], pos, ret);
             pos_out[i] = pos;
             ret_out[i] = ret;
@@ -242,7 +271,9 @@ impl RunSink for BacktestSink {
         };
         if flushed {
             let symbol = &self.sym.as_ref().expect("symbol").symbol;
-            return ensure_tables(&mut self.tables, &self.opts.out, self.bucket).signals.push_series(symbol, run.ts, &cols);
+            return ensure_tables(&mut self.tables, &self.opts.out, self.bucket)
+                .signals
+                .push_series(symbol, run.ts, &cols);
         }
         self.pending_ts.extend_from_slice(run.ts);
         for (p, c) in self.pending.iter_mut().zip(cols) {
@@ -271,7 +302,10 @@ impl RunSink for BacktestSink {
         let out = &self.opts.out;
         let k = self.bucket;
         let mut entries = Vec::new();
-        for (rel, table) in bucket_files(k).into_iter().zip([t.signals, t.summary, t.errors]) {
+        for (rel, table) in bucket_files(k)
+            .into_iter()
+            .zip([t.signals, t.summary, t.errors])
+        {
             let rows = table.write_parquet()?;
             entries.push(format!("{{\"path\":\"{rel}\",\"rows\":{rows}}}"));
         }
@@ -291,7 +325,11 @@ impl RunSink for BacktestSink {
 
 /// Where bucket `k`'s files go, relative to the output folder.
 pub fn bucket_files(k: u32) -> [String; 3] {
-    [format!("signals/bucket={k}/part-0.parquet"), format!("summary/part-{k}.parquet"), format!("_errors/part-{k}.parquet")]
+    [
+        format!("signals/bucket={k}/part-0.parquet"),
+        format!("summary/part-{k}.parquet"),
+        format!("_errors/part-{k}.parquet"),
+    ]
 }
 
 /// The bucket's tables, created on first use.
@@ -312,9 +350,14 @@ pub fn state_path(out: &Path, bucket: u32) -> PathBuf {
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().ok_or_else(|| Error::io("state path has no folder"))?;
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::io("state path has no folder"))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
     let tmp = super::writer::temp_path(path);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("cannot rename {} into place: {e}", path.display())))
+    std::fs::write(&tmp, bytes)
+        .map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| Error::io(format!("cannot rename {} into place: {e}", path.display())))
 }

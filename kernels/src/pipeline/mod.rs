@@ -34,18 +34,31 @@ pub struct Progress {
 pub enum Outcome<T> {
     Done(T),
     /// Too few bars for the longest moving average.
-    Skipped { symbol: String, reason: String },
+    Skipped {
+        symbol: String,
+        reason: String,
+    },
     /// The kernel refused the symbol's data (e.g. a non-positive price); the others go on.
-    Failed { symbol: String, message: String },
+    Failed {
+        symbol: String,
+        message: String,
+    },
 }
 
 impl<T> Outcome<T> {
-    pub fn classify(symbol: String, bars: u64, longest: u64, failed: Option<String>, done: T) -> Self {
+    pub fn classify(
+        symbol: String,
+        bars: u64,
+        longest: u64,
+        failed: Option<String>,
+        done: T,
+    ) -> Self {
         match failed {
             Some(message) => Outcome::Failed { symbol, message },
-            None if bars < longest => {
-                Outcome::Skipped { symbol, reason: format!("{bars} bars, fewer than the longest MA length {longest}") }
-            }
+            None if bars < longest => Outcome::Skipped {
+                symbol,
+                reason: format!("{bars} bars, fewer than the longest MA length {longest}"),
+            },
             None => Outcome::Done(done),
         }
     }
@@ -90,7 +103,10 @@ pub fn scan(
         Outcome::Done(r) => r.symbol.clone(),
         other => other.symbol().to_string(),
     };
-    let names: Vec<Vec<String>> = parts.iter().map(|p| p.sink.outcomes.iter().map(symbol_of).collect()).collect();
+    let names: Vec<Vec<String>> = parts
+        .iter()
+        .map(|p| p.sink.outcomes.iter().map(symbol_of).collect())
+        .collect();
     check_disjoint(names.iter().map(|v| v.iter().map(String::as_str)))?;
     Ok(parts.into_iter().flat_map(|p| p.sink.outcomes).collect())
 }
@@ -128,7 +144,10 @@ pub fn backtest(
         &close_column(),
         ReadMode::Vectors,
         workers,
-        |i| BacktestSink::new(partitions[i].0, params, opts, progress.clone()).expect("parameters checked above"),
+        |i| {
+            BacktestSink::new(partitions[i].0, params, opts, progress.clone())
+                .expect("parameters checked above")
+        },
         cancel,
     )?;
     let mut c = BacktestCounts::default();

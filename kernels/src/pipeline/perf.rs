@@ -40,7 +40,11 @@ pub struct PerfSummary {
 
 impl Perf {
     pub fn new() -> Self {
-        Perf { equity: 1.0, peak: 1.0, ..Default::default() }
+        Perf {
+            equity: 1.0,
+            peak: 1.0,
+            ..Default::default()
+        }
     }
 
     /// One bar: its timestamp, the position held after its close, and the strategy return
@@ -88,20 +92,44 @@ impl Perf {
             wins += 1;
         }
         let years = (self.last_ts - self.first_ts) as f64 / YEAR_US;
-        let per_year = if years > 0.0 { self.n as f64 / years } else { f64::NAN };
-        let sd = if self.n > 1 { (self.m2 / (self.n - 1) as f64).sqrt() } else { f64::NAN };
+        let per_year = if years > 0.0 {
+            self.n as f64 / years
+        } else {
+            f64::NAN
+        };
+        let sd = if self.n > 1 {
+            (self.m2 / (self.n - 1) as f64).sqrt()
+        } else {
+            f64::NAN
+        };
         PerfSummary {
             first_ts: self.first_ts,
             last_ts: self.last_ts,
             bars: self.bars,
             total_return: self.equity - 1.0,
-            cagr: if years > 0.0 && self.equity > 0.0 { self.equity.powf(1.0 / years) - 1.0 } else { f64::NAN },
+            cagr: if years > 0.0 && self.equity > 0.0 {
+                self.equity.powf(1.0 / years) - 1.0
+            } else {
+                f64::NAN
+            },
             volatility: sd * per_year.sqrt(),
-            sharpe: if sd > 0.0 { self.mean / sd * per_year.sqrt() } else { f64::NAN },
+            sharpe: if sd > 0.0 {
+                self.mean / sd * per_year.sqrt()
+            } else {
+                f64::NAN
+            },
             max_drawdown: self.max_dd,
             trades: self.trades,
-            win_rate: if self.trades > 0 { wins as f64 / self.trades as f64 } else { f64::NAN },
-            exposure: if self.bars > 0 { self.exposed as f64 / self.bars as f64 } else { f64::NAN },
+            win_rate: if self.trades > 0 {
+                wins as f64 / self.trades as f64
+            } else {
+                f64::NAN
+            },
+            exposure: if self.bars > 0 {
+                self.exposed as f64 / self.bars as f64
+            } else {
+                f64::NAN
+            },
         }
     }
 }
@@ -116,7 +144,14 @@ mod tests {
         let mut p = Perf::new();
         // (position after the bar, return earned over it by the previous position):
         // enter long, +10%, -5% and exit, enter short, +2% still open. Two trades, both won.
-        let bars = [(0.0, 0.0), (1.0, 0.0), (1.0, 0.10), (0.0, -0.05), (-1.0, 0.0), (-1.0, 0.02)];
+        let bars = [
+            (0.0, 0.0),
+            (1.0, 0.0),
+            (1.0, 0.10),
+            (0.0, -0.05),
+            (-1.0, 0.0),
+            (-1.0, 0.02),
+        ];
         for (i, (pos, r)) in bars.iter().enumerate() {
             p.bar(i as i64 * day, *pos, *r);
         }

@@ -34,12 +34,23 @@ impl ScanSink {
     /// # Errors
     /// `InvalidParam` naming the parameter.
     pub fn new(params: &AtcParams, progress: Arc<Progress>) -> Result<Self> {
-        Ok(ScanSink { atc: SymbolAtc::new(params)?, current: None, outcomes: Vec::new(), progress })
+        Ok(ScanSink {
+            atc: SymbolAtc::new(params)?,
+            current: None,
+            outcomes: Vec::new(),
+            progress,
+        })
     }
 
     fn end_symbol(&mut self) {
         if let Some(c) = self.current.take() {
-            self.outcomes.push(Outcome::classify(c.row.symbol.clone(), c.row.bars, self.atc.longest, c.failed, c.row));
+            self.outcomes.push(Outcome::classify(
+                c.row.symbol.clone(),
+                c.row.bars,
+                self.atc.longest,
+                c.failed,
+                c.row,
+            ));
             self.progress.symbols.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -50,7 +61,13 @@ impl RunSink for ScanSink {
         if !run.continues {
             self.end_symbol();
             self.atc.begin()?;
-            let row = ScanRow { symbol: run.symbol.to_string(), bars: 0, signal: f64::NAN, close: f64::NAN, ts: 0 };
+            let row = ScanRow {
+                symbol: run.symbol.to_string(),
+                bars: 0,
+                signal: f64::NAN,
+                close: f64::NAN,
+                ts: 0,
+            };
             self.current = Some(Current { row, failed: None });
         }
         let n = run.ts.len();

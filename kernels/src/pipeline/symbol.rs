@@ -16,8 +16,18 @@ impl SymbolAtc {
     /// `InvalidParam` naming the parameter.
     pub fn new(params: &AtcParams) -> Result<Self> {
         Atc::new(params)?;
-        let longest = MaType::ALL.iter().flat_map(|&t| params.lengths_of(t)).max().unwrap_or(1).max(1) as u64;
-        Ok(SymbolAtc { params: params.clone(), longest, atc: None, out: vec![Vec::new(); NCOL] })
+        let longest = MaType::ALL
+            .iter()
+            .flat_map(|&t| params.lengths_of(t))
+            .max()
+            .unwrap_or(1)
+            .max(1) as u64;
+        Ok(SymbolAtc {
+            params: params.clone(),
+            longest,
+            atc: None,
+            out: vec![Vec::new(); NCOL],
+        })
     }
 
     /// Starts a new symbol.
@@ -40,7 +50,10 @@ impl SymbolAtc {
             let mut it = self.out.iter_mut().map(|v| v.as_mut_slice());
             std::array::from_fn(|_| it.next().expect("NCOL columns"))
         };
-        self.atc.as_mut().expect("begin() before step()").update(close, &mut cols)
+        self.atc
+            .as_mut()
+            .expect("begin() before step()")
+            .update(close, &mut cols)
     }
 
     /// Output column `c` (see [`crate::atc::COLUMNS`]) of the last step.

@@ -23,10 +23,22 @@ pub enum Col {
 impl Col {
     fn field(self) -> Field {
         match self {
-            Col::Text(name) => Field { name, kind: Kind::Text },
-            Col::Timestamp(name) => Field { name, kind: Kind::TimestampMicros },
-            Col::Double(name) => Field { name, kind: Kind::Double },
-            Col::BigInt(name) => Field { name, kind: Kind::Int64 },
+            Col::Text(name) => Field {
+                name,
+                kind: Kind::Text,
+            },
+            Col::Timestamp(name) => Field {
+                name,
+                kind: Kind::TimestampMicros,
+            },
+            Col::Double(name) => Field {
+                name,
+                kind: Kind::Double,
+            },
+            Col::BigInt(name) => Field {
+                name,
+                kind: Kind::Int64,
+            },
         }
     }
 }
@@ -120,7 +132,11 @@ impl ResultTable {
     pub fn create(path: &Path, cols: &'static [Col]) -> ResultTable {
         ResultTable {
             cols,
-            bufs: cols.iter().enumerate().map(|(i, &c)| Buf::for_col(c, i == 0)).collect(),
+            bufs: cols
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| Buf::for_col(c, i == 0))
+                .collect(),
             buffered: 0,
             last_flushed: 0,
             rows: 0,
@@ -153,7 +169,11 @@ impl ResultTable {
         match bufs.next() {
             Some(Buf::Runs(runs)) if same => runs.last_mut().expect("a run").1 += n,
             Some(Buf::Runs(runs)) => runs.push((symbol.to_string(), n)),
-            _ => return Err(Error::param("push_series needs a table whose first column is the symbol")),
+            _ => {
+                return Err(Error::param(
+                    "push_series needs a table whose first column is the symbol",
+                ))
+            }
         }
         match bufs.next() {
             Some(Buf::I64(v)) => v.extend_from_slice(ts),
@@ -162,7 +182,11 @@ impl ResultTable {
         for (b, src) in bufs.zip(cols) {
             match b {
                 Buf::F64(v) => v.extend_from_slice(src),
-                _ => return Err(Error::param("push_series takes DOUBLE columns after (symbol, ts)")),
+                _ => {
+                    return Err(Error::param(
+                        "push_series takes DOUBLE columns after (symbol, ts)",
+                    ))
+                }
             }
         }
         if !same {
@@ -179,7 +203,11 @@ impl ResultTable {
     /// A value of the wrong type for its column; a file-system error while flushing.
     pub fn push_row(&mut self, values: &[Val<'_>]) -> Result<()> {
         if values.len() != self.cols.len() {
-            return Err(Error::param(format!("row has {} values, table {} columns", values.len(), self.cols.len())));
+            return Err(Error::param(format!(
+                "row has {} values, table {} columns",
+                values.len(),
+                self.cols.len()
+            )));
         }
         for (b, v) in self.bufs.iter_mut().zip(values) {
             match (b, v) {
@@ -202,7 +230,9 @@ impl ResultTable {
     /// Removes the rows of `symbol` if it is the symbol being written (a symbol that failed
     /// part-way). Returns how many rows of it were already flushed to the file and stay.
     pub fn rollback_symbol(&mut self, symbol: &str) -> usize {
-        let Some((s, n)) = self.last_run() else { return 0 };
+        let Some((s, n)) = self.last_run() else {
+            return 0;
+        };
         if s != symbol {
             return 0;
         }
@@ -222,7 +252,11 @@ impl ResultTable {
         }
         let current = self.last_run().map_or(0, |(_, n)| *n);
         if self.buffered - current >= ROW_GROUP_ROWS / 2 || self.buffered >= MAX_BUFFERED {
-            let n = if self.buffered >= MAX_BUFFERED { self.buffered } else { self.buffered - current };
+            let n = if self.buffered >= MAX_BUFFERED {
+                self.buffered
+            } else {
+                self.buffered - current
+            };
             if n == self.buffered {
                 self.last_flushed += current;
             }
@@ -237,8 +271,12 @@ impl ResultTable {
             return Ok(());
         }
         if self.writer.is_none() {
-            let dir = self.path.parent().ok_or_else(|| Error::io(format!("{} has no folder", self.path.display())))?;
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+            let dir = self
+                .path
+                .parent()
+                .ok_or_else(|| Error::io(format!("{} has no folder", self.path.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
             let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
             self.writer = Some(FileWriter::create(&self.tmp, &fields)?);
         }
@@ -267,7 +305,10 @@ impl ResultTable {
                 Buf::F64(v) => ColumnData::F64(&v[..n]),
             })
             .collect();
-        self.writer.as_mut().expect("created").write_row_group(&columns)?;
+        self.writer
+            .as_mut()
+            .expect("created")
+            .write_row_group(&columns)?;
         for b in self.bufs.iter_mut() {
             b.drain_front(n);
         }
@@ -284,13 +325,18 @@ impl ResultTable {
         if self.writer.is_none() {
             // An empty table is still a valid file with the schema.
             let dir = self.path.parent().ok_or_else(|| Error::io("no folder"))?;
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
             let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
             self.writer = Some(FileWriter::create(&self.tmp, &fields)?);
         }
         self.writer.take().expect("created").finish()?;
-        std::fs::rename(&self.tmp, &self.path)
-            .map_err(|e| Error::io(format!("cannot rename {} into place: {e}", self.tmp.display())))?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| {
+            Error::io(format!(
+                "cannot rename {} into place: {e}",
+                self.tmp.display()
+            ))
+        })?;
         Ok(self.rows)
     }
 }
@@ -306,6 +352,9 @@ impl Drop for ResultTable {
 
 /// `dir/.name.tmp-<pid>`: hidden, so globs such as `*.parquet` never match it.
 pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
