@@ -12,6 +12,8 @@ import { addon, Native } from './native.js';
 import { sqlFile } from './sql.js';
 import { scan, ScanOptions, ScanResult } from './scan.js';
 import { backtest, BacktestOptions, BacktestResult } from './backtest.js';
+import { query } from './query.js';
+import type { Table } from 'apache-arrow';
 
 export interface EngineOptions {
   /** A canonical dataset folder (`bucket=<k>/part-<n>.parquet`). */
@@ -171,5 +173,15 @@ export class Engine {
    */
   backtest(opts: BacktestOptions): Promise<BacktestResult> {
     return backtest(this, opts);
+  }
+
+  /**
+   * Runs SQL with the `bars` view over this dataset (and `signals`, `summary`, `errors` over
+   * `results` when given) and returns an Apache Arrow table.
+   * @example
+   * const top = await engine.query('SELECT * FROM summary ORDER BY sharpe DESC LIMIT 10', { results: 'results/run1' });
+   */
+  query(sql: string, opts: { results?: string } = {}): Promise<Table> {
+    return query(sql, { data: this.dataset, results: opts.results });
   }
 }
