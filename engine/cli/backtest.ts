@@ -4,6 +4,7 @@ import { Engine } from '../engine.js';
 import { BarstreamError } from '../errors.js';
 import { action, formatRate } from './common.js';
 import { addStrategyOptions, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+import { backtestSummary } from './summary.js';
 
 interface BacktestFlags extends StrategyFlags {
   out: string;
@@ -38,8 +39,9 @@ export function backtestCommand(): Command {
             `${c.symbols} symbols (${c.processed} processed, ${c.skipped} skipped, ${c.failed} failed), ` +
               `${c.bars.toLocaleString('en-US')} bars -> ${c.signalRows.toLocaleString('en-US')} signal rows in ${c.buckets} buckets ` +
               `(${r.bucketsRun} run now) in ${(r.elapsedMs / 1000).toFixed(2)} s (${formatRate(c.bars, r.elapsedMs)})\n` +
-              `results: ${r.out} (signals/, summary/, _errors/, _manifest.json)\n`,
+              `results: ${r.out} (signals/, summary/, _errors/, _manifest.json)\n\n`,
           );
+          process.stdout.write(`${await backtestSummary(r.out)}\n`);
         } catch (e) {
           if (e instanceof BarstreamError && e.code === 'BARSTREAM_CANCELLED') {
             process.stderr.write(`stopped: finished buckets are complete in ${o.out}; rerun with --resume to finish\n`);
