@@ -3,9 +3,7 @@
  * defined, and the jobs that run over it.
  */
 import { availableParallelism } from 'node:os';
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
-import { DataFile, listDataFiles } from '../datasets/layout.js';
+import { resolveSources, SourceFile, Sources } from '../datasets/inputs.js';
 import { invalidParam, native } from './errors.js';
 import { Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
 import { addon, Native } from './native.js';
@@ -16,8 +14,11 @@ import { query } from './query.js';
 import type { Table } from 'apache-arrow';
 
 export interface EngineOptions {
-  /** A canonical dataset folder (`bucket=<k>/part-<n>.parquet`). */
-  dataset: string;
+  /**
+   * A canonical dataset folder (`bucket=<k>/part-<n>.parquet`), or several inputs: dataset
+   * folders, folders of Parquet files, Parquet files or globs (see `datasets/inputs.ts`).
+   */
+  dataset: string | string[];
   /** DuckDB worker threads (default: all cores). */
   threads?: number;
   /** DuckDB's memory limit, e.g. `2GB` (default: DuckDB's, 80% of RAM). */
@@ -71,20 +72,12 @@ export interface DatasetInfo {
   rejectedRows: number;
 }
 
-async function readInfo(dataset: string): Promise<DatasetInfo | undefined> {
-  try {
-    const m = JSON.parse(await readFile(join(dataset, 'metadata.json'), 'utf8'));
-    return { symbols: Number(m.symbols) || 0, rows: Number(m.rows) || 0, rejectedRows: Number(m.counts?.rejected) || 0 };
-  } catch {
-    return undefined;
-  }
-}
-
 export class Engine {
   private constructor(
+    /** The inputs, resolved, joined with ', ' (one folder for a single dataset). */
     readonly dataset: string,
-    private readonly dataFiles: DataFile[],
-    /** What the dataset's `metadata.json` says, when it has one. */
+    private readonly dataFiles: SourceFile[],
+    /** What the datasets' `metadata.json` say, when every input has one. */
     readonly metadata: DatasetInfo | undefined,
     /** Worker threads for jobs (and DuckDB's thread count). */
     readonly threads: number,
@@ -114,16 +107,15 @@ export class Engine {
    * const r = await engine.stream();
    */
   static async open(opts: EngineOptions): Promise<Engine> {
-    if (!opts || typeof opts.dataset !== 'string') throw invalidParam('dataset must be a folder path');
+    if (!opts || !(typeof opts.dataset === 'string' || Array.isArray(opts.dataset))) throw invalidParam('dataset must be a folder path or a list of inputs');
     if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
       throw invalidParam(`threads must be a positive integer, got ${opts.threads}`);
     }
-    const dataset = isAbsolute(opts.dataset) ? opts.dataset : resolve(opts.dataset);
-    const files = await listDataFiles(dataset);
+    const sources: Sources = await resolveSources(opts.dataset);
     const threads = opts.threads ?? availableParallelism();
     const db = await native(() => new addon.NativeEngine({ threads, memoryLimit: opts.memoryLimit }));
-    await native(() => db.execute(sqlFile('bars', { source: Engine.sourceSql(files.map((f) => f.path)) })));
-    return new Engine(dataset, files, await readInfo(dataset), threads, db);
+    await native(() => db.execute(sqlFile('bars', { source: Engine.sourceSql(sources.files.map((f) => f.path)) })));
+    return new Engine(sources.inputs.join(', '), sources.files, sources.info, threads, db);
   }
 
   /**
@@ -182,6 +174,6 @@ export class Engine {
    * const top = await engine.query('SELECT * FROM summary ORDER BY sharpe DESC LIMIT 10', { results: 'results/run1' });
    */
   query(sql: string, opts: { results?: string } = {}): Promise<Table> {
-    return query(sql, { data: this.dataset, results: opts.results });
+    return query(sql, { files: this.files, results: opts.results });
   }
 }

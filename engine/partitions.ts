@@ -4,7 +4,7 @@
  * SQL that reads `bars` runs once per bucket with `bars` bound to that bucket's bars; SQL
  * that does not read `bars` runs once, as a single partition.
  */
-import type { DataFile } from '../datasets/layout.js';
+import type { SourceFile } from '../datasets/inputs.js';
 import { BarstreamError, fromNative, invalidParam } from './errors.js';
 import { literalList, sqlFile } from './sql.js';
 
@@ -21,28 +21,36 @@ export function sourceSql(files: string[]): string {
   return sqlFile('bars_source', { files: literalList(files) }).replace(/;\s*$/, '');
 }
 
-export function buckets(files: DataFile[]): Map<number, string[]> {
-  const byBucket = new Map<number, string[]>();
-  for (const f of files) byBucket.set(f.bucket, [...(byBucket.get(f.bucket) ?? []), f.path]);
-  return byBucket;
+/** Files grouped into partitions, in input order; each partition's output bucket number. */
+export function groups(files: SourceFile[]): { bucket: number; paths: string[]; unordered: boolean }[] {
+  const byKey = new Map<string, { bucket: number; paths: string[]; unordered: boolean }>();
+  for (const f of files) {
+    const g = byKey.get(f.key) ?? { bucket: f.bucket, paths: [], unordered: f.unordered };
+    g.paths.push(f.path);
+    byKey.set(f.key, g);
+  }
+  const all = [...byKey.values()];
+  // One canonical dataset keeps its bucket numbers; anything else is numbered in order.
+  const single = files.every((f) => !f.unordered && f.key.startsWith('0/'));
+  return single ? all : all.map((g, i) => ({ ...g, bucket: i }));
 }
 
 /**
  * The partitions of a job reading `symbol`, `ts` and `columns` (as DOUBLE), optionally
  * sorted by `(symbol, ts)` inside each partition.
  */
-export function planPartitions(files: DataFile[], opts: { sql?: string; columns: string[]; sorted: boolean }): Partition[] {
+export function planPartitions(files: SourceFile[], opts: { sql?: string; columns: string[]; sorted: boolean }): Partition[] {
   for (const c of opts.columns) if (!IDENT.test(c)) throw invalidParam(`column name '${c}' is not a plain identifier`);
   if (opts.sql !== undefined && opts.sql.trim() === '') throw invalidParam('sql is empty');
-  const select = (body: string) =>
+  const select = (body: string, sorted: boolean) =>
     `SELECT symbol::VARCHAR AS symbol, ts::TIMESTAMP AS ts, ${opts.columns.map((c) => `${c}::DOUBLE AS ${c}`).join(', ')} ` +
-    `FROM (${body}) AS src${opts.sorted ? ' ORDER BY symbol, ts' : ''}`;
+    `FROM (${body}) AS src${sorted ? ' ORDER BY symbol, ts' : ''}`;
   const userSql = opts.sql?.trim().replace(/;\s*$/, '');
-  if (userSql !== undefined && !READS_BARS.test(userSql)) return [{ bucket: 0, sql: select(userSql) }];
-  return [...buckets(files)].map(([bucket, paths]) => {
+  if (userSql !== undefined && !READS_BARS.test(userSql)) return [{ bucket: 0, sql: select(userSql, opts.sorted) }];
+  return groups(files).map(({ bucket, paths, unordered }) => {
     const source = sourceSql(paths);
     const body = userSql === undefined ? source : `WITH bars AS (${source}) SELECT * FROM (${userSql}) AS q`;
-    return { bucket, sql: select(body) };
+    return { bucket, sql: select(body, opts.sorted || unordered) };
   });
 }
 

@@ -61,10 +61,13 @@ import { listDataFiles } from '../datasets/layout.js';
 import { BarstreamError, invalidParam } from './errors.js';
 import { packageRoot } from './native.js';
 import { literal, sqlFile } from './sql.js';
+import { sourceSql } from './partitions.js';
 
 export interface QueryOptions {
   /** A canonical dataset folder: defines the `bars` view. */
   data?: string;
+  /** Or the Parquet files of `bars` (canonical columns), as `Engine` resolved them. */
+  files?: string[];
   /** A `barstream backtest` output folder: defines `signals`, `summary`, `errors` and the macros. */
   results?: string;
 }
@@ -152,6 +155,9 @@ export class QuerySession {
       if (data) {
         await session.exec(`SET VARIABLE data = ${literal(data)}`);
         await session.exec(sqlFile('views_bars', {}));
+        session.views.push('bars');
+      } else if (opts.files?.length) {
+        await session.exec(sqlFile('bars', { source: sourceSql(opts.files) }));
         session.views.push('bars');
       }
       if (results) {

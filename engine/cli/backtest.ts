@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { Engine } from '../engine.js';
 import { BarstreamError } from '../errors.js';
 import { action, formatRate } from './common.js';
-import { addStrategyOptions, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+import { addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
 import { backtestSummary } from './summary.js';
 
 interface BacktestFlags extends StrategyFlags {
@@ -23,7 +23,7 @@ export function backtestCommand(): Command {
     .option('--overwrite', 'replace an existing barstream output', false)
     .action(
       action(async (o: BacktestFlags) => {
-        const engine = await Engine.open({ dataset: o.data, threads: o.threads, memoryLimit: o.memoryLimit });
+        const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
         try {
           const r = await engine.backtest({

@@ -2,19 +2,20 @@
 import { Command } from 'commander';
 import { Engine } from '../engine.js';
 import { action, formatRate, intOption, table } from './common.js';
+import { collect, dataInputs } from './strategy.js';
 
 export function readCommand(): Command {
   return new Command('read')
     .description('stream a dataset through the Rust read path; print per-symbol bar counts and last close')
-    .requiredOption('--data <dir>', 'dataset folder')
+    .option('--data <path>', 'dataset folder, Parquet file or glob; repeat for several inputs', collect, [])
     .option('--sql <sql>', 'SQL over the bars view (default: every bar)')
     .option('--mode <mode>', 'vectors (zero-copy) or arrow (C data interface)', 'vectors')
     .option('--threads <n>', 'DuckDB threads', intOption('--threads'))
     .option('--top <n>', 'symbols to list', intOption('--top'), 10)
     .option('--json', 'print one JSON object', false)
     .action(
-      action(async (o: { data: string; sql?: string; mode: 'vectors' | 'arrow'; threads?: number; top: number; json: boolean }) => {
-        const engine = await Engine.open({ dataset: o.data, threads: o.threads });
+      action(async (o: { data: string[]; sql?: string; mode: 'vectors' | 'arrow'; threads?: number; top: number; json: boolean }) => {
+        const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads });
         const r = await engine.stream({ sql: o.sql, mode: o.mode });
         if (o.json) {
           process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { Engine } from '../engine.js';
 import type { ScanEntry, ScanResult } from '../scan.js';
 import { action, formatRate, intOption, table } from './common.js';
-import { addStrategyOptions, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+import { addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
 
 interface ScanFlags extends StrategyFlags {
   minSignal: number;
@@ -18,7 +18,7 @@ export function scanCommand(): Command {
     .option('--out <dir>', 'also write every symbol\'s result to DIR/scan.parquet')
     .action(
       action(async (o: ScanFlags) => {
-        const engine = await Engine.open({ dataset: o.data, threads: o.threads, memoryLimit: o.memoryLimit });
+        const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
         let r: ScanResult;
         try {

@@ -1,12 +1,13 @@
 /** Options shared by the commands that run the ATC strategy over a dataset. */
 import { Command, Option } from 'commander';
 import type { AtcParams } from '../kernels.js';
+import { invalidParam } from '../errors.js';
 import { intOption } from './common.js';
 import type { JobProgress } from '../jobs.js';
 import { progressBar } from './progress.js';
 
 export interface StrategyFlags {
-  data: string;
+  data: string[];
   sql?: string;
   length: number;
   robustness: 'Narrow' | 'Medium' | 'Wide';
@@ -29,7 +30,7 @@ function numberOption(name: string) {
 
 export function addStrategyOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--data <dir>', 'dataset folder (canonical layout)')
+    .option('--data <path>', 'dataset folder, Parquet file or glob; repeat for several inputs', collect, [])
     .option('--sql <sql>', 'SQL over the bars view, run per bucket (default: every bar)')
     .option('--length <n>', 'base MA length of every type', intOption('--length'), 28)
     .addOption(new Option('--robustness <r>', 'length spread').choices(['Narrow', 'Medium', 'Wide']).default('Medium'))
@@ -40,6 +41,17 @@ export function addStrategyOptions(cmd: Command): Command {
     .option('--threads <n>', 'worker and DuckDB threads (default: all cores)', intOption('--threads'))
     .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 2GB")
     .option('--json', 'print one JSON object on stdout; no progress bar', false);
+}
+
+/** Collects a repeatable option. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The inputs of `--data`, which is required. */
+export function dataInputs(o: { data: string[] }): string[] {
+  if (o.data.length === 0) throw invalidParam('--data is required: a dataset folder, Parquet file or glob');
+  return o.data;
 }
 
 export function strategyParams(o: StrategyFlags): AtcParams {

@@ -112,7 +112,7 @@ pub fn check_disjoint<'a>(
         for s in part {
             if !seen.insert(s) {
                 return Err(Error::bad_input(format!(
-                    "symbol '{s}' appears in more than one bucket: the dataset breaks the canonical layout"
+                    "symbol '{s}' appears in more than one bucket or input: each symbol's bars must come from one bucket of one input"
                 )));
             }
         }
