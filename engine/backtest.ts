@@ -107,6 +107,18 @@ async function markers(out: string): Promise<Map<number, BucketMarker>> {
   return found;
 }
 
+/** Removes hidden temporary files a killed run left (`.<name>.tmp-<pid>`): they are never read. */
+async function removeTemporaries(out: string): Promise<void> {
+  for (const dir of ['signals', 'summary', '_errors', STATE]) {
+    const root = join(out, dir);
+    if (!existsSync(root)) continue;
+    for (const entry of await readdir(root, { recursive: true })) {
+      const name = entry.split('/').pop() ?? '';
+      if (/\.tmp-\d+$/.test(name)) await rm(join(root, entry), { force: true });
+    }
+  }
+}
+
 /** Decides what to do with an existing `out`; returns the finished buckets to keep. */
 async function prepareOut(out: string, job: JobFile, opts: BacktestOptions): Promise<Map<number, BucketMarker>> {
   const jobPath = join(out, STATE, 'job.json');
@@ -117,6 +129,7 @@ async function prepareOut(out: string, job: JobFile, opts: BacktestOptions): Pro
     if (JSON.stringify(previous) !== JSON.stringify(job)) {
       throw invalidParam(`cannot resume: ${out} was written with other parameters, SQL or input files; pass --overwrite to start again`);
     }
+    await removeTemporaries(out);
     return markers(out);
   }
   if (exists) {

@@ -151,6 +151,8 @@ describe('Engine.backtest', () => {
       const [visible] = await query(`SELECT count(*) AS n FROM ${signals(killed)}`);
       expect(visible.n).toBeGreaterThan(0);
       await run(args(killed, '--resume'));
+      const leftovers = (await readdir(killed, { recursive: true })).filter((f) => /\.tmp-\d+$/.test(f));
+      expect(leftovers).toEqual([]);
       for (const part of ['signals/*/*.parquet', 'summary/*.parquet', '_errors/*.parquet']) {
         const a = `read_parquet('${join(whole, part)}', hive_partitioning = false)`;
         const b = `read_parquet('${join(killed, part)}', hive_partitioning = false)`;

@@ -10,6 +10,12 @@ import { readCommand } from './read.js';
 import { scanCommand } from './scan.js';
 import { backtestCommand } from './backtest.js';
 
+// Output piped into `head` and the like: a closed pipe ends the command quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 const v = version();
 const program = new Command('barstream')
   .description('columnar out-of-core engine for historical OHLCV bars')
