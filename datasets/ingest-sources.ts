@@ -1,0 +1,221 @@
+/** `barstream ingest`: finding the input files, reading each into DuckDB with its row numbers, naming columns. */
+import { DuckDBConnection } from '@duckdb/node-api';
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import { BarstreamError, invalidParam } from '../engine/errors.js';
+import { literal, sqlFile } from '../engine/sql.js';
+import { CanonicalColumn, CANONICAL_COLUMNS, IngestFormat } from './ingest-types.js';
+
+export const EXTENSIONS: Record<IngestFormat, RegExp> = {
+  csv: /\.(csv|tsv)(\.(gz|zst))?$/i,
+  parquet: /\.(parquet|pq|parq)$/i,
+};
+
+/** Parses `symbol=Ticker,ts=Date` into a mapping; keys must be canonical column names. */
+export function parseMapping(spec: string | Partial<Record<CanonicalColumn, string>> | undefined): Partial<Record<CanonicalColumn, string>> {
+  const pairs: [string, string][] =
+    typeof spec === 'string'
+      ? spec.split(',').filter((p) => p.trim() !== '').map((p) => {
+          const i = p.indexOf('=');
+          if (i < 0) throw invalidParam(`--map entry '${p}' is not canonical=Source`);
+          return [p.slice(0, i).trim(), p.slice(i + 1).trim()];
+        })
+      : Object.entries(spec ?? {}).map(([k, v]) => [k, String(v)]);
+  const out: Partial<Record<CanonicalColumn, string>> = {};
+  for (const [k, v] of pairs) {
+    if (!(CANONICAL_COLUMNS as readonly string[]).includes(k)) {
+      throw invalidParam(`--map key '${k}' is not one of ${CANONICAL_COLUMNS.join(', ')}`);
+    }
+    if (v === '') throw invalidParam(`--map ${k}= names no source column`);
+    if (out[k as CanonicalColumn] !== undefined) throw invalidParam(`--map gives ${k} twice`);
+    out[k as CanonicalColumn] = v;
+  }
+  return out;
+}
+
+export function formatOf(file: string): IngestFormat | undefined {
+  return (Object.keys(EXTENSIONS) as IngestFormat[]).find((f) => EXTENSIONS[f].test(file));
+}
+
+/** Files under `dir` with a known extension (or `format`'s), skipping `.hidden` and `_private` entries. */
+export async function listFolder(dir: string, format: IngestFormat | undefined): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((p) => !p.slice(dir.length + 1).split(sep).some((s) => s.startsWith('.') || s.startsWith('_')))
+    .filter((p) => (format ? EXTENSIONS[format].test(p) : formatOf(p) !== undefined))
+    .sort();
+}
+
+export async function resolveInputs(db: Db, inputs: string[], format: IngestFormat | undefined, out: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const input of inputs) {
+    let found: string[];
+    if (/[*?[]/.test(input)) {
+      found = (await db.rows(`SELECT file FROM glob(${literal(input)}) ORDER BY file`)).map((r) => resolve(String(r.file)));
+      if (found.length === 0) throw new BarstreamError('BARSTREAM_IO', `--in ${input} matches no files`);
+    } else if (!existsSync(input)) {
+      throw new BarstreamError('BARSTREAM_IO', `input ${input} does not exist`);
+    } else if ((await stat(input)).isDirectory()) {
+      // A rerun into a folder under the input must not read its own output.
+      found = (await listFolder(resolve(input), format)).filter((f) => !f.startsWith(resolve(out) + sep));
+      if (found.length === 0) throw new BarstreamError('BARSTREAM_IO', `input folder ${input} holds no ${format ?? 'csv or parquet'} files`);
+    } else {
+      found = [resolve(input)];
+    }
+    for (const f of found) if (!files.includes(f)) files.push(f);
+  }
+  return files;
+}
+
+export function detectFormat(files: string[]): IngestFormat {
+  const first = files[0];
+  const format = formatOf(first);
+  if (!format) throw invalidParam(`cannot tell the format of ${first} from its extension; pass --format csv|parquet`);
+  const other = files.find((f) => formatOf(f) !== format);
+  if (other) throw invalidParam(`inputs mix formats (${first} and ${other}); pass --format or ingest them separately`);
+  return format;
+}
+
+/** A thin wrapper over a `@duckdb/node-api` connection. */
+export class Db {
+  constructor(readonly conn: DuckDBConnection) {}
+
+  async rows(sql: string): Promise<Record<string, unknown>[]> {
+    try {
+      return (await this.conn.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+    } catch (e) {
+      throw new BarstreamError('BARSTREAM_DUCKDB', firstLine(e), { cause: e });
+    }
+  }
+
+  /** Runs a statement that returns a count (INSERT, COPY, CREATE TABLE AS). */
+  async count(sql: string): Promise<number> {
+    const rows = await this.rows(sql);
+    return Number(Object.values(rows[0] ?? { n: 0 })[0]);
+  }
+}
+
+export const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}
+
+/** Picks the source column for each canonical name: exact, else the one matching case-insensitively. */
+export function resolveColumns(file: string, columns: string[], mapping: Partial<Record<CanonicalColumn, string>>): Record<CanonicalColumn, string> {
+  const out = {} as Record<CanonicalColumn, string>;
+  for (const c of CANONICAL_COLUMNS) {
+    const want = mapping[c] ?? c;
+    const ci = columns.filter((s) => s.toLowerCase() === want.toLowerCase());
+    const hit = columns.includes(want) ? want : ci.length === 1 ? ci[0] : undefined;
+    if (hit === undefined) {
+      const why = ci.length > 1 ? `matches several columns (${ci.join(', ')})` : 'is missing';
+      throw new BarstreamError(
+        'BARSTREAM_BAD_INPUT',
+        `${file}: column '${want}' (for ${c}${mapping[c] ? ', from --map' : ''}) ${why}; its columns are: ${columns.join(', ')}`,
+      );
+    }
+    out[c] = hit;
+  }
+  return out;
+}
+
+/** One input file, its columns and the ones mapped to the canonical names. */
+export interface Source {
+  index: number;
+  path: string;
+  format: IngestFormat;
+  types: Map<string, string>;
+  col: Record<CanonicalColumn, string>;
+}
+
+export const HIVE = 'hive_partitioning = true, hive_types_autocast = false';
+
+/**
+ * Opens `file` as the view `ingest_src` with `ingest_row`, the 1-based data row; returns
+ * its column types. Any DuckDB failure reading it is reported as this file's fault.
+ */
+export async function openSource(db: Db, file: string, format: IngestFormat): Promise<Map<string, string>> {
+  await closeSource(db);
+  try {
+    if (format === 'csv') {
+      // Strict: a fixed delimiter and skip = 0, so the sniffer cannot skip or merge malformed lines.
+      const delim = /\.tsv(\.\w+)?$/i.test(file) ? '\t' : ',';
+      await db.rows(
+        `CREATE TEMP TABLE ingest_src_text AS SELECT * FROM read_csv(${literal(file)}, header = true, ` +
+          `all_varchar = true, skip = 0, strict_mode = true, null_padding = false, delim = ${literal(delim)}, ` +
+          `quote = '"', escape = '"', ${HIVE})`,
+      );
+      // CREATE TABLE AS keeps insertion order, so rowid is the data row's position in the file.
+      await db.rows('CREATE TEMP VIEW ingest_src AS SELECT *, rowid + 1 AS ingest_row FROM ingest_src_text');
+    } else {
+      await db.rows(
+        `CREATE TEMP VIEW ingest_src AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS ingest_row ` +
+          `FROM read_parquet(${literal(file)}, ${HIVE}, file_row_number = true)`,
+      );
+    }
+    const described = await db.rows('DESCRIBE SELECT * EXCLUDE (ingest_row) FROM ingest_src');
+    return new Map(described.map((r) => [String(r.column_name), String(r.column_type)]));
+  } catch (e) {
+    throw readError(file, format, e);
+  }
+}
+
+export async function closeSource(db: Db): Promise<void> {
+  await db.rows('DROP VIEW IF EXISTS ingest_src; DROP TABLE IF EXISTS ingest_src_text');
+}
+
+export function readError(file: string, format: IngestFormat, e: unknown): BarstreamError {
+  return new BarstreamError('BARSTREAM_BAD_INPUT', `cannot read ${file} as ${format}: ${firstLine(e)}`, { cause: e });
+}
+
+/** True where a source value is NULL or, for text, blank. */
+export function blank(src: Source, c: CanonicalColumn): string {
+  const q = ident(src.col[c]);
+  return src.types.get(src.col[c]) === 'VARCHAR' ? `coalesce(trim(${q}), '') = ''` : `${q} IS NULL`;
+}
+
+/** Loads one source file into `ingest_rows`; returns its row count. */
+export async function loadFile(db: Db, index: number, path: string, format: IngestFormat, mapping: Partial<Record<CanonicalColumn, string>>): Promise<Source & { rows: number }> {
+  const types = await openSource(db, path, format);
+  const src: Source = { index, path, format, types, col: resolveColumns(path, [...types.keys()], mapping) };
+  const ts = ident(src.col.ts);
+  const values: Record<string, string> = {
+    file: String(index),
+    ts_blank: blank(src, 'ts'),
+    // Text goes through TIMESTAMPTZ so a UTC offset is applied (the session is in UTC).
+    ts_parsed: types.get(src.col.ts) === 'VARCHAR' ? `TRY_CAST(TRY_CAST(${ts} AS TIMESTAMPTZ) AS TIMESTAMP)` : `TRY_CAST(${ts} AS TIMESTAMP)`,
+    price_blank: (['open', 'high', 'low', 'close'] as const).map((c) => blank(src, c)).join(' OR '),
+    volume_blank: blank(src, 'volume'),
+  };
+  for (const c of CANONICAL_COLUMNS) values[c] = ident(src.col[c]);
+  const rows = await db.count(sqlFile('ingest_load', values)).catch((e: unknown) => {
+    throw readError(path, format, e);
+  });
+  await closeSource(db);
+  return { ...src, rows };
+}
+
+/**
+ * Copies the rejected rows of `src` into `ingest_rejected` with their source text, reading
+ * the file again (only files with rejected rows are read twice).
+ */
+export async function gatherRejected(db: Db, src: Source, expected: number): Promise<void> {
+  const types = await openSource(db, src.path, src.format);
+  const names = [...types.keys()];
+  const values: Record<string, string> = {
+    file: String(src.index),
+    path: literal(src.path),
+    source: `map([${names.map(literal).join(', ')}], [${names.map((n) => `CAST(s.${ident(n)} AS VARCHAR)`).join(', ')}])`,
+  };
+  for (const c of CANONICAL_COLUMNS) values[c] = `s.${ident(src.col[c])}`;
+  const n = await db.count(sqlFile('ingest_rejected', values)).catch((e: unknown) => {
+    throw readError(src.path, src.format, e);
+  });
+  await closeSource(db);
+  if (n !== expected) throw new BarstreamError('BARSTREAM_BAD_INPUT', `${src.path} changed while it was being ingested`);
+}
+

@@ -1,0 +1,82 @@
+/** `barstream ingest`: options, results and the bad-row reasons. */
+import type { DatasetMetadata } from './generate.js';
+import type { FileEntry } from './layout.js';
+
+export const CANONICAL_COLUMNS = ['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume'] as const;
+export type CanonicalColumn = (typeof CANONICAL_COLUMNS)[number];
+export type IngestFormat = 'csv' | 'parquet';
+export type BadRowPolicy = 'error' | 'skip' | 'quarantine';
+
+/** Why a row was rejected; a row gets the first reason that applies, in this order. */
+export const REJECT_REASONS = {
+  missing_symbol: 'symbol is missing or empty',
+  missing_ts: 'timestamp is missing or empty',
+  bad_ts: 'timestamp does not parse',
+  missing_price: 'a price (open/high/low/close) is missing',
+  bad_price: 'a price is not a number',
+  nonfinite_price: 'a price is not finite',
+  nonpositive_price: 'a price is zero or negative',
+  high_below_low: 'high < low',
+  open_outside_range: 'open outside [low, high]',
+  close_outside_range: 'close outside [low, high]',
+  missing_volume: 'volume is missing',
+  bad_volume: 'volume is not a number',
+  nonfinite_volume: 'volume is not finite',
+  negative_volume: 'volume is negative',
+  duplicate: 'duplicate (symbol, ts): an earlier row has it',
+} as const;
+export type RejectReason = keyof typeof REJECT_REASONS;
+
+export interface IngestOptions {
+  /** Files, globs (DuckDB `glob` syntax, `**` included) or folders (every `.csv`/`.parquet` under them). */
+  input: string | string[];
+  /** Dataset folder to create. */
+  out: string;
+  /** Default: from the file extensions (`.csv`, `.tsv`, `.csv.gz`; `.parquet`, `.pq`). */
+  format?: IngestFormat;
+  /** Canonical name -> source column, or `symbol=Ticker,ts=Date,...`. Others are matched case-insensitively. */
+  map?: Partial<Record<CanonicalColumn, string>> | string;
+  /**
+   * What to do with bad rows: `error` stops at the first (naming file, row and reason) and
+   * writes nothing; `skip` drops them; `quarantine` (default) writes them, in source order, to
+   * `out/_rejected/part-0.parquet` with `reason`, `source_file`, `row` (1-based data row in
+   * its file), the source text of the seven canonical columns and `source`, a MAP of every
+   * source column to its text. All three count them by reason.
+   */
+  onBadRows?: BadRowPolicy;
+  /** Buckets; default from {@link chooseBuckets} over the rows written. */
+  buckets?: number;
+  /** Replace a non-empty `out`. */
+  overwrite?: boolean;
+  /** DuckDB threads (default: DuckDB's, all cores). */
+  threads?: number;
+  /** DuckDB memory limit, e.g. `4GB` (default: DuckDB's). */
+  memoryLimit?: string;
+}
+
+export interface IngestCounts {
+  /** Rows read from the sources; always `written + rejected`. */
+  read: number;
+  written: number;
+  rejected: number;
+  byReason: Partial<Record<RejectReason, number>>;
+}
+
+export interface IngestMetadata extends DatasetMetadata {
+  counts: IngestCounts;
+  /** The quarantine file, when rows were quarantined. */
+  rejected: FileEntry | null;
+}
+
+export interface IngestResult extends IngestCounts {
+  out: string;
+  /** Source files read. */
+  files: string[];
+  format: IngestFormat;
+  symbols: number;
+  buckets: number;
+  /** `out/_rejected/part-0.parquet` when rows were quarantined, else null. */
+  rejectedPath: string | null;
+  metadata: IngestMetadata;
+}
+
