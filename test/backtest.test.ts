@@ -167,6 +167,35 @@ describe('Engine.backtest', () => {
   });
 });
 
+describe('barstream backtest (CLI)', () => {
+  it('stops cleanly on Ctrl-C, keeps the finished buckets and says how to finish', async () => {
+    await withTempDir(async (tmp) => {
+      const data = join(tmp, 'ds');
+      await generate({ out: data, symbols: 48, bars: 5000, seed: 6, buckets: 24 });
+      const out = join(tmp, 'bt');
+      const cli = join(packageRoot(), 'dist', 'engine', 'cli', 'main.js');
+      const child = spawn(process.execPath, [cli, 'backtest', '--data', data, '--out', out, '--threads', '1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      const state = join(out, '_state');
+      while (!(existsSync(state) && (await readdir(state)).some((f) => f.startsWith('bucket-'))) && child.exitCode === null) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      child.kill('SIGINT');
+      const code = await new Promise((r) => child.once('exit', r));
+      expect(code).toBe(130);
+      expect(err).toMatch(/stopped: finished buckets are complete in .*; rerun with --resume to finish/);
+      const done = (await readdir(state)).filter((f) => f.startsWith('bucket-')).length;
+      expect(done).toBeGreaterThan(0);
+      expect(done).toBeLessThan(20);
+      expect((await readdir(out, { recursive: true })).filter((f) => /\.tmp-\d+$/.test(f))).toEqual([]);
+      await run([cli, 'backtest', '--data', data, '--out', out, '--resume']);
+      const buckets = (await readdir(data)).filter((f) => f.startsWith('bucket=')).length;
+      expect(JSON.parse(await readFile(join(out, '_manifest.json'), 'utf8')).counts).toMatchObject({ buckets, symbols: 48, signalRows: 48 * 5000 });
+    });
+  });
+});
+
 function run(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });

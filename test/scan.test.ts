@@ -13,7 +13,10 @@ describe('Engine.scan', () => {
       await generate({ out: data, symbols: 9, bars: 4500, seed: 21, buckets: 3 });
       const engine = await Engine.open({ dataset: data, threads: 2 });
       const params = { length: 20, robustness: 'Wide' as const, cutout: 10 };
-      const r = await engine.scan({ strategy: params, minSignal: 0 });
+      const seen: { symbolsDone: number; symbolsTotal: number; bars: number }[] = [];
+      const r = await engine.scan({ strategy: params, minSignal: 0, onProgress: (p) => seen.push(p) });
+      expect(seen.at(-1)).toEqual({ symbolsDone: 9, symbolsTotal: 9, bars: 9 * 4500 });
+      expect(seen.every((p, i) => i === 0 || p.symbolsDone >= seen[i - 1].symbolsDone)).toBe(true);
       const series = await closesBySymbol(data);
       expect(r.processed).toBe(9);
       expect(r.skipped).toEqual([]);
