@@ -54,38 +54,60 @@ pub struct Bar {
 }
 
 impl Fused {
-    /// Steps the 54 lines at one bar: `m[l]` is line `l`'s value; writes each
-    /// line's state and equity into `s` and `e`.
+    /// Steps the 54 lines at one bar: `m[l]` is line `l`'s value now, `pm[l]` its
+    /// value at the previous bar (see [`Fused::prev_lines`]); each line's new state
+    /// and equity are then in [`Fused::sig`] and [`Fused::eq`] (updated in place).
     #[inline(always)]
-    pub fn bar(&mut self, b: Bar, m: &[f64], s: &mut [f64; LINES], e: &mut [f64; LINES]) {
+    pub fn bar(&mut self, b: Bar, m: &[f64], pm: &[f64]) {
         let Bar { x, rr, keep, phase } = b;
         // `a` is 0 when the return is NaN; `1 + -0.0` equals `1 + 0.0`, so using 0 for NaN is exact.
         let r = if rr.is_nan() { 0.0 } else { rr };
         let px = self.px;
         let m: &[f64; LINES] = m[..LINES].try_into().expect("54 lines");
-        for l in 0..LINES {
-            let (mv, pm, old) = (m[l], self.pm[l], self.sig[l]);
-            let up = (x > mv) & (px <= pm);
-            let dn = (x < mv) & (px >= pm);
-            let held = if dn { -1.0 } else { old };
-            s[l] = if up { 1.0 } else { held };
-        }
+        let pm: &[f64; LINES] = pm[..LINES].try_into().expect("54 lines");
+        // The equity follows the state before this bar's update.
         match phase {
             Phase::After => {
-                for ((e, &old), &prev) in e.iter_mut().zip(&self.sig).zip(&self.eq) {
+                for (e, &old) in self.eq.iter_mut().zip(&self.sig) {
                     let neg = if old < 0.0 { -r } else { 0.0 };
                     let a = if old > 0.0 { r } else { neg };
-                    let grown = prev * keep * (1.0 + a);
+                    let grown = *e * keep * (1.0 + a);
                     *e = if grown > FLOOR { grown } else { FLOOR };
                 }
             }
-            Phase::At => e.fill(1.0),
-            Phase::Before => e.fill(f64::NAN),
+            Phase::At => self.eq.fill(1.0),
+            Phase::Before => self.eq.fill(f64::NAN),
         }
-        self.sig = *s;
-        self.eq = *e;
-        self.pm = *m;
+        for l in 0..LINES {
+            let (mv, pm, old) = (m[l], pm[l], self.sig[l]);
+            let up = (x > mv) & (px <= pm);
+            let dn = (x < mv) & (px >= pm);
+            let held = if dn { -1.0 } else { old };
+            self.sig[l] = if up { 1.0 } else { held };
+        }
         self.px = x;
+    }
+
+    /// The lines' values at the last bar stepped (before the first bar of a block).
+    pub fn prev_lines(&self) -> &[f64; LINES] {
+        &self.pm
+    }
+
+    /// Records the lines' values at the last bar of a block.
+    pub fn set_prev_lines(&mut self, m: &[f64]) {
+        self.pm.copy_from_slice(&m[..LINES]);
+    }
+
+    /// Each line's trend state after the last bar.
+    #[inline(always)]
+    pub fn sig(&self) -> &[f64; LINES] {
+        &self.sig
+    }
+
+    /// Each line's equity after the last bar.
+    #[inline(always)]
+    pub fn eq(&self) -> &[f64; LINES] {
+        &self.eq
     }
 
     pub fn save(&self, e: &mut Enc) {

@@ -13,6 +13,7 @@ use super::equity::{Equity, EquityParams};
 use super::fused::{Bar, Fused, Phase, LINES};
 use super::line::Bank;
 use super::params::{AtcParams, MaType, KERNEL};
+use super::shared::Shared;
 use crate::codec::{Dec, Enc};
 use crate::kernel::{check_out, check_prices, Kernel};
 use crate::osc::Roc;
@@ -86,8 +87,10 @@ pub struct Atc {
     cutout: u64,
     n: u64,
     roc: Roc,
-    /// One bank of 9 lines per type, in [`MaType::ALL`] order.
-    banks: Vec<Bank>,
+    /// One bank of 9 lines per type that does not share windows, with the type's index.
+    banks: Vec<(usize, Bank)>,
+    /// WMA, LSMA and Hull lines over shared windows.
+    shared: Shared,
     /// The 54 trends and equities, type-major.
     fused: Fused,
     layer2: Vec<Equity>,
@@ -103,7 +106,8 @@ impl Atc {
         p.validate()?;
         let banks = MaType::ALL
             .iter()
-            .map(|&t| Bank::new(t, p.hma, &lens(p, t)))
+            .filter(|&&t| !Shared::handles(t, p.hma))
+            .map(|&t| (t as usize, Bank::new(t, p.hma, &lens(p, t))))
             .collect();
         let eq = |start| EquityParams {
             start,
@@ -123,6 +127,7 @@ impl Atc {
             n: 0,
             roc: Roc::default(),
             banks,
+            shared: Shared::new(p),
             fused: Fused::default(),
             layer2,
             prev_avg: f64::NAN,
@@ -165,10 +170,10 @@ impl Atc {
         for (j, (r, &v)) in rr.iter_mut().zip(x).enumerate() {
             *r = Equity::scaled_return(self.la, self.cutout, self.n + j as u64, self.roc.step(v));
         }
-        for (t, bank) in self.banks.iter_mut().enumerate() {
-            bank.run(x, &mut m[t * 9..], LINES);
+        for (t, bank) in self.banks.iter_mut() {
+            bank.run(x, &mut m[*t * 9..], LINES);
         }
-        let (mut s, mut e) = ([0.0; LINES], [0.0; LINES]);
+        self.shared.run(x, m, LINES);
         let keep = 1.0 - self.p.decay / 100.0;
         let cut = self.p.cut;
         let (lt, st) = (self.p.long_threshold, self.p.short_threshold);
@@ -179,17 +184,20 @@ impl Atc {
                 std::cmp::Ordering::Equal => Phase::At,
                 std::cmp::Ordering::Greater => Phase::After,
             };
-            self.fused.bar(
-                Bar {
-                    x: xj,
-                    rr: rr[j],
-                    keep,
-                    phase,
-                },
-                &m[j * LINES..],
-                &mut s,
-                &mut e,
-            );
+            let bar = Bar {
+                x: xj,
+                rr: rr[j],
+                keep,
+                phase,
+            };
+            if j == 0 {
+                let pm = *self.fused.prev_lines();
+                self.fused.bar(bar, &m[..LINES], &pm);
+            } else {
+                let (prev, now) = m[(j - 1) * LINES..(j + 1) * LINES].split_at(LINES);
+                self.fused.bar(bar, now, prev);
+            }
+            let (s, e) = (self.fused.sig(), self.fused.eq());
             let (mut nu, mut de) = (0.0, 0.0);
             for t in 0..6 {
                 // Layer 1: sums in length order.
@@ -230,6 +238,9 @@ impl Atc {
             out[EVENT][at + j] = ev;
             self.prev_avg = avg;
         }
+        if nb > 0 {
+            self.fused.set_prev_lines(&m[(nb - 1) * LINES..nb * LINES]);
+        }
         self.n += nb as u64;
     }
 
@@ -239,7 +250,14 @@ impl Atc {
         save_params(&self.p, &mut e);
         e.u64(self.n);
         self.roc.save(&mut e);
-        self.banks.iter().for_each(|b| b.save(&mut e));
+        let mut banks = self.banks.iter();
+        for t in MaType::ALL {
+            if Shared::handles(t, self.p.hma) {
+                self.shared.save(t, &mut e);
+            } else {
+                banks.next().expect("a bank per type").1.save(&mut e);
+            }
+        }
         self.fused.save(&mut e);
         self.layer2.iter().for_each(|q| q.save_fields(&mut e));
         e.f64(self.prev_avg);
@@ -258,8 +276,14 @@ impl Atc {
         check_params(p, &mut d)?;
         a.n = d.u64()?;
         a.roc = Roc::load(&(), &mut d)?;
-        for (b, &t) in a.banks.iter_mut().zip(&MaType::ALL) {
-            *b = Bank::load(t, p.hma, &lens(p, t), &mut d)?;
+        let (mut banks, mut seen) = (a.banks.iter_mut(), Vec::new());
+        for t in MaType::ALL {
+            if Shared::handles(t, p.hma) {
+                a.shared.load(t, &mut d, &mut seen)?;
+            } else {
+                banks.next().expect("a bank per type").1 =
+                    Bank::load(t, p.hma, &lens(p, t), &mut d)?;
+            }
         }
         a.fused = Fused::load(&mut d)?;
         let eq = |start| EquityParams {

@@ -7,6 +7,7 @@ pub mod fused;
 pub mod layers;
 pub mod line;
 pub mod params;
+pub mod shared;
 pub mod trend;
 
 pub use batch::atc_batch;

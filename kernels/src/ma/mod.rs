@@ -18,10 +18,10 @@ pub use dema::Dema;
 pub use ema::{Ema, EmaCore};
 pub use hma::Hma;
 pub use kama::Kama;
-pub use lsma::Lsma;
+pub use lsma::{Lsma, LsmaHead};
 pub use rma::Rma;
 pub use sma::Sma;
-pub use wma::Wma;
+pub use wma::{Wma, WmaHead};
 
 /// One bar of a moving average, without checks (shared by composite kernels and the ATC).
 pub trait Step {
