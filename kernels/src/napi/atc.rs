@@ -102,57 +102,87 @@ pub fn atc(x: &[f64], opts: Option<AtcOptions>) -> napi::Result<Float64Array> {
     })
 }
 
-/// Many symbols (`closes[offsets[i]..offsets[i+1]]`) on the thread pool; 14 columns
-/// of `closes.length` values, each aligned with `closes`.
+/// The ATC over the whole of `x` into `out` (14 columns of `x.length` values, one
+/// after the other), which the caller allocated: memory the JS heap accounts for.
+#[napi]
+pub fn atc_into(x: &[f64], mut out: Float64Array, opts: Option<AtcOptions>) -> napi::Result<()> {
+    // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
+    let out = unsafe { out.as_mut() };
+    guarded(|| {
+        let mut a = Atc::new(&atc_params(opts.as_ref())?)?;
+        let n = x.len();
+        if out.len() != NCOL * n {
+            return Err(Error::param(format!(
+                "atc: out has {} values, want {}",
+                out.len(),
+                NCOL * n
+            )));
+        }
+        let mut cols: Vec<&mut [f64]> = if n == 0 {
+            (0..NCOL).map(|_| &mut [][..]).collect()
+        } else {
+            out.chunks_mut(n).collect()
+        };
+        a.update(x, (&mut cols[..]).try_into().expect("14 columns"))
+    })
+}
+
+/// Many symbols (`closes[offsets[i]..offsets[i+1]]`) on the thread pool into `out`:
+/// 14 columns of `closes.length` values, each aligned with `closes`. The caller
+/// allocates `out` (a JS-heap buffer, so the garbage collector sees its size).
 #[napi]
 pub fn atc_batch_sync(
     closes: &[f64],
     offsets: &[i32],
+    mut out: Float64Array,
     opts: Option<AtcOptions>,
-) -> napi::Result<Float64Array> {
+) -> napi::Result<()> {
+    // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
+    let out = unsafe { out.as_mut() };
     guarded(|| {
         let p = atc_params(opts.as_ref())?;
-        let mut out = vec![f64::NAN; NCOL * closes.len()];
-        atc_batch(closes, offsets, &p, &mut out)?;
-        Ok(Float64Array::new(out))
+        atc_batch(closes, offsets, &p, out)
     })
 }
 
 pub struct AtcBatchTask {
     closes: Float64Array,
     offsets: Int32Array,
+    out: Float64Array,
     params: Result<AtcParams>,
 }
 
 impl Task for AtcBatchTask {
-    type Output = Vec<f64>;
-    type JsValue = Float64Array;
+    type Output = ();
+    type JsValue = ();
 
-    fn compute(&mut self) -> napi::Result<Vec<f64>> {
+    fn compute(&mut self) -> napi::Result<()> {
         guarded(|| {
             let p = self.params.clone()?;
-            let mut out = vec![f64::NAN; NCOL * self.closes.len()];
-            atc_batch(&self.closes, &self.offsets, &p, &mut out)?;
-            Ok(out)
+            // SAFETY: the caller keeps `out` alive and untouched until the promise settles.
+            let out = unsafe { self.out.as_mut() };
+            atc_batch(&self.closes, &self.offsets, &p, out)
         })
     }
 
-    fn resolve(&mut self, _env: Env, out: Vec<f64>) -> napi::Result<Float64Array> {
-        Ok(Float64Array::new(out))
+    fn resolve(&mut self, _env: Env, _out: ()) -> napi::Result<()> {
+        Ok(())
     }
 }
 
-/// As `atcBatchSync`, off the JS thread. The inputs are read in place (no copy):
-/// do not modify them until the promise settles.
-#[napi(ts_return_type = "Promise<Float64Array>")]
+/// As `atcBatchSync`, off the JS thread. The arrays are used in place (no copy):
+/// do not touch them until the promise settles.
+#[napi(ts_return_type = "Promise<void>")]
 pub fn atc_batch_async(
     closes: Float64Array,
     offsets: Int32Array,
+    out: Float64Array,
     opts: Option<AtcOptions>,
 ) -> AsyncTask<AtcBatchTask> {
     AsyncTask::new(AtcBatchTask {
         closes,
         offsets,
+        out,
         params: atc_params(opts.as_ref()),
     })
 }
