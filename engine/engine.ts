@@ -11,6 +11,7 @@ import { sqlFile } from './sql.js';
 import { scan, ScanOptions, ScanResult } from './scan.js';
 import { backtest, BacktestOptions, BacktestResult } from './backtest.js';
 import { query } from './query.js';
+import { trendScan, TrendScanOptions, TrendScanResult } from './trend.js';
 import type { Table } from 'apache-arrow';
 
 export interface EngineOptions {
@@ -175,5 +176,15 @@ export class Engine {
    */
   query(sql: string, opts: { results?: string } = {}): Promise<Table> {
     return query(sql, { files: this.files, results: opts.results });
+  }
+
+  /**
+   * A moving average of every symbol's close and the trend state against it at the last bar.
+   * @example
+   * const r = await engine.trendScan({ ma: 'SMA', length: 50 });
+   * const above = r.symbols.filter((s) => s.state > 0);
+   */
+  trendScan(opts: TrendScanOptions = {}): Promise<TrendScanResult> {
+    return trendScan(this, opts);
   }
 }

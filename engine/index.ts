@@ -8,6 +8,9 @@
  */
 export { Engine } from './engine.js';
 export type { EngineOptions, StreamOptions, StreamResult, SymbolStats } from './engine.js';
+export type { ScanOptions, ScanResult, ScanEntry } from './scan.js';
+export type { BacktestOptions, BacktestResult, Manifest } from './backtest.js';
+export type { TrendScanOptions, TrendScanResult, TrendEntry, MaName } from './trend.js';
 export { BarstreamError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { generate } from '../datasets/generate.js';

@@ -78,4 +78,33 @@ describe('Engine.scan', () => {
       await expect(engine.scan({ signal: abort.signal })).rejects.toMatchObject({ code: 'BARSTREAM_CANCELLED' });
     });
   });
+
+});
+
+describe('Engine.trendScan', () => {
+  it('gives every symbol the last MA and trend state of kernels.* on its closes, and the bars spent long and short', async () => {
+    await withTempDir(async (tmp) => {
+      const data = join(tmp, 'ds');
+      await generate({ out: data, symbols: 7, bars: 3000, seed: 9, buckets: 2 });
+      const engine = await Engine.open({ dataset: data, threads: 2 });
+      const series = await closesBySymbol(data);
+      for (const [ma, fn] of [['SMA', kernels.sma], ['KAMA', kernels.kama], ['HMA', kernels.hma]] as const) {
+        const r = await engine.trendScan({ ma, length: 30 });
+        expect(r.processed).toBe(7);
+        for (const s of r.symbols) {
+          const { close } = series.get(s.symbol)!;
+          const line = fn(close, 30);
+          const state = kernels.trendState(close, line);
+          expect(s.ma).toBe(line[close.length - 1]);
+          expect(s.state).toBe(state[close.length - 1]);
+          expect(s.longBars).toBe(state.filter((v) => v > 0).length);
+          expect(s.shortBars).toBe(state.filter((v) => v < 0).length);
+        }
+      }
+      await expect(engine.trendScan({ ma: 'XMA' as never })).rejects.toMatchObject({ code: 'BARSTREAM_INVALID_PARAM', message: expect.stringContaining("ma must be one of SMA") });
+      const short = await engine.trendScan({ length: 5000 });
+      expect(short.skipped.length).toBe(7);
+      expect(short.skipped[0].reason).toBe('3000 bars: the SMA(5000) is never defined');
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { queryCommand } from './query.js';
 import { readCommand } from './read.js';
 import { scanCommand } from './scan.js';
 import { backtestCommand } from './backtest.js';
+import { trendCommand } from './trend.js';
 
 // Output piped into `head` and the like: a closed pipe ends the command quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -25,6 +26,7 @@ const program = new Command('barstream')
   .addCommand(ingestCommand())
   .addCommand(scanCommand())
   .addCommand(backtestCommand())
+  .addCommand(trendCommand())
   .addCommand(readCommand())
   .addCommand(queryCommand());
 

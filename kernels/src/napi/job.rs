@@ -5,6 +5,7 @@ use super::engine::NativeEngine;
 use super::guarded;
 use crate::pipeline::backtest::BacktestOptions;
 use crate::pipeline::scan::ScanRow;
+use crate::pipeline::trend_scan::TrendRow;
 use crate::pipeline::{self, BacktestCounts, Outcome, Progress};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -141,6 +142,76 @@ impl Task for ScanTask {
 }
 
 #[napi(object)]
+pub struct TrendScanOptions {
+    pub partitions: Vec<String>,
+    /// `SMA`, `EMA`, `RMA`, `WMA`, `DEMA`, `HMA`, `LSMA` or `KAMA`.
+    pub ma: String,
+    pub length: u32,
+    pub workers: Option<u32>,
+}
+
+#[napi(object)]
+pub struct TrendSymbol {
+    pub symbol: String,
+    pub bars: f64,
+    pub ma: f64,
+    pub state: f64,
+    pub long_bars: f64,
+    pub short_bars: f64,
+    pub close: f64,
+    /// Microseconds since the epoch.
+    pub ts: f64,
+}
+
+#[napi(object)]
+pub struct TrendScanOutput {
+    pub processed: Vec<TrendSymbol>,
+    pub skipped: Vec<SkippedSymbol>,
+    pub failed: Vec<FailedSymbol>,
+}
+
+pub struct TrendScanTask {
+    engine: crate::duck::Database,
+    opts: TrendScanOptions,
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Task for TrendScanTask {
+    type Output = Vec<Outcome<TrendRow>>;
+    type JsValue = TrendScanOutput;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guarded(|| {
+            let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
+            let o = &self.opts;
+            pipeline::trend_scan(&self.engine, &o.partitions, &o.ma, o.length as usize, workers, &self.progress, &self.cancel)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, outcomes: Self::Output) -> napi::Result<Self::JsValue> {
+        let mut out = TrendScanOutput { processed: Vec::new(), skipped: Vec::new(), failed: Vec::new() };
+        for o in outcomes {
+            match o {
+                Outcome::Done(r) => out.processed.push(TrendSymbol {
+                    symbol: r.symbol,
+                    bars: r.bars as f64,
+                    ma: r.ma,
+                    state: r.state,
+                    long_bars: r.long_bars as f64,
+                    short_bars: r.short_bars as f64,
+                    close: r.close,
+                    ts: r.ts as f64,
+                }),
+                Outcome::Skipped { symbol, reason } => out.skipped.push(SkippedSymbol { symbol, reason }),
+                Outcome::Failed { symbol, message } => out.failed.push(FailedSymbol { symbol, message }),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[napi(object)]
 pub struct BucketSource {
     pub bucket: u32,
     pub sql: String,
@@ -231,6 +302,12 @@ impl NativeEngine {
             progress: job.progress.clone(),
             cancel: job.cancel.clone(),
         })
+    }
+
+    /// A moving average and the trend state against it, per symbol (see `pipeline::trend_scan`).
+    #[napi]
+    pub fn trend_scan(&self, opts: TrendScanOptions, job: &NativeJob) -> AsyncTask<TrendScanTask> {
+        AsyncTask::new(TrendScanTask { engine: self.database(), opts, progress: job.progress.clone(), cancel: job.cancel.clone() })
     }
 
     /// The backtest, bucket by bucket, into `opts.out` (see `pipeline::backtest`).

@@ -9,6 +9,7 @@ pub mod backtest;
 pub mod perf;
 pub mod scan;
 pub mod symbol;
+pub mod trend_scan;
 pub mod writer;
 
 use crate::atc::AtcParams;
@@ -18,6 +19,7 @@ use crate::read::parallel::{check_disjoint, read_partitions};
 use crate::read::ReadMode;
 use backtest::{BacktestOptions, BacktestSink};
 use scan::{ScanRow, ScanSink};
+use trend_scan::TrendScanSink;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 
@@ -45,7 +47,12 @@ pub enum Outcome<T> {
     },
 }
 
-impl<T> Outcome<T> {
+/// A per-symbol result that knows its symbol.
+pub trait Named {
+    fn symbol(&self) -> &str;
+}
+
+impl<T: Named> Outcome<T> {
     pub fn classify(
         symbol: String,
         bars: u64,
@@ -65,7 +72,7 @@ impl<T> Outcome<T> {
 
     pub fn symbol(&self) -> &str {
         match self {
-            Outcome::Done(_) => "",
+            Outcome::Done(row) => row.symbol(),
             Outcome::Skipped { symbol, .. } | Outcome::Failed { symbol, .. } => symbol,
         }
     }
@@ -108,6 +115,34 @@ pub fn scan(
         .map(|p| p.sink.outcomes.iter().map(symbol_of).collect())
         .collect();
     check_disjoint(names.iter().map(|v| v.iter().map(String::as_str)))?;
+    Ok(parts.into_iter().flat_map(|p| p.sink.outcomes).collect())
+}
+
+/// The moving average and trend state of every symbol at its last bar (see [`trend_scan`]).
+///
+/// # Errors
+/// An unknown moving average or a bad length, SQL or read errors, a symbol found in two
+/// partitions, cancellation.
+pub fn trend_scan(
+    db: &Database,
+    partitions: &[String],
+    ma: &str,
+    len: usize,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+) -> Result<Vec<Outcome<trend_scan::TrendRow>>> {
+    TrendScanSink::new(ma, len, progress.clone())?;
+    let parts = read_partitions(
+        db,
+        partitions,
+        &close_column(),
+        ReadMode::Vectors,
+        workers,
+        |_| TrendScanSink::new(ma, len, progress.clone()).expect("checked above"),
+        cancel,
+    )?;
+    check_disjoint(parts.iter().map(|p| p.sink.outcomes.iter().map(Outcome::symbol)))?;
     Ok(parts.into_iter().flat_map(|p| p.sink.outcomes).collect())
 }
 

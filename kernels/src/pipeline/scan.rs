@@ -18,6 +18,12 @@ pub struct ScanRow {
     pub ts: i64,
 }
 
+impl super::Named for ScanRow {
+    fn symbol(&self) -> &str {
+        &self.symbol
+    }
+}
+
 struct Current {
     row: ScanRow,
     failed: Option<String>,
