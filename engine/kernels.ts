@@ -99,8 +99,14 @@ function atcOptions(p?: AtcParams): AtcOptions | undefined {
 
 type MaKind = 'sma' | 'ema' | 'rma' | 'wma' | 'dema' | 'hma' | 'lsma' | 'kama' | 'rsi';
 
-const whole = (kind: MaKind) => (x: Float64Array, length: number): Float64Array =>
-  call(() => addon.kernel(kind, x, length));
+/** Output allocated on the JS heap (see `atcOut`), filled by Rust. */
+function kernelOut(kind: MaKind | 'roc', x: Float64Array, length: number): Float64Array {
+  const out = new Float64Array(x.length);
+  call(() => addon.kernelInto(kind, x, length, out));
+  return out;
+}
+
+const whole = (kind: MaKind) => (x: Float64Array, length: number): Float64Array => kernelOut(kind, x, length);
 
 function kernelStream(kind: MaKind | 'roc', length: number, state?: Uint8Array): Stream<[Float64Array], Float64Array> {
   const s = call(() => new addon.KernelStream(kind, length, state));
@@ -130,7 +136,7 @@ export const kernels = {
   kama: whole('kama'),
   rsi: whole('rsi'),
   /** One-bar rate of change `(x[i]-x[i-1])/x[i-1]`; prices must be > 0. */
-  roc: (x: Float64Array): Float64Array => call(() => addon.kernel('roc', x, 1)),
+  roc: (x: Float64Array): Float64Array => kernelOut('roc', x, 1),
   /** SMA mid with population standard-deviation bands at `k` deviations. */
   bollinger: (x: Float64Array, length: number, k: number): Bands => call(() => addon.bollinger(x, length, k)),
   /** +1/-1/0 crossover state of `x` against `line` (NaN in `line` = not defined). */

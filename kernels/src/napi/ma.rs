@@ -103,6 +103,26 @@ pub fn kernel(kind: String, x: &[f64], length: f64) -> napi::Result<Float64Array
     })
 }
 
+/// `kind` over the whole of `x` into `out` (as long as `x`), which the caller
+/// allocated: a JS-heap buffer the garbage collector accounts for.
+#[napi]
+pub fn kernel_into(
+    kind: String,
+    x: &[f64],
+    length: f64,
+    mut out: Float64Array,
+) -> napi::Result<()> {
+    // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
+    let out = unsafe { out.as_mut() };
+    guarded(|| {
+        dispatch!(&kind, length, |K, p| Kernel::update(
+            &mut K::new(&p)?,
+            x,
+            out
+        ))
+    })
+}
+
 /// A single-input kernel carried across calls.
 #[napi]
 pub struct KernelStream {
