@@ -101,7 +101,7 @@ const targets: Target[] = [
   { name: `ATC in memory >= 3x numba per symbol (${largest} symbols)`, want: 3, rows: at('atc-', 'numba') },
   { name: `ATC in memory >= 100x pandas per symbol (${largest} symbols)`, want: 100, rows: at('atc-', 'pandas (extrapolated)') },
   { name: `scan from Parquet >= 10x Dask + numba, lower peak RSS (${largest} symbols)`, want: 10, rows: at('scan-', 'dask+numba'), rss: true },
-  { name: `scan from Parquet >= 3x Polars, lower peak RSS (${largest} symbols)`, want: 3, rows: at('scan-', 'polars'), rss: true },
+  { name: `scan from Parquet >= 3x Polars (SMA + trend state, both sides), lower peak RSS (${largest} symbols)`, want: 3, rows: at('trendscan-', 'polars'), rss: true },
   ...['sma', 'ema', 'wma', 'dema', 'rsi', 'bollinger'].map((k) => ({ name: `${k} at ${size.series.toLocaleString('en-US')} bars >= 1x TA-Lib`, want: 1, rows: peers.filter((r) => r.task.startsWith(`${k}-`) && r.tool === 'ta-lib') })),
 ];
 const targetRows = targets

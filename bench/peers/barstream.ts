@@ -104,7 +104,19 @@ async function scan() {
   return { times: r.times, symbols: rows.map((s) => s.symbol), notes: [`Engine.scan (DuckDB -> Rust ATC -> latest signal), ${cfg.threads} threads`] };
 }
 
-const tasks: Record<string, () => Promise<{ times: unknown; notes: string[]; symbols?: string[] }>> = { indicators, atc, scan };
+async function trend() {
+  const engine = await Engine.open({ dataset: cfg.dataset, threads: cfg.threads });
+  const length = Number(cfg.length ?? 28);
+  const r = await time(() => engine.trendScan({ ma: 'SMA', length }));
+  if (r.out.failed.length) throw new Error(`trend scan: ${r.out.failed.length} failed`);
+  const rows = [...r.out.symbols].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+  write('last_sma', Float64Array.from(rows, (s) => s.ma));
+  write('last_state', Float64Array.from(rows, (s) => s.state));
+  write('long_bars', Float64Array.from(rows, (s) => s.longBars));
+  return { times: r.times, symbols: rows.map((s) => s.symbol), notes: [`Engine.trendScan SMA(${length}) (DuckDB -> Rust SMA + trend state), ${cfg.threads} threads`] };
+}
+
+const tasks: Record<string, () => Promise<{ times: unknown; notes: string[]; symbols?: string[] }>> = { indicators, atc, scan, trend };
 const task = tasks[cfg.task];
 if (!task) throw new Error(`unknown task ${cfg.task}`);
 const r = await task();
