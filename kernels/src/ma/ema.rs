@@ -47,6 +47,24 @@ impl EmaCore {
         self.seen += 1;
         self.y
     }
+    /// `step` over a whole slice: the warm-up bars one by one, then the recurrence
+    /// alone (no counter, no branch; the same operations in the same order).
+    #[inline(always)]
+    pub fn run(&mut self, x: &[f64], out: &mut [f64]) {
+        let warm = (self.len as u64)
+            .saturating_sub(self.seen)
+            .min(x.len() as u64) as usize;
+        for (o, &v) in out[..warm].iter_mut().zip(&x[..warm]) {
+            *o = self.step(v);
+        }
+        let (a, b, mut y) = (self.a, self.b, self.y);
+        for (o, &v) in out[warm..].iter_mut().zip(&x[warm..]) {
+            y = a * v + b * y;
+            *o = y;
+        }
+        self.y = y;
+        self.seen += (x.len() - warm) as u64;
+    }
     pub fn save_fields(&self, e: &mut Enc) {
         e.u64(self.seen);
         e.f64(self.seed);
@@ -91,4 +109,4 @@ impl Ema {
     }
 }
 
-super::length_kernel!(Ema, "ema", |len| len - 1);
+super::length_kernel!(Ema, "ema", |len| len - 1, |k, x, out| k.0.run(x, out));

@@ -32,6 +32,15 @@ pub trait Step {
 /// from its inherent `with_len`, `step`, `bars`, `save_fields` and `load_fields`.
 macro_rules! length_kernel {
     ($ty:ident, $name:literal, $first:expr) => {
+        crate::ma::length_kernel!($ty, $name, $first, |k, x, out| {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = k.step(v);
+            }
+        });
+    };
+    // `$run(k, x, out)` continues a moved-out local `k` over a slice (a whole-series
+    // loop that must do exactly what `step` per bar does).
+    ($ty:ident, $name:literal, $first:expr, |$k:ident, $x:ident, $out:ident| $run:expr) => {
         impl crate::ma::Step for $ty {
             #[inline]
             fn step(&mut self, x: f64) -> f64 {
@@ -56,8 +65,9 @@ macro_rules! length_kernel {
                 // Work on a local (moved out, no allocation) so the carried values
                 // stay in registers instead of round-tripping through `self`.
                 let mut k = std::mem::take(self);
-                for (o, &v) in out.iter_mut().zip(x) {
-                    *o = k.step(v);
+                {
+                    let ($k, $x, $out) = (&mut k, x, out);
+                    $run;
                 }
                 *self = k;
             }

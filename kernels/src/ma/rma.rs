@@ -33,4 +33,4 @@ impl Rma {
     }
 }
 
-super::length_kernel!(Rma, "rma", |len| len - 1);
+super::length_kernel!(Rma, "rma", |len| len - 1, |k, x, out| k.0.run(x, out));
