@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeFiles, FileEntry } from '../datasets/layout.js';
+import type { FileEntry } from '../datasets/layout.js';
 import type { Engine } from './engine.js';
 import { BarstreamError, invalidParam, native } from './errors.js';
 import { JobControl, runJob } from './jobs.js';
@@ -84,7 +84,8 @@ interface BucketMarker {
   symbols: number;
   skipped: number;
   failed: number;
-  files: { path: string; rows: number }[];
+  /** Written by the Rust writer, which hashes each file as it writes it. */
+  files: FileEntry[];
 }
 
 const STATE = '_state';
@@ -183,14 +184,14 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
 async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: boolean, elapsedMs: number): Promise<Manifest> {
   const all = [...(await markers(out)).values()].sort((a, b) => a.bucket - b.bucket);
   const counts: BacktestCounts = { buckets: all.length, bars: 0, symbols: 0, processed: 0, skipped: 0, failed: 0, signalRows: 0, rejectedRows: engine.metadata?.rejectedRows ?? 0 };
-  const files: { path: string; rows: number }[] = [];
+  const files: FileEntry[] = [];
   for (const m of all) {
     counts.bars += m.bars;
     counts.symbols += m.symbols;
     counts.skipped += m.skipped;
     counts.failed += m.failed;
     for (const f of m.files) {
-      files.push({ path: join(out, f.path), rows: f.rows });
+      files.push(f);
       if (f.path.startsWith('signals/')) counts.signalRows += f.rows;
       if (f.path.startsWith('summary/')) counts.processed += f.rows;
     }
@@ -206,7 +207,7 @@ async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: 
     strategy: { name: 'atc', params: job.params, feeBps: job.feeBps, longOnly: job.longOnly },
     source: { dataset: engine.dataset, sql: job.sql, sorted },
     counts,
-    files: await describeFiles(out, files),
+    files,
     elapsedMs,
     createdAt: new Date().toISOString(),
   };

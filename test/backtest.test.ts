@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { sha256File } from '../datasets/layout.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine, generate, ingest, kernels } from '../engine/index.js';
@@ -74,6 +75,10 @@ describe('Engine.backtest', () => {
         expect(s.exposure).toBe(pos.filter((p) => p !== 0).length / pos.length);
       }
       const manifest = JSON.parse(await readFile(join(out, '_manifest.json'), 'utf8'));
+      for (const f of manifest.files as { path: string; bytes: number; sha256: string }[]) {
+        expect(await sha256File(join(out, f.path))).toBe(f.sha256);
+        expect((await stat(join(out, f.path))).size).toBe(f.bytes);
+      }
       expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(
         ['_errors/part-0.parquet', '_errors/part-1.parquet', 'signals/bucket=0/part-0.parquet', 'signals/bucket=1/part-0.parquet', 'summary/part-0.parquet', 'summary/part-1.parquet'],
       );

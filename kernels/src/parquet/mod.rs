@@ -10,6 +10,7 @@ pub mod thrift;
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::{BufWriter, Write};
+use sha2::{Digest, Sha256};
 use std::path::Path;
 use thrift::Compact;
 
@@ -66,6 +67,15 @@ struct GroupMeta {
     chunks: Vec<ChunkMeta>,
 }
 
+/// What a finished file holds: rows, bytes and the sha256 of those bytes (hashed as they
+/// were written, so nobody has to read the file back for a checksum).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
 /// Writes one Parquet file, a row group at a time.
 pub struct FileWriter {
     out: BufWriter<File>,
@@ -76,6 +86,7 @@ pub struct FileWriter {
     page: Vec<u8>,
     packed: Vec<u8>,
     snappy: snap::raw::Encoder,
+    hash: Sha256,
     path: String,
 }
 
@@ -100,6 +111,7 @@ impl FileWriter {
             page: Vec::new(),
             packed: Vec::new(),
             snappy: snap::raw::Encoder::new(),
+            hash: Sha256::new(),
             path: name,
         };
         w.write(MAGIC)?;
@@ -110,6 +122,7 @@ impl FileWriter {
         self.out
             .write_all(bytes)
             .map_err(|e| io_err(&self.path, e))?;
+        self.hash.update(bytes);
         self.pos += bytes.len() as u64;
         Ok(())
     }
@@ -210,11 +223,11 @@ impl FileWriter {
         })
     }
 
-    /// Writes the footer and closes the file; returns the number of rows.
+    /// Writes the footer and closes the file.
     ///
     /// # Errors
     /// The file system's message.
-    pub fn finish(mut self) -> Result<u64> {
+    pub fn finish(mut self) -> Result<Written> {
         let mut footer = Vec::new();
         let mut c = Compact::new(&mut footer);
         c.i32(1, 1);
@@ -289,7 +302,9 @@ impl FileWriter {
             .get_ref()
             .sync_all()
             .map_err(|e| io_err(&self.path, e))?;
-        Ok(self.rows)
+        let digest = std::mem::take(&mut self.hash).finalize();
+        let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Written { rows: self.rows, bytes: self.pos, sha256 })
     }
 }
 

@@ -306,8 +306,11 @@ impl RunSink for BacktestSink {
             .into_iter()
             .zip([t.signals, t.summary, t.errors])
         {
-            let rows = table.write_parquet()?;
-            entries.push(format!("{{\"path\":\"{rel}\",\"rows\":{rows}}}"));
+            let w = table.write_parquet()?;
+            entries.push(format!(
+                "{{\"path\":\"{rel}\",\"rows\":{},\"bytes\":{},\"sha256\":\"{}\"}}",
+                w.rows, w.bytes, w.sha256
+            ));
         }
         let marker = format!(
             "{{\"bucket\":{k},\"bars\":{},\"symbols\":{},\"skipped\":{},\"failed\":{},\"files\":[{}]}}\n",

@@ -3,7 +3,7 @@
 //! into place when the table is complete, so a reader never sees a half-written file.
 //! Memory per table is about one row group plus the symbol in progress.
 use crate::error::{Error, Result};
-use crate::parquet::{ColumnData, Field, FileWriter, Kind};
+use crate::parquet::{ColumnData, Field, FileWriter, Kind, Written};
 use std::path::{Path, PathBuf};
 
 /// Rows per row group.
@@ -320,7 +320,7 @@ impl ResultTable {
     ///
     /// # Errors
     /// The file system's message, naming the path.
-    pub fn write_parquet(mut self) -> Result<u64> {
+    pub fn write_parquet(mut self) -> Result<Written> {
         self.flush(self.buffered)?;
         if self.writer.is_none() {
             // An empty table is still a valid file with the schema.
@@ -330,14 +330,14 @@ impl ResultTable {
             let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
             self.writer = Some(FileWriter::create(&self.tmp, &fields)?);
         }
-        self.writer.take().expect("created").finish()?;
+        let written = self.writer.take().expect("created").finish()?;
         std::fs::rename(&self.tmp, &self.path).map_err(|e| {
             Error::io(format!(
                 "cannot rename {} into place: {e}",
                 self.tmp.display()
             ))
         })?;
-        Ok(self.rows)
+        Ok(written)
     }
 }
 
