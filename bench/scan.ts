@@ -72,6 +72,9 @@ if (childIdx >= 0) {
   const bt = runChild('backtest', dataset);
   const rate = (s: number) => `${(total / s / 1e6).toFixed(1)} M`;
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  // The time targets are set for 10,000 x 5,000 bars; other sizes are reported, not judged.
+  const judged = total === 50_000_000;
+  const timeMark = (s: number, limit: number) => (judged ? `< ${limit} s ${mark(s < limit)}` : `(time target at 50M bars)`);
   process.stdout.write(
     [
       `scan and backtest: ${total.toLocaleString('en-US')} bars (${symbols} symbols x ${bars}), ${threads} threads` +
@@ -83,9 +86,9 @@ if (childIdx >= 0) {
         [
           ['DuckDB: latest close per symbol (read floor)', Number(duck.seconds.toFixed(2)), rate(duck.seconds), Math.round(duck.peakRssMB), '1.00', ''],
           ['barstream scan (ATC, latest signal)', Number(scan.seconds.toFixed(2)), rate(scan.seconds), Math.round(scan.peakRssMB), (scan.seconds / duck.seconds).toFixed(2),
-            `< 10 s ${mark(scan.seconds < 10)}, < 1.5 GB ${mark(scan.peakRssMB < 1536)}`],
+            `${timeMark(scan.seconds, 10)}, < 1.5 GB ${mark(scan.peakRssMB < 1536)}`],
           ['barstream backtest (per-bar Parquet out)', Number(bt.seconds.toFixed(2)), rate(bt.seconds), Math.round(bt.peakRssMB), (bt.seconds / duck.seconds).toFixed(2),
-            `< 30 s ${mark(bt.seconds < 30)}, < 1.5 GB ${mark(bt.peakRssMB < 1536)}`],
+            `${timeMark(bt.seconds, 30)}, < 1.5 GB ${mark(bt.peakRssMB < 1536)}`],
         ],
       ),
       '',
