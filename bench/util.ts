@@ -29,7 +29,7 @@ export async function timeRuns(runs: number, f: () => Promise<unknown>): Promise
 
 /** A generated dataset under `bench/data/`, made once and reused while its shape matches. */
 export async function benchDataset(symbols: number, bars: number, seed = 7): Promise<string> {
-  const dir = join(packageRoot(), 'bench', 'data', `synth-${symbols}x${bars}-s${seed}`);
+  const dir = join(packageRoot(), 'bench', 'data', `synth-${symbols}x${bars}-s${seed}-m2`);
   if (!existsSync(join(dir, 'metadata.json'))) {
     process.stderr.write(`generating ${dir} ...\n`);
     await generate({ out: dir, symbols, bars, seed, overwrite: true });

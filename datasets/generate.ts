@@ -97,7 +97,7 @@ export async function generate(opts: GenerateOptions): Promise<DatasetMetadata> 
     const entries = await describeFiles(staging, files);
     const meta: DatasetMetadata = {
       format: 'barstream-dataset/1',
-      source: { generator: 'barstream generate', model: 'gbm-regimes/1', seed, start, freq },
+      source: { generator: 'barstream generate', model: 'gbm-regimes/2', seed, start, freq },
       symbols,
       rows: symbols * bars,
       buckets,

@@ -158,7 +158,7 @@ export function sameSymbols(a: string[] | undefined, b: string[] | undefined): v
  * overflows, so the 1M-bar series is minute bars (about 10 years).
  */
 async function seriesDataset(symbols: number, bars: number, freq: string, seed = 7): Promise<string> {
-  const dir = join(root, 'bench', 'data', `synth-${symbols}x${bars}-${freq}-s${seed}`);
+  const dir = join(root, 'bench', 'data', `synth-${symbols}x${bars}-${freq}-s${seed}-m2`);
   if (!existsSync(join(dir, 'metadata.json'))) {
     process.stderr.write(`generating ${dir} ...\n`);
     await generate({ out: dir, symbols, bars, seed, freq, overwrite: true });

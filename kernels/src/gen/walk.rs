@@ -3,7 +3,8 @@
 //! open, wicks around the body, and volume that rises with the size of the move.
 //!
 //! Every bar satisfies `low <= min(open, close) <= max(open, close) <= high`, all prices
-//! are finite and > 0, and volume > 0.
+//! are finite and > 0 (also over millions of bars: the log price reverts very slowly toward
+//! its start), and volume > 0.
 use super::rng::Rng;
 
 /// Per-symbol model parameters, drawn once from the symbol's random stream.
@@ -34,6 +35,10 @@ impl Bars {
         self.volume.clear();
     }
 }
+
+/// Log price reverts toward its start at this rate per year (half-life about 70 years): too
+/// slow to show over decades, enough to keep a series of any length finite.
+const REVERSION: f64 = 0.01;
 
 /// Chance per bar of entering / leaving the turbulent regime.
 const TO_TURBULENT: f64 = 1.0 / 250.0;
@@ -73,7 +78,8 @@ pub fn walk(seed: u64, k: u64, n: usize, years_per_bar: f64, out: &mut Bars) {
         } else {
             0.15 * step * rng.normal()
         };
-        let ret = (m.drift - 0.5 * vol * vol) * years_per_bar + step * rng.normal();
+        let pull = REVERSION * (prev_close / m.price0).ln();
+        let ret = (m.drift - 0.5 * vol * vol - pull) * years_per_bar + step * rng.normal();
         let open = prev_close * gap.exp();
         let close = prev_close * ret.exp();
         let high = open.max(close) * (0.4 * step * rng.normal().abs()).exp();
@@ -112,5 +118,15 @@ mod tests {
         }
         walk(8, 3, 5000, 1.0 / 252.0, &mut b);
         assert_ne!(a.close, b.close, "another seed gives another series");
+    }
+
+    #[test]
+    fn a_million_daily_bars_stay_finite_and_plausible() {
+        let mut a = Bars::default();
+        for k in 0..20 {
+            walk(1, k, 1_000_000, 1.0 / 252.0, &mut a);
+            let (lo, hi) = a.low.iter().zip(&a.high).fold((f64::MAX, 0f64), |(l, h), (&x, &y)| (l.min(x), h.max(y)));
+            assert!(lo > 1e-12 && hi < 1e15 && hi.is_finite(), "symbol {k}: prices from {lo} to {hi}");
+        }
     }
 }
