@@ -77,8 +77,17 @@ fn duckdb_reads_back_every_value() {
     assert_eq!(written.rows, 150_007);
     assert_eq!(written.bytes, std::fs::metadata(&path).unwrap().len());
     // The checksum is of the bytes on disk: compare with an independent sha256 of the file.
-    let out = std::process::Command::new("sha256sum").arg(&path).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap(), written.sha256);
+    let out = std::process::Command::new("sha256sum")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap(),
+        written.sha256
+    );
 
     let db = Database::open(None, &[]).unwrap();
     let conn = db.connect().unwrap();

@@ -125,8 +125,15 @@ mod tests {
         let mut a = Bars::default();
         for k in 0..20 {
             walk(1, k, 1_000_000, 1.0 / 252.0, &mut a);
-            let (lo, hi) = a.low.iter().zip(&a.high).fold((f64::MAX, 0f64), |(l, h), (&x, &y)| (l.min(x), h.max(y)));
-            assert!(lo > 1e-12 && hi < 1e15 && hi.is_finite(), "symbol {k}: prices from {lo} to {hi}");
+            let (lo, hi) = a
+                .low
+                .iter()
+                .zip(&a.high)
+                .fold((f64::MAX, 0f64), |(l, h), (&x, &y)| (l.min(x), h.max(y)));
+            assert!(
+                lo > 1e-12 && hi < 1e15 && hi.is_finite(),
+                "symbol {k}: prices from {lo} to {hi}"
+            );
         }
     }
 }

@@ -185,12 +185,24 @@ impl Task for TrendScanTask {
         guarded(|| {
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             let o = &self.opts;
-            pipeline::trend_scan(&self.engine, &o.partitions, &o.ma, o.length as usize, workers, &self.progress, &self.cancel)
+            pipeline::trend_scan(
+                &self.engine,
+                &o.partitions,
+                &o.ma,
+                o.length as usize,
+                workers,
+                &self.progress,
+                &self.cancel,
+            )
         })
     }
 
     fn resolve(&mut self, _env: Env, outcomes: Self::Output) -> napi::Result<Self::JsValue> {
-        let mut out = TrendScanOutput { processed: Vec::new(), skipped: Vec::new(), failed: Vec::new() };
+        let mut out = TrendScanOutput {
+            processed: Vec::new(),
+            skipped: Vec::new(),
+            failed: Vec::new(),
+        };
         for o in outcomes {
             match o {
                 Outcome::Done(r) => out.processed.push(TrendSymbol {
@@ -203,8 +215,12 @@ impl Task for TrendScanTask {
                     close: r.close,
                     ts: r.ts as f64,
                 }),
-                Outcome::Skipped { symbol, reason } => out.skipped.push(SkippedSymbol { symbol, reason }),
-                Outcome::Failed { symbol, message } => out.failed.push(FailedSymbol { symbol, message }),
+                Outcome::Skipped { symbol, reason } => {
+                    out.skipped.push(SkippedSymbol { symbol, reason })
+                }
+                Outcome::Failed { symbol, message } => {
+                    out.failed.push(FailedSymbol { symbol, message })
+                }
             }
         }
         Ok(out)
@@ -307,7 +323,12 @@ impl NativeEngine {
     /// A moving average and the trend state against it, per symbol (see `pipeline::trend_scan`).
     #[napi]
     pub fn trend_scan(&self, opts: TrendScanOptions, job: &NativeJob) -> AsyncTask<TrendScanTask> {
-        AsyncTask::new(TrendScanTask { engine: self.database(), opts, progress: job.progress.clone(), cancel: job.cancel.clone() })
+        AsyncTask::new(TrendScanTask {
+            engine: self.database(),
+            opts,
+            progress: job.progress.clone(),
+            cancel: job.cancel.clone(),
+        })
     }
 
     /// The backtest, bucket by bucket, into `opts.out` (see `pipeline::backtest`).

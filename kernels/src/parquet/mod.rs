@@ -8,9 +8,9 @@
 pub mod thrift;
 
 use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use thrift::Compact;
 
@@ -304,7 +304,11 @@ impl FileWriter {
             .map_err(|e| io_err(&self.path, e))?;
         let digest = std::mem::take(&mut self.hash).finalize();
         let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Written { rows: self.rows, bytes: self.pos, sha256 })
+        Ok(Written {
+            rows: self.rows,
+            bytes: self.pos,
+            sha256,
+        })
     }
 }
 

@@ -19,9 +19,9 @@ use crate::read::parallel::{check_disjoint, read_partitions};
 use crate::read::ReadMode;
 use backtest::{BacktestOptions, BacktestSink};
 use scan::{ScanRow, ScanSink};
-use trend_scan::TrendScanSink;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
+use trend_scan::TrendScanSink;
 
 /// Counters a job updates as it goes; read from any thread.
 #[derive(Default, Debug)]
@@ -142,7 +142,11 @@ pub fn trend_scan(
         |_| TrendScanSink::new(ma, len, progress.clone()).expect("checked above"),
         cancel,
     )?;
-    check_disjoint(parts.iter().map(|p| p.sink.outcomes.iter().map(Outcome::symbol)))?;
+    check_disjoint(
+        parts
+            .iter()
+            .map(|p| p.sink.outcomes.iter().map(Outcome::symbol)),
+    )?;
     Ok(parts.into_iter().flat_map(|p| p.sink.outcomes).collect())
 }
 

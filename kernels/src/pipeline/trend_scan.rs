@@ -34,7 +34,12 @@ fn line(ma: &str, len: usize) -> Result<Box<dyn Line>> {
         "HMA" => Box::new(Hma::new(&len)?),
         "LSMA" => Box::new(Lsma::new(&len)?),
         "KAMA" => Box::new(Kama::new(&len)?),
-        other => return Err(Error::param(format!("ma must be one of {}, got '{other}'", MAS.join(", ")))),
+        other => {
+            return Err(Error::param(format!(
+                "ma must be one of {}, got '{other}'",
+                MAS.join(", ")
+            )))
+        }
     })
 }
 
@@ -82,7 +87,15 @@ impl TrendScanSink {
     /// An unknown moving average or a length below 1, named.
     pub fn new(ma: &str, len: usize, progress: Arc<Progress>) -> Result<Self> {
         line(ma, len)?;
-        Ok(TrendScanSink { ma: ma.to_string(), len, current: None, line_buf: Vec::new(), state_buf: Vec::new(), outcomes: Vec::new(), progress })
+        Ok(TrendScanSink {
+            ma: ma.to_string(),
+            len,
+            current: None,
+            line_buf: Vec::new(),
+            state_buf: Vec::new(),
+            outcomes: Vec::new(),
+            progress,
+        })
     }
 
     fn end_symbol(&mut self) {
@@ -92,7 +105,10 @@ impl TrendScanSink {
                 Some(message) => Outcome::Failed { symbol, message },
                 None if c.row.ma.is_nan() => Outcome::Skipped {
                     symbol,
-                    reason: format!("{} bars: the {}({}) is never defined", c.row.bars, self.ma, self.len),
+                    reason: format!(
+                        "{} bars: the {}({}) is never defined",
+                        c.row.bars, self.ma, self.len
+                    ),
                 },
                 None => Outcome::Done(c.row),
             });
@@ -105,8 +121,22 @@ impl RunSink for TrendScanSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
             self.end_symbol();
-            let row = TrendRow { symbol: run.symbol.to_string(), bars: 0, ma: f64::NAN, state: 0.0, long_bars: 0, short_bars: 0, close: f64::NAN, ts: 0 };
-            self.current = Some(Current { row, line: line(&self.ma, self.len)?, trend: Trend::new(), failed: None });
+            let row = TrendRow {
+                symbol: run.symbol.to_string(),
+                bars: 0,
+                ma: f64::NAN,
+                state: 0.0,
+                long_bars: 0,
+                short_bars: 0,
+                close: f64::NAN,
+                ts: 0,
+            };
+            self.current = Some(Current {
+                row,
+                line: line(&self.ma, self.len)?,
+                trend: Trend::new(),
+                failed: None,
+            });
         }
         let n = run.ts.len();
         self.progress.bars.fetch_add(n as u64, Ordering::Relaxed);
