@@ -187,4 +187,12 @@ export class Engine {
   trendScan(opts: TrendScanOptions = {}): Promise<TrendScanResult> {
     return trendScan(this, opts);
   }
+
+  /**
+   * Releases the engine's embedded DuckDB. Jobs already running finish; later calls fail
+   * with `BARSTREAM_INVALID_PARAM` ("the engine is closed"). Closing twice is harmless.
+   */
+  close(): void {
+    this.db.close();
+  }
 }

@@ -79,6 +79,10 @@ describe('Engine.stream (DuckDB -> Rust read path)', () => {
       });
       await expect(engine.stream({ columns: ['close; DROP TABLE x'] })).rejects.toMatchObject({ code: 'BARSTREAM_INVALID_PARAM' });
       await expect(engine.stream({ columns: ['vwap'] })).rejects.toMatchObject({ message: expect.stringContaining('vwap') });
+      engine.close();
+      engine.close();
+      await expect(engine.stream()).rejects.toMatchObject({ code: 'BARSTREAM_INVALID_PARAM', message: 'the engine is closed' });
+      await expect(engine.scan()).rejects.toMatchObject({ message: expect.stringContaining('the engine is closed') });
     });
   });
 });

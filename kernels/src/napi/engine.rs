@@ -22,7 +22,8 @@ pub struct EngineSettings {
 
 #[napi]
 pub struct NativeEngine {
-    db: Database,
+    /// `None` once closed; jobs already running keep their own handle until they finish.
+    db: std::sync::RwLock<Option<Database>>,
 }
 
 #[napi]
@@ -41,32 +42,52 @@ impl NativeEngine {
                 s.push(("temp_directory", d));
             }
             Ok(NativeEngine {
-                db: Database::open(None, &s)?,
+                db: std::sync::RwLock::new(Some(Database::open(None, &s)?)),
             })
         })
     }
 
-    pub(crate) fn database(&self) -> Database {
-        self.db.clone()
+    /// The database, or an error naming the closed engine.
+    pub(crate) fn database(&self) -> crate::Result<Database> {
+        self.db
+            .read()
+            .map_err(|_| crate::Error::param("the engine's lock is poisoned"))?
+            .clone()
+            .ok_or_else(|| crate::Error::param("the engine is closed"))
+    }
+
+    /// Releases the engine's database (running jobs finish first; later calls fail).
+    #[napi]
+    pub fn close(&self) {
+        if let Ok(mut db) = self.db.write() {
+            db.take();
+        }
     }
 
     /// Runs statements (view definitions, settings) on the engine's database.
     #[napi]
     pub fn execute(&self, sql: String) -> napi::Result<()> {
-        guarded(|| self.db.connect()?.execute(&sql))
+        guarded(|| self.database()?.connect()?.execute(&sql))
     }
 
     /// The column names a query returns (it is planned, not run to completion).
     #[napi]
     pub fn columns(&self, sql: String) -> napi::Result<Vec<String>> {
-        guarded(|| Ok(self.db.connect()?.stream(&sql)?.column_names().to_vec()))
+        guarded(|| {
+            Ok(self
+                .database()?
+                .connect()?
+                .stream(&sql)?
+                .column_names()
+                .to_vec())
+        })
     }
 
     /// Streams `opts.sql` through the Rust read path and returns per-symbol statistics.
     #[napi]
     pub fn read_stats(&self, opts: ReadOptions) -> AsyncTask<ReadTask> {
         AsyncTask::new(ReadTask {
-            db: self.db.clone(),
+            db: self.database(),
             opts,
         })
     }
@@ -107,7 +128,7 @@ pub struct ReadResult {
 }
 
 pub struct ReadTask {
-    db: Database,
+    db: crate::Result<Database>,
     opts: ReadOptions,
 }
 
@@ -128,7 +149,7 @@ impl Task for ReadTask {
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             let cancel = AtomicBool::new(false);
             let parts = read_partitions(
-                &self.db,
+                &self.db.clone()?,
                 &self.opts.partitions,
                 &self.opts.values,
                 mode,

@@ -89,7 +89,7 @@ pub struct ScanOutput {
 }
 
 pub struct ScanTask {
-    engine: crate::duck::Database,
+    engine: crate::Result<crate::duck::Database>,
     opts: ScanOptions,
     progress: Arc<Progress>,
     cancel: Arc<AtomicBool>,
@@ -104,7 +104,7 @@ impl Task for ScanTask {
             let params = atc_params(self.opts.params.as_ref())?;
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             pipeline::scan(
-                &self.engine,
+                &self.engine.clone()?,
                 &self.opts.partitions,
                 &params,
                 workers,
@@ -171,7 +171,7 @@ pub struct TrendScanOutput {
 }
 
 pub struct TrendScanTask {
-    engine: crate::duck::Database,
+    engine: crate::Result<crate::duck::Database>,
     opts: TrendScanOptions,
     progress: Arc<Progress>,
     cancel: Arc<AtomicBool>,
@@ -186,7 +186,7 @@ impl Task for TrendScanTask {
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             let o = &self.opts;
             pipeline::trend_scan(
-                &self.engine,
+                &self.engine.clone()?,
                 &o.partitions,
                 &o.ma,
                 o.length as usize,
@@ -253,7 +253,7 @@ pub struct BacktestOutput {
 }
 
 pub struct BacktestTask {
-    engine: crate::duck::Database,
+    engine: crate::Result<crate::duck::Database>,
     opts: BacktestJobOptions,
     progress: Arc<Progress>,
     cancel: Arc<AtomicBool>,
@@ -285,7 +285,7 @@ impl Task for BacktestTask {
                 .collect();
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             pipeline::backtest(
-                &self.engine,
+                &self.engine.clone()?,
                 &parts,
                 &params,
                 &opts,
