@@ -88,6 +88,22 @@ pub struct ScanOutput {
     pub failed: Vec<FailedSymbol>,
 }
 
+/// Outcomes as the three lists the JS side gets: processed (converted by `done`), skipped, failed.
+fn split<T, U>(
+    outcomes: Vec<Outcome<T>>,
+    done: impl Fn(T) -> U,
+) -> (Vec<U>, Vec<SkippedSymbol>, Vec<FailedSymbol>) {
+    let (mut processed, mut skipped, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+    for o in outcomes {
+        match o {
+            Outcome::Done(r) => processed.push(done(r)),
+            Outcome::Skipped { symbol, reason } => skipped.push(SkippedSymbol { symbol, reason }),
+            Outcome::Failed { symbol, message } => failed.push(FailedSymbol { symbol, message }),
+        }
+    }
+    (processed, skipped, failed)
+}
+
 pub struct ScanTask {
     engine: crate::Result<crate::duck::Database>,
     opts: ScanOptions,
@@ -115,29 +131,18 @@ impl Task for ScanTask {
     }
 
     fn resolve(&mut self, _env: Env, outcomes: Self::Output) -> napi::Result<Self::JsValue> {
-        let mut out = ScanOutput {
-            processed: Vec::new(),
-            skipped: Vec::new(),
-            failed: Vec::new(),
-        };
-        for o in outcomes {
-            match o {
-                Outcome::Done(r) => out.processed.push(ScanSymbol {
-                    symbol: r.symbol,
-                    bars: r.bars as f64,
-                    signal: r.signal,
-                    close: r.close,
-                    ts: r.ts as f64,
-                }),
-                Outcome::Skipped { symbol, reason } => {
-                    out.skipped.push(SkippedSymbol { symbol, reason })
-                }
-                Outcome::Failed { symbol, message } => {
-                    out.failed.push(FailedSymbol { symbol, message })
-                }
-            }
-        }
-        Ok(out)
+        let (processed, skipped, failed) = split(outcomes, |r: ScanRow| ScanSymbol {
+            symbol: r.symbol,
+            bars: r.bars as f64,
+            signal: r.signal,
+            close: r.close,
+            ts: r.ts as f64,
+        });
+        Ok(ScanOutput {
+            processed,
+            skipped,
+            failed,
+        })
     }
 }
 
@@ -198,32 +203,21 @@ impl Task for TrendScanTask {
     }
 
     fn resolve(&mut self, _env: Env, outcomes: Self::Output) -> napi::Result<Self::JsValue> {
-        let mut out = TrendScanOutput {
-            processed: Vec::new(),
-            skipped: Vec::new(),
-            failed: Vec::new(),
-        };
-        for o in outcomes {
-            match o {
-                Outcome::Done(r) => out.processed.push(TrendSymbol {
-                    symbol: r.symbol,
-                    bars: r.bars as f64,
-                    ma: r.ma,
-                    state: r.state,
-                    long_bars: r.long_bars as f64,
-                    short_bars: r.short_bars as f64,
-                    close: r.close,
-                    ts: r.ts as f64,
-                }),
-                Outcome::Skipped { symbol, reason } => {
-                    out.skipped.push(SkippedSymbol { symbol, reason })
-                }
-                Outcome::Failed { symbol, message } => {
-                    out.failed.push(FailedSymbol { symbol, message })
-                }
-            }
-        }
-        Ok(out)
+        let (processed, skipped, failed) = split(outcomes, |r: TrendRow| TrendSymbol {
+            symbol: r.symbol,
+            bars: r.bars as f64,
+            ma: r.ma,
+            state: r.state,
+            long_bars: r.long_bars as f64,
+            short_bars: r.short_bars as f64,
+            close: r.close,
+            ts: r.ts as f64,
+        });
+        Ok(TrendScanOutput {
+            processed,
+            skipped,
+            failed,
+        })
     }
 }
 

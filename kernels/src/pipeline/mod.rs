@@ -16,7 +16,7 @@ use crate::atc::AtcParams;
 use crate::duck::Database;
 use crate::error::Result;
 use crate::read::parallel::{check_disjoint, read_partitions};
-use crate::read::ReadMode;
+use crate::read::{ReadMode, RunSink};
 use backtest::{BacktestOptions, BacktestSink};
 use scan::{ScanRow, ScanSink};
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -84,6 +84,34 @@ fn close_column() -> Vec<String> {
     CLOSE.iter().map(|s| s.to_string()).collect()
 }
 
+/// Runs one sink per partition over the closes and gathers every symbol's outcome, in
+/// partition order, refusing a symbol that appears in two partitions.
+fn per_symbol<T, S>(
+    db: &Database,
+    partitions: &[String],
+    workers: usize,
+    make: impl Fn() -> S + Sync,
+    take: impl Fn(S) -> Vec<Outcome<T>>,
+    cancel: &AtomicBool,
+) -> Result<Vec<Outcome<T>>>
+where
+    T: Named,
+    S: RunSink + Send,
+{
+    let parts = read_partitions(
+        db,
+        partitions,
+        &close_column(),
+        ReadMode::Vectors,
+        workers,
+        |_| make(),
+        cancel,
+    )?;
+    let outcomes: Vec<Vec<Outcome<T>>> = parts.into_iter().map(|p| take(p.sink)).collect();
+    check_disjoint(outcomes.iter().map(|v| v.iter().map(Outcome::symbol)))?;
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
 /// The latest ATC signal of every symbol.
 ///
 /// # Errors
@@ -97,25 +125,8 @@ pub fn scan(
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<ScanRow>>> {
     ScanSink::new(params, progress.clone())?;
-    let parts = read_partitions(
-        db,
-        partitions,
-        &close_column(),
-        ReadMode::Vectors,
-        workers,
-        |_| ScanSink::new(params, progress.clone()).expect("parameters checked above"),
-        cancel,
-    )?;
-    let symbol_of = |o: &Outcome<ScanRow>| match o {
-        Outcome::Done(r) => r.symbol.clone(),
-        other => other.symbol().to_string(),
-    };
-    let names: Vec<Vec<String>> = parts
-        .iter()
-        .map(|p| p.sink.outcomes.iter().map(symbol_of).collect())
-        .collect();
-    check_disjoint(names.iter().map(|v| v.iter().map(String::as_str)))?;
-    Ok(parts.into_iter().flat_map(|p| p.sink.outcomes).collect())
+    let make = || ScanSink::new(params, progress.clone()).expect("parameters checked above");
+    per_symbol(db, partitions, workers, make, |s| s.outcomes, cancel)
 }
 
 /// The moving average and trend state of every symbol at its last bar (see [`trend_scan`]).
@@ -133,21 +144,8 @@ pub fn trend_scan(
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<trend_scan::TrendRow>>> {
     TrendScanSink::new(ma, len, progress.clone())?;
-    let parts = read_partitions(
-        db,
-        partitions,
-        &close_column(),
-        ReadMode::Vectors,
-        workers,
-        |_| TrendScanSink::new(ma, len, progress.clone()).expect("checked above"),
-        cancel,
-    )?;
-    check_disjoint(
-        parts
-            .iter()
-            .map(|p| p.sink.outcomes.iter().map(Outcome::symbol)),
-    )?;
-    Ok(parts.into_iter().flat_map(|p| p.sink.outcomes).collect())
+    let make = || TrendScanSink::new(ma, len, progress.clone()).expect("parameters checked above");
+    per_symbol(db, partitions, workers, make, |s| s.outcomes, cancel)
 }
 
 /// Counts of a backtest over the partitions it ran.
