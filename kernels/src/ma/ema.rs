@@ -87,26 +87,35 @@ pub fn ema_alpha(len: usize) -> f64 {
     2.0 / (len as f64 + 1.0)
 }
 
-impl Ema {
-    pub fn with_len(len: usize) -> Self {
-        Ema(EmaCore::new(len, ema_alpha(len)))
-    }
-    pub fn length(&self) -> usize {
-        self.0.length()
-    }
-    pub fn bars(&self) -> u64 {
-        self.0.bars()
-    }
-    #[inline(always)]
-    pub fn step(&mut self, x: f64) -> f64 {
-        self.0.step(x)
-    }
-    pub fn save_fields(&self, e: &mut Enc) {
-        self.0.save_fields(e);
-    }
-    pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
-        Ok(Ema(EmaCore::load_fields(len, ema_alpha(len), d)?))
-    }
+/// The inherent methods of a moving average that is [`EmaCore`] with a fixed `alpha(len)`
+/// (EMA, RMA); [`length_kernel!`](super::length_kernel) builds the kernel on them.
+macro_rules! ema_like {
+    ($ty:ident, $alpha:ident) => {
+        impl $ty {
+            pub fn with_len(len: usize) -> Self {
+                $ty(EmaCore::new(len, $alpha(len)))
+            }
+            pub fn length(&self) -> usize {
+                self.0.length()
+            }
+            pub fn bars(&self) -> u64 {
+                self.0.bars()
+            }
+            #[inline(always)]
+            pub fn step(&mut self, x: f64) -> f64 {
+                self.0.step(x)
+            }
+            pub fn save_fields(&self, e: &mut Enc) {
+                self.0.save_fields(e);
+            }
+            pub fn load_fields(len: usize, d: &mut Dec) -> Result<Self> {
+                Ok($ty(EmaCore::load_fields(len, $alpha(len), d)?))
+            }
+        }
+    };
 }
+pub(crate) use ema_like;
+
+ema_like!(Ema, ema_alpha);
 
 super::length_kernel!(Ema, "ema", |len| len - 1, |k, x, out| k.0.run(x, out));

@@ -323,12 +323,8 @@ fn physical(k: Kind) -> i32 {
 /// PLAIN encoding of rows `start..end`.
 fn plain(col: &ColumnData<'_>, start: usize, end: usize, out: &mut Vec<u8>) {
     match col {
-        ColumnData::F64(v) => v[start..end]
-            .iter()
-            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-        ColumnData::I64(v) => v[start..end]
-            .iter()
-            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        ColumnData::F64(v) => le_bytes(&v[start..end], out),
+        ColumnData::I64(v) => le_bytes(&v[start..end], out),
         ColumnData::Text(v) => v[start..end].iter().for_each(|s| text(s, out)),
         ColumnData::TextRuns(runs) => {
             let mut row = 0;
@@ -343,6 +339,35 @@ fn plain(col: &ColumnData<'_>, start: usize, end: usize, out: &mut Vec<u8>) {
                 }
             }
         }
+    }
+}
+
+/// Fixed-width values as PLAIN (little-endian) bytes: one copy on little-endian machines.
+fn le_bytes<T: LeBytes>(v: &[T], out: &mut Vec<u8>) {
+    if cfg!(target_endian = "little") {
+        // SAFETY: f64 and i64 have no padding; their bytes are read, not reinterpreted as values.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v))
+        };
+        out.extend_from_slice(bytes);
+    } else {
+        v.iter().for_each(|x| out.extend_from_slice(&x.le()));
+    }
+}
+
+trait LeBytes: Copy {
+    fn le(self) -> [u8; 8];
+}
+
+impl LeBytes for f64 {
+    fn le(self) -> [u8; 8] {
+        self.to_le_bytes()
+    }
+}
+
+impl LeBytes for i64 {
+    fn le(self) -> [u8; 8] {
+        self.to_le_bytes()
     }
 }
 

@@ -38,6 +38,7 @@ where
     let stop = AtomicBool::new(false);
     let slots: Mutex<Vec<Option<Result<PartitionOutput<S>>>>> =
         Mutex::new((0..partitions.len()).map(|_| None).collect());
+    let connect_err: Mutex<Option<Error>> = Mutex::new(None);
     let workers = workers.clamp(1, partitions.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..workers {
@@ -46,10 +47,7 @@ where
                     Ok(c) => c,
                     Err(e) => {
                         stop.store(true, Ordering::Relaxed);
-                        let i = next
-                            .fetch_add(1, Ordering::Relaxed)
-                            .min(partitions.len().saturating_sub(1));
-                        slots.lock().expect("slots")[i] = Some(Err(e));
+                        connect_err.lock().expect("connect error").get_or_insert(e);
                         return;
                     }
                 };
@@ -77,7 +75,7 @@ where
         }
     });
     let mut results = Vec::with_capacity(partitions.len());
-    let mut first_err: Option<Error> = None;
+    let mut first_err: Option<Error> = connect_err.into_inner().expect("connect error");
     for slot in slots.into_inner().expect("slots") {
         match slot {
             Some(Ok(o)) => results.push(o),
