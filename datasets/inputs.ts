@@ -19,6 +19,8 @@ export interface SourceFile extends DataFile {
   key: string;
   /** True for files outside a canonical layout: their partition is sorted by DuckDB. */
   unordered: boolean;
+  /** Which input (index into `Sources.inputs`) the file came from. */
+  input: number;
 }
 
 export interface Sources {
@@ -66,7 +68,7 @@ export async function resolveSources(inputs: string | string[]): Promise<Sources
     const abs = resolve(input);
     resolved.push(abs);
     if (isCanonical(abs)) {
-      for (const f of await listDataFiles(abs)) files.push({ ...f, key: `${i}/${f.bucket}`, unordered: false });
+      for (const f of await listDataFiles(abs)) files.push({ ...f, key: `${i}/${f.bucket}`, unordered: false, input: i });
       infos.push(await readInfo(abs));
       continue;
     }
@@ -77,7 +79,7 @@ export async function resolveSources(inputs: string | string[]): Promise<Sources
     if (matched.length === 0) {
       throw new BarstreamError('BARSTREAM_IO', isGlob ? `${input} matches no file` : `${input} holds no Parquet files`);
     }
-    for (const path of matched) files.push({ path, bucket: 0, part: 0, key: 'unordered', unordered: true });
+    for (const path of matched) files.push({ path, bucket: 0, part: 0, key: 'unordered', unordered: true, input: i });
     infos.push(undefined);
   }
   const info = infos.every((x) => x !== undefined)

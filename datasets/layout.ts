@@ -4,10 +4,12 @@
  * (`bucket = hash(symbol) % buckets`, DuckDB's `hash`), and a `metadata.json`.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { onExit } from '../engine/cleanup.js';
 import { BarstreamError } from '../engine/errors.js';
+import { checkNesting, checkReplace } from '../engine/outputs.js';
 
 /** Bytes one bar takes in memory as columns (ts + 5 doubles + a symbol reference). */
 export const BYTES_PER_BAR = 56;
@@ -85,36 +87,41 @@ export async function describeFiles(root: string, files: { path: string; rows: n
   return out;
 }
 
-/** A sibling folder to build a dataset in before it is moved into place. */
+/** Cleanups of staging folders not yet published, by folder (see `engine/cleanup.ts`). */
+const unpublished = new Map<string, () => void>();
+
+/**
+ * A sibling folder to build a dataset in before it is moved into place. It is removed if the
+ * process exits or is stopped (SIGINT, SIGTERM) before {@link publish}.
+ */
 export async function stagingDir(out: string): Promise<string> {
   const dir = join(dirname(resolve(out)), `.${basename(out)}.partial-${process.pid}-${Date.now()}`);
   await mkdir(dir, { recursive: true });
+  unpublished.set(dir, onExit(() => rmSync(dir, { recursive: true, force: true })));
   return dir;
 }
 
-async function isNonEmptyDir(path: string): Promise<boolean> {
-  if (!existsSync(path)) return false;
-  const s = await stat(path);
-  if (!s.isDirectory()) throw new BarstreamError('BARSTREAM_IO', `${path} exists and is not a folder`);
-  return (await readdir(path)).length > 0;
-}
-
-/** Refuses to replace a non-empty `out` unless `overwrite`. Call before any work. */
-export async function checkOutput(out: string, overwrite: boolean): Promise<void> {
-  if (!overwrite && (await isNonEmptyDir(out))) {
-    throw new BarstreamError('BARSTREAM_IO', `output ${out} already exists and is not empty (pass --overwrite to replace it)`);
-  }
+/**
+ * Checks before any work that `out` may receive a dataset: missing, empty, or (with
+ * `overwrite`) a barstream dataset, and neither inside nor holding any of `inputs`.
+ *
+ * @throws BarstreamError naming the folder and what it holds.
+ */
+export async function checkOutput(out: string, overwrite: boolean, inputs: string[] = []): Promise<void> {
+  checkNesting(out, inputs);
+  checkReplace(resolve(out), 'dataset', overwrite);
 }
 
 /**
  * Moves a finished staging folder to `out` with renames only, so readers see either the
- * old dataset or the new one, never a half-written one.
+ * old dataset or the new one, never a half-written one. An existing `out` is replaced only
+ * when it is a barstream dataset and `overwrite` is set.
  */
 export async function publish(staging: string, out: string, overwrite: boolean): Promise<void> {
   const target = resolve(out);
-  await checkOutput(target, overwrite);
+  const mode = checkReplace(target, 'dataset', overwrite);
   await mkdir(dirname(target), { recursive: true });
-  if (existsSync(target)) {
+  if (mode === 'replace' || existsSync(target)) {
     const old = `${staging}.old`;
     await rename(target, old);
     await rename(staging, target);
@@ -122,6 +129,8 @@ export async function publish(staging: string, out: string, overwrite: boolean):
   } else {
     await rename(staging, target);
   }
+  unpublished.get(staging)?.();
+  unpublished.delete(staging);
 }
 
 export async function writeJson(path: string, value: unknown): Promise<void> {

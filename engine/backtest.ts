@@ -17,10 +17,13 @@ import { join, resolve } from 'node:path';
 import type { FileEntry } from '../datasets/layout.js';
 import type { Engine } from './engine.js';
 import { BarstreamError, invalidParam, native } from './errors.js';
-import { JobControl, runJob } from './jobs.js';
+import { JobControl, noBars, runJob } from './jobs.js';
 import type { AtcParams } from './kernels.js';
 import { addon } from './native.js';
 import { checkSource, Partition, withOrderFallback } from './partitions.js';
+import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
+import { checkRange, checkStrategy, LIMITS } from './limits.js';
+import { checkNesting, checkReplace, folderKind, lockOutput } from './outputs.js';
 
 export interface BacktestOptions extends JobControl {
   /** Output folder. */
@@ -76,6 +79,8 @@ interface JobFile {
   feeBps: number;
   longOnly: boolean;
   files: string[];
+  /** Each input file's size and modification time when the job started (see `fingerprint.ts`). */
+  inputs: InputFingerprint[];
 }
 
 interface BucketMarker {
@@ -89,6 +94,8 @@ interface BucketMarker {
 }
 
 const STATE = '_state';
+/** What a backtest writes in its output folder; `--overwrite` and a failed run remove only these. */
+const OWN = ['signals', 'summary', '_errors', STATE, '_manifest.json'];
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -120,45 +127,79 @@ async function removeTemporaries(out: string): Promise<void> {
   }
 }
 
-/** Decides what to do with an existing `out`; returns the finished buckets to keep. */
-async function prepareOut(out: string, job: JobFile, opts: BacktestOptions): Promise<Map<number, BucketMarker>> {
+/** Removes what a backtest wrote in `out` (and `out` itself when nothing else is left). */
+async function removeOwn(out: string): Promise<void> {
+  for (const d of OWN) await rm(join(out, d), { recursive: true, force: true });
+  if (existsSync(out) && (await readdir(out)).length === 0) await rm(out, { recursive: true, force: true });
+}
+
+const sameJob = (a: JobFile, b: JobFile) =>
+  JSON.stringify({ ...a, inputs: undefined }) === JSON.stringify({ ...b, inputs: undefined });
+
+/**
+ * Decides what to do with an existing `out`; returns the finished buckets to keep and
+ * whether this run starts the output afresh (so a failure may remove it again).
+ */
+async function prepareOut(out: string, job: JobFile, opts: BacktestOptions): Promise<{ done: Map<number, BucketMarker>; fresh: boolean }> {
   const jobPath = join(out, STATE, 'job.json');
-  const exists = existsSync(out) && (await readdir(out)).length > 0;
-  if (exists && opts.resume) {
-    if (!existsSync(jobPath)) throw new BarstreamError('BARSTREAM_IO', `cannot resume: ${out} holds no barstream backtest (${jobPath} is missing)`);
+  const kind = folderKind(out);
+  if (opts.resume && kind !== 'missing' && kind !== 'empty') {
+    if (kind !== 'backtest' || !existsSync(jobPath)) {
+      throw new BarstreamError('BARSTREAM_IO', `cannot resume: ${out} holds no unfinished barstream backtest (${jobPath} is missing)`);
+    }
     const previous = JSON.parse(await readFile(jobPath, 'utf8')) as JobFile;
-    if (JSON.stringify(previous) !== JSON.stringify(job)) {
+    if (!sameJob(previous, job)) {
       throw invalidParam(`cannot resume: ${out} was written with other parameters, SQL or input files; pass --overwrite to start again`);
     }
-    await removeTemporaries(out);
-    return markers(out);
-  }
-  if (exists) {
-    const ours = existsSync(join(out, STATE)) || existsSync(join(out, '_manifest.json'));
-    if (!opts.overwrite) {
-      throw new BarstreamError('BARSTREAM_IO', `output ${out} already exists and is not empty (pass --resume to finish it or --overwrite to replace it)`);
+    if (!Array.isArray(previous.inputs)) {
+      throw invalidParam(`cannot resume: ${out} records no input fingerprints (written by an older barstream); pass --overwrite to start again`);
     }
-    if (!ours) throw new BarstreamError('BARSTREAM_IO', `refusing to overwrite ${out}: it is not a barstream backtest output`);
-    for (const d of ['signals', 'summary', '_errors', STATE, '_manifest.json']) await rm(join(out, d), { recursive: true, force: true });
+    const change = inputChange(previous.inputs, job.inputs);
+    if (change) throw invalidParam(`cannot resume: ${change} since ${out} was started; pass --overwrite to start again`);
+    await removeTemporaries(out);
+    return { done: await markers(out), fresh: false };
   }
+  if (checkReplace(out, 'backtest', opts.overwrite ?? false, 'pass --resume to finish it or --overwrite to replace it') === 'replace') await removeOwn(out);
   await mkdir(join(out, STATE), { recursive: true });
   await writeJsonAtomic(jobPath, job);
-  return new Map();
+  return { done: new Map(), fresh: true };
 }
 
 /** Runs the backtest; see `Engine.backtest`. */
 export async function backtest(engine: Engine, opts: BacktestOptions): Promise<BacktestResult> {
   const t0 = performance.now();
   if (!opts || typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
-  const feeBps = opts.feeBps ?? 0;
-  if (!Number.isFinite(feeBps) || feeBps < 0) throw invalidParam(`feeBps must be a number >= 0, got ${opts.feeBps}`);
+  const feeBps = checkRange('feeBps', opts.feeBps ?? 0, LIMITS.feeBps);
+  checkStrategy(opts.strategy);
   const out = resolve(opts.out);
+  checkNesting(out, engine.inputs, engine.files);
+  folderKind(out);
+  const lock = await lockOutput(out, 'backtest');
+  try {
+    const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns: ['close'], sorted });
+    // A bad SQL, a missing column or bad parameters stop here, before anything is written.
+    checkSource(engine.db, opts.sql, plan(false)[0], ['close']);
+    await native(() => addon.atc(new Float64Array(0), opts.strategy));
+    const job: JobFile = {
+      params: opts.strategy ?? {}, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files, inputs: fingerprint(engine.files),
+    };
+    const { done, fresh } = await prepareOut(out, job, opts);
+    try {
+      return await run(engine, opts, out, job, done, t0);
+    } catch (e) {
+      // A run that fails as a whole leaves nothing that blocks its rerun; a stopped run keeps
+      // its finished buckets for --resume, and so does a failed resume.
+      const cancelled = e instanceof BarstreamError && e.code === 'BARSTREAM_CANCELLED';
+      if (fresh && !cancelled) await removeOwn(out);
+      throw e;
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function run(engine: Engine, opts: BacktestOptions, out: string, job: JobFile, done: Map<number, BucketMarker>, t0: number): Promise<BacktestResult> {
   const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns: ['close'], sorted });
-  // A bad SQL, a missing column or bad parameters stop here, before anything is written.
-  checkSource(engine.db, opts.sql, plan(false)[0], ['close']);
-  await native(() => addon.atc(new Float64Array(0), opts.strategy));
-  const job: JobFile = { params: opts.strategy ?? {}, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files };
-  const done = await prepareOut(out, job, opts);
   const todo = (parts: Partition[]) => parts.filter((p) => !done.has(p.bucket));
   let bucketsRun = 0;
   const { sorted } = await withOrderFallback(async (order) => {
@@ -170,7 +211,7 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
     await runJob(
       (j) =>
         engine.db.backtest(
-          { partitions: parts, params: opts.strategy, workers: engine.threads, out, feeBps, longOnly: job.longOnly },
+          { partitions: parts, params: opts.strategy, workers: engine.threads, out, feeBps: job.feeBps, longOnly: job.longOnly },
           j,
         ),
       engine.metadata?.symbols ?? 0,
@@ -195,6 +236,9 @@ async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: 
       if (f.path.startsWith('signals/')) counts.signalRows += f.rows;
       if (f.path.startsWith('summary/')) counts.processed += f.rows;
     }
+  }
+  if (counts.bars === 0) {
+    throw noBars(job.sql, 'backtest');
   }
   if (counts.processed + counts.skipped + counts.failed !== counts.symbols) {
     throw new BarstreamError('BARSTREAM_INTERNAL', `symbol counts do not add up: ${JSON.stringify(counts)}`);

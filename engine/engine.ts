@@ -5,8 +5,10 @@
 import { availableParallelism } from 'node:os';
 import { resolveSources, SourceFile, Sources } from '../datasets/inputs.js';
 import { invalidParam, native } from './errors.js';
+import { checkRange, LIMITS } from './limits.js';
 import { Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
 import { addon, Native } from './native.js';
+import { checkDisjointInputs } from './overlap.js';
 import { sqlFile } from './sql.js';
 import { scan, ScanOptions, ScanResult } from './scan.js';
 import { backtest, BacktestOptions, BacktestResult } from './backtest.js';
@@ -75,6 +77,8 @@ export interface DatasetInfo {
 
 export class Engine {
   private constructor(
+    /** The inputs, resolved (dataset folders, Parquet files or globs). */
+    readonly inputs: string[],
     /** The inputs, resolved, joined with ', ' (one folder for a single dataset). */
     readonly dataset: string,
     private readonly dataFiles: SourceFile[],
@@ -109,14 +113,13 @@ export class Engine {
    */
   static async open(opts: EngineOptions): Promise<Engine> {
     if (!opts || !(typeof opts.dataset === 'string' || Array.isArray(opts.dataset))) throw invalidParam('dataset must be a folder path or a list of inputs');
-    if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1)) {
-      throw invalidParam(`threads must be a positive integer, got ${opts.threads}`);
-    }
+    if (opts.threads !== undefined) checkRange('threads', opts.threads, LIMITS.threads);
     const sources: Sources = await resolveSources(opts.dataset);
     const threads = opts.threads ?? availableParallelism();
+    await checkDisjointInputs(sources.files, sources.inputs, threads);
     const db = await native(() => new addon.NativeEngine({ threads, memoryLimit: opts.memoryLimit }));
     await native(() => db.execute(sqlFile('bars', { source: Engine.sourceSql(sources.files.map((f) => f.path)) })));
-    return new Engine(sources.inputs.join(', '), sources.files, sources.info, threads, db);
+    return new Engine(sources.inputs, sources.inputs.join(', '), sources.files, sources.info, threads, db);
   }
 
   /**

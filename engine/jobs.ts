@@ -35,3 +35,12 @@ export async function runJob<T>(start: (job: Native.NativeJob) => Promise<unknow
     ctl.signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/**
+ * The error of a job whose source gave no bars at all (an empty dataset, or SQL that selects
+ * nothing): said as such, instead of a result with every count 0.
+ */
+export function noBars(sql: string | null | undefined, what: string): BarstreamError {
+  const shown = sql ? ` (SQL: ${sql.replace(/\s+/g, ' ').trim().slice(0, 200)})` : '';
+  return new BarstreamError('BARSTREAM_BAD_INPUT', `the source returned no bars${shown}: nothing to ${what}`);
+}

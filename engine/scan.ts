@@ -2,10 +2,15 @@
  * The ATC scan: for every symbol, the latest `Average_Signal`; the strong ones listed as
  * long or short, sorted by strength.
  */
-import { join } from 'node:path';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { sha256File } from '../datasets/layout.js';
 import type { Engine } from './engine.js';
 import { invalidParam } from './errors.js';
-import { JobControl, runJob } from './jobs.js';
+import { JobControl, noBars, runJob } from './jobs.js';
+import { checkRange, checkStrategy, LIMITS } from './limits.js';
+import { addon } from './native.js';
+import { checkNesting, checkReplace, folderKind, withOutputLock } from './outputs.js';
 import type { AtcParams } from './kernels.js';
 import { writeParquet } from './parquet.js';
 import { checkSource, withOrderFallback } from './partitions.js';
@@ -19,8 +24,13 @@ export interface ScanOptions extends JobControl {
   minSignal?: number;
   /** List at most this many on each side (default all). */
   top?: number;
-  /** Also write every symbol's result to `out/scan.parquet`. */
+  /**
+   * Also write every symbol's result to `out/scan.parquet`, then `out/_manifest.json` (last,
+   * atomically: the sign that the output is whole).
+   */
   out?: string;
+  /** Replace an existing barstream scan output in `out`. */
+  overwrite?: boolean;
 }
 
 export interface ScanEntry {
@@ -56,9 +66,24 @@ interface NativeScan {
 
 /** Runs the scan; see `Engine.scan`. */
 export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<ScanResult> {
-  const minSignal = opts.minSignal ?? 0.1;
-  if (!Number.isFinite(minSignal) || minSignal < 0) throw invalidParam(`minSignal must be a number >= 0, got ${minSignal}`);
-  if (opts.top !== undefined && (!Number.isInteger(opts.top) || opts.top < 1)) throw invalidParam(`top must be a positive integer, got ${opts.top}`);
+  const minSignal = checkRange('minSignal', opts.minSignal ?? 0.1, LIMITS.minSignal);
+  if (opts.top !== undefined) checkRange('top', opts.top, LIMITS.top);
+  checkStrategy(opts.strategy);
+  if (opts.out === undefined) return compute(engine, opts, minSignal);
+  if (typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
+  const out = resolve(opts.out);
+  checkNesting(out, engine.inputs, engine.files);
+  folderKind(out);
+  return withOutputLock(out, 'scan', async () => {
+    const replace = checkReplace(out, 'scan', opts.overwrite ?? false) === 'replace';
+    const result = await compute(engine, opts, minSignal);
+    if (replace) for (const f of ['_manifest.json', 'scan.parquet']) await rm(join(out, f), { force: true });
+    await writeScanOutput(out, result, opts);
+    return result;
+  });
+}
+
+async function compute(engine: Engine, opts: ScanOptions, minSignal: number): Promise<ScanResult> {
   const t0 = performance.now();
   checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
   const { result: r, sorted } = await withOrderFallback((order) =>
@@ -72,13 +97,14 @@ export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<Scan
       opts,
     ),
   );
+  if (r.processed.length + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
   const symbols: ScanEntry[] = r.processed.map((s) => ({ symbol: s.symbol, signal: s.signal, close: s.close, ts: new Date(s.ts / 1000), bars: s.bars }));
   const qualify = (side: 1 | -1) =>
     symbols
       .filter((s) => Math.sign(s.signal) === side && Math.abs(s.signal) >= minSignal)
       .sort((a, b) => Math.abs(b.signal) - Math.abs(a.signal) || a.symbol.localeCompare(b.symbol));
   const [long, short] = [qualify(1), qualify(-1)];
-  const result: ScanResult = {
+  return {
     long: long.slice(0, opts.top),
     short: short.slice(0, opts.top),
     qualifying: { long: long.length, short: short.length },
@@ -86,13 +112,32 @@ export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<Scan
     skipped: r.skipped,
     failed: r.failed,
     rejectedRows: engine.metadata?.rejectedRows ?? 0,
-    elapsedMs: 0,
+    elapsedMs: performance.now() - t0,
     symbols,
     sorted,
   };
-  if (opts.out) await writeScan(join(opts.out, 'scan.parquet'), result);
-  result.elapsedMs = performance.now() - t0;
-  return result;
+}
+
+/** `scan.parquet`, then `_manifest.json` naming it with its rows, size and sha256. */
+async function writeScanOutput(out: string, r: ScanResult, opts: ScanOptions): Promise<void> {
+  const path = join(out, 'scan.parquet');
+  await writeScan(path, r);
+  const rows = r.symbols.length + r.skipped.length + r.failed.length;
+  const v = addon.version();
+  const manifest = {
+    format: 'barstream-scan/1',
+    barstream: v.barstream,
+    duckdb: v.duckdb,
+    strategy: { name: 'atc', params: opts.strategy ?? {} },
+    source: { sql: opts.sql ?? null, sorted: r.sorted },
+    counts: { symbols: rows, processed: r.processed, skipped: r.skipped.length, failed: r.failed.length },
+    files: [{ path: 'scan.parquet', rows, bytes: (await stat(path)).size, sha256: await sha256File(path) }],
+    elapsedMs: r.elapsedMs,
+    createdAt: new Date().toISOString(),
+  };
+  const tmp = join(out, `._manifest.json.tmp-${process.pid}`);
+  await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  await rename(tmp, join(out, '_manifest.json'));
 }
 
 async function writeScan(path: string, r: ScanResult): Promise<void> {

@@ -4,8 +4,8 @@
  * last bar, with how many bars were spent long and short.
  */
 import type { Engine } from './engine.js';
-import { invalidParam } from './errors.js';
-import { JobControl, runJob } from './jobs.js';
+import { JobControl, noBars, runJob } from './jobs.js';
+import { checkRange, LIMITS } from './limits.js';
 import { checkSource, withOrderFallback } from './partitions.js';
 
 export type MaName = 'SMA' | 'EMA' | 'RMA' | 'WMA' | 'DEMA' | 'HMA' | 'LSMA' | 'KAMA';
@@ -48,7 +48,7 @@ interface NativeTrend {
 /** Runs the trend scan; see `Engine.trendScan`. */
 export async function trendScan(engine: Engine, opts: TrendScanOptions = {}): Promise<TrendScanResult> {
   const length = opts.length ?? 28;
-  if (!Number.isInteger(length) || length < 1) throw invalidParam(`length must be an integer >= 1, got ${opts.length}`);
+  checkRange('length', length, LIMITS.length);
   const t0 = performance.now();
   checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
   const { result: r, sorted } = await withOrderFallback((order) =>
@@ -62,6 +62,7 @@ export async function trendScan(engine: Engine, opts: TrendScanOptions = {}): Pr
       opts,
     ),
   );
+  if (r.processed.length + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
   const symbols = r.processed.map((s) => ({ ...s, ts: new Date(s.ts / 1000) }));
   return { symbols, processed: symbols.length, skipped: r.skipped, failed: r.failed, elapsedMs: performance.now() - t0, sorted };
 }

@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { Engine } from '../engine.js';
 import { BarstreamError } from '../errors.js';
-import { action, formatRate } from './common.js';
+import { action, formatRate, numberOption } from './common.js';
+import { sqlOption } from './sqlfile.js';
 import { addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
 import { backtestSummary } from './summary.js';
 
@@ -17,7 +18,7 @@ interface BacktestFlags extends StrategyFlags {
 export function backtestCommand(): Command {
   return addStrategyOptions(new Command('backtest').description('ATC backtest: per-bar signals, positions and equity, per-symbol summary, as Parquet'))
     .requiredOption('--out <dir>', 'output folder')
-    .option('--fee-bps <x>', 'cost per unit of position change, basis points', (v) => Number(v), 0)
+    .option('--fee-bps <x>', 'cost per unit of position change, basis points', numberOption('--fee-bps'), 0)
     .option('--long-only', 'short events go flat instead of short', false)
     .option('--resume', 'finish only the buckets a previous run left undone', false)
     .option('--overwrite', 'replace an existing barstream output', false)
@@ -27,7 +28,7 @@ export function backtestCommand(): Command {
         const ctl = jobControls(o.json);
         try {
           const r = await engine.backtest({
-            out: o.out, sql: o.sql, strategy: strategyParams(o), feeBps: o.feeBps, longOnly: o.longOnly,
+            out: o.out, sql: await sqlOption(o), strategy: strategyParams(o), feeBps: o.feeBps, longOnly: o.longOnly,
             resume: o.resume, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal,
           });
           const c = r.manifest.counts;

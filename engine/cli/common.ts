@@ -1,29 +1,58 @@
-/** What every CLI command shares: option parsing and error reporting. */
-import { InvalidArgumentError } from 'commander';
-import { BarstreamError } from '../errors.js';
+/** What every CLI command shares: option parsing against the ranges of `limits.ts`, and error reporting. */
+import { Command, InvalidArgumentError } from 'commander';
+import { LIMITS, LimitName, parseInRange, Range, rangeText } from '../limits.js';
+import { reportFailure } from './failure.js';
 
-export function intOption(name: string, min = 1) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got '${value}'`);
-    }
-    return n;
-  };
+/** The range each parser enforces, so `--help` can state it (see {@link describeRanges}). */
+const RANGES = new WeakMap<(v: string) => number, Range>();
+
+/** `--max-rows` -> `maxRows`. */
+function limitName(option: string): LimitName {
+  const key = option.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (!(key in LIMITS)) throw new Error(`no range is defined for ${option} in engine/limits.ts`);
+  return key as LimitName;
 }
 
-/** Runs a command body; a `BarstreamError` prints one line to stderr and exits 1. */
+function parser(name: string, range: Range): (v: string) => number {
+  const parse = (value: string): number => {
+    try {
+      return parseInRange(name, value, range);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
+  };
+  RANGES.set(parse, range);
+  return parse;
+}
+
+/** A parser for an integer option whose range is `LIMITS[<option name>]` (e.g. `--length`). */
+export function intOption(name: string): (v: string) => number {
+  const range = LIMITS[limitName(name)];
+  if (!range.integer) throw new Error(`${name} is not an integer option`);
+  return parser(name, range);
+}
+
+/** A parser for a real-valued option whose range is `LIMITS[<option name>]` (e.g. `--fee-bps`). */
+export function numberOption(name: string): (v: string) => number {
+  return parser(name, LIMITS[limitName(name)]);
+}
+
+/** Appends each ranged option's accepted range to its `--help` text, in every command. */
+export function describeRanges(cmd: Command): void {
+  for (const opt of cmd.options) {
+    const range = opt.parseArg ? RANGES.get(opt.parseArg as (v: string) => number) : undefined;
+    if (range && !opt.description.includes(' from ')) opt.description += ` (${rangeText(range)})`;
+  }
+  for (const sub of cmd.commands) describeRanges(sub);
+}
+
+/** Runs a command body; any failure prints one line to stderr and exits 1 (see `failure.ts`). */
 export function action<A extends unknown[]>(body: (...args: A) => Promise<void>) {
   return async (...args: A): Promise<void> => {
     try {
       await body(...args);
     } catch (e) {
-      if (e instanceof BarstreamError) {
-        process.stderr.write(`barstream: ${e.message} (${e.code})\n`);
-        process.exitCode = 1;
-        return;
-      }
-      throw e;
+      reportFailure(e);
     }
   };
 }

@@ -10,7 +10,7 @@ export function generateCommand(): Command {
     .requiredOption('--out <dir>', 'dataset folder to create')
     .requiredOption('--symbols <n>', 'number of symbols', intOption('--symbols'))
     .requiredOption('--bars <m>', 'bars per symbol', intOption('--bars'))
-    .option('--seed <s>', 'random seed', intOption('--seed', 0), 1)
+    .option('--seed <s>', 'random seed', intOption('--seed'), 1)
     .option('--start <date>', 'first bar, YYYY-MM-DD', '2005-01-03')
     .option('--freq <f>', '1d (weekdays), or a fixed step: 1h, 15m, 30s', '1d')
     .option('--buckets <b>', 'number of buckets (default: sized to the memory budget)', intOption('--buckets'))

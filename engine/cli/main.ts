@@ -10,12 +10,22 @@ import { readCommand } from './read.js';
 import { scanCommand } from './scan.js';
 import { backtestCommand } from './backtest.js';
 import { trendCommand } from './trend.js';
+import { describeRanges } from './common.js';
+import { isCleanExit, reportFailure } from './failure.js';
 
 // Output piped into `head` and the like: a closed pipe ends the command quietly.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
-  throw e;
+  reportFailure(e);
+  process.exit(1);
 });
+// Nothing escapes as a stack trace: whatever was not handled is one line and exit 1.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (e: unknown) => {
+    reportFailure(e);
+    process.exit(1);
+  });
+}
 
 const v = version();
 const program = new Command('barstream')
@@ -30,4 +40,16 @@ const program = new Command('barstream')
   .addCommand(readCommand())
   .addCommand(queryCommand());
 
-await program.parseAsync(process.argv);
+// Argument errors are reported like every other failure (one line, a code, exit 1).
+const quiet = (cmd: Command): void => {
+  cmd.exitOverride().configureOutput({ outputError: () => {} });
+  cmd.commands.forEach(quiet);
+};
+quiet(program);
+describeRanges(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (!isCleanExit(e)) reportFailure(e);
+}

@@ -1,22 +1,20 @@
 /** `barstream read`: stream a dataset through the Rust read path and summarise each symbol. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { Engine } from '../engine.js';
 import { action, formatRate, intOption, table } from './common.js';
-import { collect, dataInputs } from './strategy.js';
+import { addSourceOptions, dataInputs, SourceFlags } from './strategy.js';
+import { sqlOption } from './sqlfile.js';
 
 export function readCommand(): Command {
-  return new Command('read')
+  return addSourceOptions(new Command('read'), 'SQL over the bars view (default: every bar)')
     .description('stream a dataset through the Rust read path; print per-symbol bar counts and last close')
-    .option('--data <path>', 'dataset folder, Parquet file or glob; repeat for several inputs', collect, [])
-    .option('--sql <sql>', 'SQL over the bars view (default: every bar)')
-    .option('--mode <mode>', 'vectors (zero-copy) or arrow (C data interface)', 'vectors')
-    .option('--threads <n>', 'DuckDB threads', intOption('--threads'))
+    .addOption(new Option('--mode <mode>', 'vectors (zero-copy) or arrow (C data interface)').choices(['vectors', 'arrow']).default('vectors'))
     .option('--top <n>', 'symbols to list', intOption('--top'), 10)
     .option('--json', 'print one JSON object', false)
     .action(
-      action(async (o: { data: string[]; sql?: string; mode: 'vectors' | 'arrow'; threads?: number; top: number; json: boolean }) => {
-        const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads });
-        const r = await engine.stream({ sql: o.sql, mode: o.mode });
+      action(async (o: SourceFlags & { mode: 'vectors' | 'arrow'; top: number; json: boolean }) => {
+        const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
+        const r = await engine.stream({ sql: await sqlOption(o), mode: o.mode });
         if (o.json) {
           process.stdout.write(`${JSON.stringify(r)}\n`);
           return;

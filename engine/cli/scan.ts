@@ -2,27 +2,30 @@
 import { Command } from 'commander';
 import { Engine } from '../engine.js';
 import type { ScanEntry, ScanResult } from '../scan.js';
-import { action, formatRate, intOption, table } from './common.js';
+import { action, formatRate, intOption, numberOption, table } from './common.js';
+import { sqlOption } from './sqlfile.js';
 import { addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
 
 interface ScanFlags extends StrategyFlags {
   minSignal: number;
   top?: number;
   out?: string;
+  overwrite: boolean;
 }
 
 export function scanCommand(): Command {
   return addStrategyOptions(new Command('scan').description('ATC scan: the latest signal of every symbol, long and short lists'))
-    .option('--min-signal <x>', 'list symbols with |signal| at least this', (v) => Number(v), 0.1)
+    .option('--min-signal <x>', 'list symbols with |signal| at least this', numberOption('--min-signal'), 0.1)
     .option('--top <n>', 'list at most this many per side (default: all)', intOption('--top'))
-    .option('--out <dir>', 'also write every symbol\'s result to DIR/scan.parquet')
+    .option('--out <dir>', 'also write every symbol\'s result to DIR/scan.parquet (and DIR/_manifest.json)')
+    .option('--overwrite', 'replace an existing barstream scan output in --out', false)
     .action(
       action(async (o: ScanFlags) => {
         const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
         let r: ScanResult;
         try {
-          r = await engine.scan({ sql: o.sql, strategy: strategyParams(o), minSignal: o.minSignal, top: o.top, out: o.out, onProgress: ctl.onProgress, signal: ctl.signal });
+          r = await engine.scan({ sql: await sqlOption(o), strategy: strategyParams(o), minSignal: o.minSignal, top: o.top, out: o.out, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal });
         } finally {
           ctl.done();
         }

@@ -1,45 +1,55 @@
-/** Options shared by the commands that run the ATC strategy over a dataset. */
-import { Command, Option } from 'commander';
+/** Options shared by the commands that run a job over a dataset (scan, backtest, trend, read). */
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AtcParams } from '../kernels.js';
 import { invalidParam } from '../errors.js';
-import { intOption } from './common.js';
+import { intOption, numberOption } from './common.js';
 import type { JobProgress } from '../jobs.js';
 import { progressBar } from './progress.js';
 
-export interface StrategyFlags {
+export interface SourceFlags {
   data: string[];
   sql?: string;
+  sqlFile?: string;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+export interface StrategyFlags extends SourceFlags {
   length: number;
   robustness: 'Narrow' | 'Medium' | 'Wide';
   lambda: number;
   decay: number;
   cutout: number;
   hma: 'hull' | 'sma';
-  threads?: number;
-  memoryLimit?: string;
   json: boolean;
 }
 
-function numberOption(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`${name} must be a number, got '${v}'`);
-    return n;
-  };
+/** `2GB`, `512 MiB`, `80%`: what DuckDB's memory_limit accepts. */
+function sizeOption(v: string): string {
+  if (!/^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*$/i.test(v)) {
+    throw new InvalidArgumentError(`--memory-limit must be a size such as 512MB, 2GB or 80%, got '${v}'`);
+  }
+  return v.trim();
+}
+
+/** `--data`, `--sql`, `--sql-file`, `--threads`, `--memory-limit`: where a job reads. */
+export function addSourceOptions(cmd: Command, sqlHelp = 'SQL over the bars view, run per bucket (default: every bar)'): Command {
+  return cmd
+    .option('--data <path>', 'dataset folder, Parquet file or glob; repeat for several inputs', collect, [])
+    .option('--sql <sql>', sqlHelp)
+    .option('--sql-file <path>', 'read the SQL from a file (- for stdin) instead of --sql')
+    .option('--threads <n>', 'worker and DuckDB threads (default: all cores)', intOption('--threads'))
+    .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 2GB", sizeOption);
 }
 
 export function addStrategyOptions(cmd: Command): Command {
-  return cmd
-    .option('--data <path>', 'dataset folder, Parquet file or glob; repeat for several inputs', collect, [])
-    .option('--sql <sql>', 'SQL over the bars view, run per bucket (default: every bar)')
+  return addSourceOptions(cmd)
     .option('--length <n>', 'base MA length of every type', intOption('--length'), 28)
     .addOption(new Option('--robustness <r>', 'length spread').choices(['Narrow', 'Medium', 'Wide']).default('Medium'))
     .option('--lambda <x>', 'return growth, user units (la = lambda/1000)', numberOption('--lambda'), 0.02)
     .option('--decay <x>', 'equity decay per bar, percent', numberOption('--decay'), 0.03)
-    .option('--cutout <n>', 'bars before equity is defined', intOption('--cutout', 0), 0)
+    .option('--cutout <n>', 'bars before equity is defined', intOption('--cutout'), 0)
     .addOption(new Option('--hma <kind>', "'hull', or 'sma' as the original Pine script").choices(['hull', 'sma']).default('hull'))
-    .option('--threads <n>', 'worker and DuckDB threads (default: all cores)', intOption('--threads'))
-    .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 2GB")
     .option('--json', 'print one JSON object on stdout; no progress bar', false);
 }
 

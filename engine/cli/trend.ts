@@ -3,37 +3,30 @@ import { Command, Option } from 'commander';
 import { Engine } from '../engine.js';
 import type { MaName, TrendEntry } from '../trend.js';
 import { action, formatRate, intOption, table } from './common.js';
-import { collect, dataInputs, jobControls } from './strategy.js';
+import { addSourceOptions, dataInputs, jobControls, SourceFlags } from './strategy.js';
+import { sqlOption } from './sqlfile.js';
 
-interface TrendFlags {
-  data: string[];
-  sql?: string;
+interface TrendFlags extends SourceFlags {
   ma: MaName;
   length: number;
   top: number;
-  threads?: number;
-  memoryLimit?: string;
   json: boolean;
 }
 
 const away = (e: TrendEntry) => e.close / e.ma - 1;
 
 export function trendCommand(): Command {
-  return new Command('trend')
+  return addSourceOptions(new Command('trend'))
     .description('trend scan: a moving average of every symbol and the crossover state of the close against it')
-    .option('--data <path>', 'dataset folder, Parquet file or glob; repeat for several inputs', collect, [])
-    .option('--sql <sql>', 'SQL over the bars view, run per bucket (default: every bar)')
     .addOption(new Option('--ma <name>', 'moving average').choices(['SMA', 'EMA', 'RMA', 'WMA', 'DEMA', 'HMA', 'LSMA', 'KAMA']).default('SMA'))
     .option('--length <n>', 'its length', intOption('--length'), 28)
     .option('--top <n>', 'symbols to list per side, furthest from the line first', intOption('--top'), 10)
-    .option('--threads <n>', 'worker and DuckDB threads (default: all cores)', intOption('--threads'))
-    .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 2GB")
     .option('--json', 'print one JSON object on stdout; no progress bar', false)
     .action(
       action(async (o: TrendFlags) => {
         const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
-        const r = await engine.trendScan({ sql: o.sql, ma: o.ma, length: o.length, onProgress: ctl.onProgress, signal: ctl.signal }).finally(ctl.done);
+        const r = await engine.trendScan({ sql: await sqlOption(o), ma: o.ma, length: o.length, onProgress: ctl.onProgress, signal: ctl.signal }).finally(ctl.done);
         if (o.json) {
           process.stdout.write(`${JSON.stringify({ ...r, symbols: r.symbols.map((s) => ({ ...s, ts: s.ts.toISOString() })), elapsedMs: Math.round(r.elapsedMs) })}\n`);
           return;
