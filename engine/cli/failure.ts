@@ -53,8 +53,9 @@ export function describeFailure(e: unknown): { message: string; code: ErrorCode 
   const err = fromNative(e);
   if (err instanceof BarstreamError) return { message: oneLine(err.message), code: err.code };
   if (err instanceof CommanderError) {
-    // "error: option '--x <n>' argument 'abc' is invalid. <our message>" -> our message
-    const inner = /argument '.*' is invalid\. (.*)$/s.exec(err.message);
+    // "error: option '--x <n>' argument 'abc' is invalid. --x must be ..." -> the parser's own
+    // message when it names the option; the whole text otherwise (choices, missing values).
+    const inner = /argument '.*' is invalid\. (--.*)$/s.exec(err.message);
     return { message: oneLine(inner ? inner[1] : err.message.replace(/^error: /, '')), code: 'BARSTREAM_INVALID_PARAM' };
   }
   const sys = err as NodeJS.ErrnoException;

@@ -73,9 +73,15 @@ export function jobControls(json: boolean): { onProgress: (p: JobProgress) => vo
   const bar = progressBar('symbols', process.stderr.isTTY === true && !json);
   const t0 = performance.now();
   const abort = new AbortController();
+  let stopping = false;
   const onSigint = () => {
+    if (stopping) {
+      // The second Ctrl-C: stop now (exit handlers still release locks and staging folders).
+      process.stderr.write('barstream: stopped at once; finished buckets are kept (rerun with --resume)\n');
+      process.exit(130);
+    }
+    stopping = true;
     process.stderr.write('\nstopping after the current batch (Ctrl-C again to force)...\n');
-    process.off('SIGINT', onSigint);
     abort.abort();
   };
   process.on('SIGINT', onSigint);
