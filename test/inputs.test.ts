@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine, generate } from '../engine/index.js';
@@ -33,7 +33,10 @@ describe('several inputs', () => {
     await withTempDir(async (tmp) => {
       const a = join(tmp, 'a');
       await generate({ out: a, symbols: 3, bars: 100, seed: 1, buckets: 1 });
-      const twice = await Engine.open({ dataset: [a, join(a, 'bucket=0', '*.parquet')] });
+      // A copy of the dataset's file: other paths, the same symbols.
+      await mkdir(join(tmp, 'copy'));
+      await copyFile(join(a, 'bucket=0', 'part-0.parquet'), join(tmp, 'copy', 'part-0.parquet'));
+      const twice = await Engine.open({ dataset: [a, join(tmp, 'copy', '*.parquet')] });
       await expect(twice.scan()).rejects.toMatchObject({ code: 'BARSTREAM_BAD_INPUT', message: expect.stringMatching(/appears in more than one bucket or input/) });
       await expect(Engine.open({ dataset: [a, join(tmp, 'none', '*.parquet')] })).rejects.toMatchObject({
         code: 'BARSTREAM_IO',
