@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { sqlFile } from '../engine/sql.js';
+import { DATASET_FORMAT } from './dataset-info.js';
 import { checkOutput, chooseBuckets, describeFiles, publish, stagingDir, writeJson } from './layout.js';
 import { BadRowPolicy, IngestCounts, IngestMetadata, IngestOptions, IngestResult, REJECT_REASONS, RejectReason } from './ingest-types.js';
 import { Db, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, resolveInputs, Source } from './ingest-sources.js';
@@ -120,7 +121,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 
     const counts: IngestCounts = { read, written: writtenRows, rejected, byReason };
     const metadata: IngestMetadata = {
-      format: 'barstream-dataset/1',
+      format: DATASET_FORMAT,
       source: { tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy },
       symbols,
       rows: writtenRows,
