@@ -1,10 +1,11 @@
 /** `barstream ingest`: finding the input files, reading each into DuckDB with its row numbers, naming columns. */
 import { DuckDBConnection } from '@duckdb/node-api';
 import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { literal, sqlFile } from '../engine/sql.js';
+import { globRoot, isPrivateBelow } from './dataset-info.js';
 import { CanonicalColumn, CANONICAL_COLUMNS, IngestFormat } from './ingest-types.js';
 
 export const EXTENSIONS: Record<IngestFormat, RegExp> = {
@@ -38,36 +39,68 @@ export function formatOf(file: string): IngestFormat | undefined {
   return (Object.keys(EXTENSIONS) as IngestFormat[]).find((f) => EXTENSIONS[f].test(file));
 }
 
-/** Files under `dir` with a known extension (or `format`'s), skipping `.hidden` and `_private` entries. */
-export async function listFolder(dir: string, format: IngestFormat | undefined): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .filter((p) => !p.slice(dir.length + 1).split(sep).some((s) => s.startsWith('.') || s.startsWith('_')))
-    .filter((p) => (format ? EXTENSIONS[format].test(p) : formatOf(p) !== undefined))
-    .sort();
+/** What a folder or glob input gave: the files to read and the visible files left out. */
+export interface FoundInputs {
+  files: string[];
+  /** Files in input folders that match neither `--format` nor (without it) CSV or Parquet. */
+  skipped: string[];
 }
 
-export async function resolveInputs(db: Db, inputs: string[], format: IngestFormat | undefined, out: string): Promise<string[]> {
+/**
+ * Files under `dir` with a known extension (or `format`'s), and the others (`skipped`),
+ * leaving out `.hidden` and `_private` entries (the Hive/Spark rule) and anything under `out`.
+ */
+export async function listFolder(dir: string, format: IngestFormat | undefined, out?: string): Promise<FoundInputs> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const visible = entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name))
+    .filter((p) => !isPrivateBelow(dir, p) && !(out !== undefined && p.startsWith(out + sep)))
+    .sort();
+  const wanted = (p: string) => (format ? EXTENSIONS[format].test(p) : formatOf(p) !== undefined);
+  return { files: visible.filter(wanted), skipped: visible.filter((p) => !wanted(p)) };
+}
+
+/**
+ * The files the inputs name, each once, in input order. Folders give every CSV/Parquet file
+ * under them (or `format`'s) and report the rest as skipped; globs skip `_`/`.` entries below
+ * the pattern's fixed part (so `DS/**\/*.parquet` never takes `DS/_rejected/`).
+ */
+export async function resolveInputs(db: Db, inputs: string[], format: IngestFormat | undefined, out: string): Promise<FoundInputs> {
   const files: string[] = [];
+  const skipped: string[] = [];
   for (const input of inputs) {
     let found: string[];
     if (/[*?[]/.test(input)) {
-      found = (await db.rows(`SELECT file FROM glob(${literal(input)}) ORDER BY file`)).map((r) => resolve(String(r.file)));
-      if (found.length === 0) throw new BarstreamError('BARSTREAM_IO', `--in ${input} matches no files`);
+      const all = (await db.rows(`SELECT file FROM glob(${literal(input)}) ORDER BY file`)).map((r) => resolve(String(r.file)));
+      found = all.filter((f) => !isPrivateBelow(globRoot(input), f));
+      if (found.length === 0) {
+        const note = all.length > 0 ? ` (${all.length} file(s) under names starting with _ or . are not read)` : '';
+        throw new BarstreamError('BARSTREAM_IO', `--in ${input} matches no files${note}`);
+      }
     } else if (!existsSync(input)) {
       throw new BarstreamError('BARSTREAM_IO', `input ${input} does not exist`);
     } else if ((await stat(input)).isDirectory()) {
       // A rerun into a folder under the input must not read its own output.
-      found = (await listFolder(resolve(input), format)).filter((f) => !f.startsWith(resolve(out) + sep));
-      if (found.length === 0) throw new BarstreamError('BARSTREAM_IO', `input folder ${input} holds no ${format ?? 'csv or parquet'} files`);
+      const listed = await listFolder(resolve(input), format, resolve(out));
+      found = listed.files;
+      for (const f of listed.skipped) if (!skipped.includes(f)) skipped.push(f);
+      if (found.length === 0) {
+        const others = listed.skipped.length > 0 ? ` (it holds ${listed.skipped.length} other file(s): ${nameList(listed.skipped)})` : '';
+        throw new BarstreamError('BARSTREAM_IO', `input folder ${input} holds no ${format ?? 'csv or parquet'} files${others}`);
+      }
     } else {
       found = [resolve(input)];
     }
     for (const f of found) if (!files.includes(f)) files.push(f);
   }
-  return files;
+  return { files, skipped: skipped.filter((f) => !files.includes(f)) };
+}
+
+/** Up to `max` file names, then `and N more`. */
+export function nameList(files: string[], max = 5): string {
+  const shown = files.slice(0, max).join(', ');
+  return files.length > max ? `${shown} and ${files.length - max} more` : shown;
 }
 
 export function detectFormat(files: string[]): IngestFormat {
@@ -178,8 +211,30 @@ export function blank(src: Source, c: CanonicalColumn): string {
   return src.types.get(src.col[c]) === 'VARCHAR' ? `coalesce(trim(${q}), '') = ''` : `${q} IS NULL`;
 }
 
+/** Bytes of an uncompressed text file read to tell whether it holds only blank lines. */
+const BLANK_PROBE_BYTES = 4096;
+
+/**
+ * Throws `BARSTREAM_BAD_INPUT` naming `path` when it is empty (0 bytes, or an uncompressed
+ * CSV of blank lines only): it has no header to check, so it cannot be taken for bars.
+ */
+export async function refuseEmpty(path: string, format: IngestFormat): Promise<void> {
+  const { size } = await stat(path);
+  let empty = size === 0;
+  if (!empty && format === 'csv' && size <= BLANK_PROBE_BYTES && /\.(csv|tsv)$/i.test(path)) empty = (await readFile(path, 'utf8')).trim() === '';
+  if (!empty) return;
+  const what = size === 0 ? '0 bytes' : 'blank lines only';
+  throw new BarstreamError('BARSTREAM_BAD_INPUT', `${path} is empty (${what}): ${format === 'csv' ? 'no header, no rows' : 'not a Parquet file'}`);
+}
+
+/** The warning for an input file that holds no rows (a CSV with only its header, a Parquet file of 0 rows). */
+export function emptyFileNote(path: string, format: IngestFormat): string {
+  return format === 'csv' ? `${path} has a header and no rows` : `${path} holds no rows`;
+}
+
 /** Loads one source file into `ingest_rows`; returns its row count. */
 export async function loadFile(db: Db, index: number, path: string, format: IngestFormat, mapping: Partial<Record<CanonicalColumn, string>>): Promise<Source & { rows: number }> {
+  await refuseEmpty(path, format);
   const types = await openSource(db, path, format);
   const src: Source = { index, path, format, types, col: resolveColumns(path, [...types.keys()], mapping) };
   const ts = ident(src.col.ts);

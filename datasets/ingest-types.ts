@@ -46,6 +46,12 @@ export interface IngestOptions {
   onBadRows?: BadRowPolicy;
   /** Buckets; default from {@link chooseBuckets} over the rows written. */
   buckets?: number;
+  /**
+   * An input file that holds no rows (a CSV with only its header, a Parquet file of 0 rows):
+   * `warn` (default) lists it in `emptyFiles` and goes on; `error` stops, naming it, and
+   * writes nothing (the CLI's `--strict`). When no input holds any row, ingest always stops.
+   */
+  emptyFiles?: 'warn' | 'error';
   /** Replace a non-empty `out`. */
   overwrite?: boolean;
   /** DuckDB threads (default: DuckDB's, all cores). */
@@ -72,6 +78,10 @@ export interface IngestResult extends IngestCounts {
   out: string;
   /** Source files read. */
   files: string[];
+  /** Files in input folders not read: not matching `format`, or (without it) neither CSV nor Parquet. */
+  skippedFiles: string[];
+  /** Source files read that held no rows (see {@link IngestOptions.emptyFiles}). */
+  emptyFiles: string[];
   format: IngestFormat;
   symbols: number;
   buckets: number;

@@ -6,20 +6,24 @@
  * follow the bad-row policy. Nothing is written unless the whole run succeeds.
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { sqlFile } from '../engine/sql.js';
+import { DATASET_FORMAT } from './dataset-info.js';
 import { checkOutput, chooseBuckets, describeFiles, publish, stagingDir, writeJson } from './layout.js';
+import { withOutputLock } from '../engine/outputs.js';
+import { onExit } from '../engine/cleanup.js';
 import { BadRowPolicy, IngestCounts, IngestMetadata, IngestOptions, IngestResult, REJECT_REASONS, RejectReason } from './ingest-types.js';
-import { Db, detectFormat, EXTENSIONS, loadFile, parseMapping, resolveInputs, Source } from './ingest-sources.js';
+import { Db, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, resolveInputs, Source } from './ingest-sources.js';
 import { firstBadRow, writeBuckets, writeRejected } from './ingest-write.js';
 
 export * from './ingest-types.js';
-export { parseMapping } from './ingest-sources.js';
+export { emptyFileNote, parseMapping } from './ingest-sources.js';
 
-function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPolicy } {
+function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPolicy; emptyPolicy: 'warn' | 'error' } {
   if (!opts || typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
   const inputs = typeof opts.input === 'string' ? [opts.input] : opts.input;
   if (!Array.isArray(inputs) || inputs.length === 0 || inputs.some((i) => typeof i !== 'string' || i === '')) {
@@ -31,14 +35,20 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
   for (const [name, v] of [['buckets', opts.buckets], ['threads', opts.threads]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 2 ** 31 - 1)) throw invalidParam(`${name} must be a positive integer, got ${v}`);
   }
-  return { inputs, policy };
+  const emptyPolicy = opts.emptyFiles ?? 'warn';
+  if (!['warn', 'error'].includes(emptyPolicy)) throw invalidParam(`emptyFiles must be warn or error, got '${emptyPolicy}'`);
+  return { inputs, policy, emptyPolicy };
 }
 
 /**
  * Converts CSV or Parquet files into a canonical dataset at `out` and returns the counts
  * (also saved in `out/metadata.json`). Bad rows (see {@link REJECT_REASONS}) are rejected
- * per `onBadRows`; a missing column, an unreadable file or an input matching nothing throws
- * a `BarstreamError` naming it, and then nothing is written. Symbols are trimmed of
+ * per `onBadRows`; a missing column, an unreadable or empty (0-byte) file, an input matching
+ * nothing, or inputs holding no row at all throw a `BarstreamError` naming them, and then
+ * nothing is written. Files with a header and no rows are listed in `emptyFiles` (or refused,
+ * per `emptyFiles`); files in input folders that are not read are listed in `skippedFiles`.
+ * When every row is rejected the dataset is still written (metadata and quarantine, no
+ * bars), and every reader of it then says that it holds no bars. Symbols are trimmed of
  * surrounding spaces and kept as text (hive `symbol=0700` folders too); timestamps with a
  * UTC offset are converted to UTC.
  * @example
@@ -46,12 +56,20 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
  * console.log(`${r.read} read = ${r.written} written + ${r.rejected} rejected`, r.byReason);
  */
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
-  const { inputs, policy } = checkOptions(opts);
+  const { inputs } = checkOptions(opts);
+  // Refused before the lock is taken (a folder of inputs, a foreign folder), checked again under it.
+  await checkOutput(opts.out, opts.overwrite ?? false, inputs);
+  return withOutputLock(resolve(opts.out), 'ingest', () => ingestLocked(opts));
+}
+
+async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
+  const { inputs, policy, emptyPolicy } = checkOptions(opts);
   const mapping = parseMapping(opts.map);
   const overwrite = opts.overwrite ?? false;
-  await checkOutput(opts.out, overwrite);
+  await checkOutput(opts.out, overwrite, inputs);
 
   const spill = await mkdtemp(join(tmpdir(), 'barstream-ingest-'));
+  const forgetSpill = onExit(() => rmSync(spill, { recursive: true, force: true }));
   const config: Record<string, string> = { temp_directory: spill };
   if (opts.threads !== undefined) config.threads = String(opts.threads);
   if (opts.memoryLimit !== undefined) config.memory_limit = opts.memoryLimit;
@@ -63,16 +81,27 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     conn = await instance.connect();
     const db = new Db(conn);
     await db.rows(`SET TimeZone = 'UTC'`); // TIMESTAMPTZ sources and offsets in text become UTC
-    const files = await resolveInputs(db, inputs, opts.format, opts.out);
+    const { files, skipped: skippedFiles } = await resolveInputs(db, inputs, opts.format, opts.out);
     const format = opts.format ?? detectFormat(files);
 
     await db.rows(sqlFile('ingest_rows', {}));
     const sources: (Source & { rows: number })[] = [];
-    for (const [i, f] of files.entries()) sources.push(await loadFile(db, i, f, format, mapping));
+    for (const [i, f] of files.entries()) {
+      const src = await loadFile(db, i, f, format, mapping);
+      if (src.rows === 0 && emptyPolicy === 'error') {
+        throw new BarstreamError('BARSTREAM_BAD_INPUT', `${emptyFileNote(f, format)} (an empty input is an error under --strict)`);
+      }
+      sources.push(src);
+    }
     const perFile = sources.map((s) => ({ path: s.path, rows: s.rows }));
+    const emptyFiles = perFile.filter((f) => f.rows === 0).map((f) => f.path);
+    const read = perFile.reduce((s, f) => s + f.rows, 0);
+    if (read === 0) {
+      const why = files.length === 1 ? emptyFileNote(files[0], format) : `none of the ${files.length} input files holds a row (${nameList(files)})`;
+      throw new BarstreamError('BARSTREAM_BAD_INPUT', `no rows to ingest: ${why}`);
+    }
     await db.rows(sqlFile('ingest_check', {}));
 
-    const read = perFile.reduce((s, f) => s + f.rows, 0);
     const byReason: Partial<Record<RejectReason, number>> = {};
     for (const r of await db.rows('SELECT reason, count(*) AS n FROM ingest_checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason')) {
       byReason[r.reason as RejectReason] = Number(r.n);
@@ -103,8 +132,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 
     const counts: IngestCounts = { read, written: writtenRows, rejected, byReason };
     const metadata: IngestMetadata = {
-      format: 'barstream-dataset/1',
-      source: { tool: 'barstream ingest', input: inputs, files: perFile, format, mapping, onBadRows: policy },
+      format: DATASET_FORMAT,
+      source: { tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy },
       symbols,
       rows: writtenRows,
       buckets,
@@ -122,6 +151,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
       ...counts,
       out,
       files,
+      skippedFiles,
+      emptyFiles,
       format,
       symbols,
       buckets,
@@ -133,6 +164,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
     instance?.closeSync();
     if (staging) await rm(staging, { recursive: true, force: true });
     await rm(spill, { recursive: true, force: true });
+    forgetSpill();
   }
 }
 

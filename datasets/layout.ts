@@ -10,6 +10,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { onExit } from '../engine/cleanup.js';
 import { BarstreamError } from '../engine/errors.js';
 import { checkNesting, checkReplace } from '../engine/outputs.js';
+import { noBarsMessage, readDatasetMeta } from './dataset-info.js';
 
 /** Bytes one bar takes in memory as columns (ts + 5 doubles + a symbol reference). */
 export const BYTES_PER_BAR = 56;
@@ -41,6 +42,9 @@ const PART_FILE = /^part-(\d+)\.parquet$/;
 /**
  * The Parquet files of a canonical dataset, ordered by bucket then part number (parts of a
  * bucket are appended in time order, so this order delivers each symbol's bars in time order).
+ * Only `bucket=<k>/part-<n>.parquet` files are bars (never `_rejected/`). A dataset with none
+ * throws: `BARSTREAM_BAD_INPUT` saying it holds no bars (and why, from its `metadata.json`)
+ * when its metadata counts no rows, else `BARSTREAM_IO`.
  */
 export async function listDataFiles(dataset: string): Promise<DataFile[]> {
   const root = resolve(dataset);
@@ -56,7 +60,10 @@ export async function listDataFiles(dataset: string): Promise<DataFile[]> {
     }
   }
   if (files.length === 0) {
-    throw new BarstreamError('BARSTREAM_IO', `dataset ${dataset} holds no bucket=<k>/part-<n>.parquet files`);
+    const meta = readDatasetMeta(root);
+    if (meta && !(Number(meta.rows) > 0)) throw new BarstreamError('BARSTREAM_BAD_INPUT', noBarsMessage(dataset, meta));
+    const counted = meta ? ` although its metadata.json counts ${meta.rows} rows` : '';
+    throw new BarstreamError('BARSTREAM_IO', `dataset ${dataset} holds no bucket=<k>/part-<n>.parquet files${counted}`);
   }
   return files.sort((a, b) => a.bucket - b.bucket || a.part - b.part);
 }

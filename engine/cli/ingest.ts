@@ -1,6 +1,9 @@
 /** `barstream ingest`: CSV or Parquet into the canonical dataset layout. */
 import { Command, Option } from 'commander';
-import { ingest, IngestResult } from '../../datasets/ingest.js';
+import { isAbsolute, relative } from 'node:path';
+import { noBarsMessage } from '../../datasets/dataset-info.js';
+import { emptyFileNote, ingest, IngestResult } from '../../datasets/ingest.js';
+import { nameList } from '../../datasets/ingest-sources.js';
 import { action, intOption, table } from './common.js';
 
 interface IngestCliOptions {
@@ -19,8 +22,11 @@ interface IngestCliOptions {
 /** Exit status of a `--strict` run that rejected rows (the data is still written). */
 export const STRICT_EXIT_CODE = 2;
 
-/** The counts as printed by the command: one summary line, then rejected rows by reason. */
-export function formatIngest(r: IngestResult, elapsedMs: number): string {
+/**
+ * The counts as printed by the command: one summary line, the files skipped in input folders
+ * (`formatOption` is `--format` when given), then rejected rows by reason.
+ */
+export function formatIngest(r: IngestResult, elapsedMs: number, formatOption?: string): string {
   const n = (x: number) => x.toLocaleString('en-US');
   const where = r.rejectedPath ? `quarantined to ${r.rejectedPath}` : 'skipped';
   const lines = [
@@ -28,9 +34,30 @@ export function formatIngest(r: IngestResult, elapsedMs: number): string {
       `in ${r.buckets} bucket(s) to ${r.out}; rejected ${n(r.rejected)}${r.rejected > 0 ? ` (${where})` : ''} ` +
       `(${(elapsedMs / 1000).toFixed(1)} s)`,
   ];
+  if (r.skippedFiles.length > 0) lines.push(skippedLine(r.skippedFiles, formatOption));
   const reasons = Object.entries(r.byReason);
   if (reasons.length > 0) lines.push('', table(['reason', 'rows'], reasons.map(([k, v]) => [k, v as number])));
   return lines.join('\n');
+}
+
+/** Shown relative to the working folder when under it, else absolute. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
+}
+
+/** `skipped 2 files not matching --format csv: a.parquet, b.parquet` (the first few, then `and N more`). */
+export function skippedLine(skippedFiles: string[], formatOption: string | undefined): string {
+  const n = skippedFiles.length;
+  const why = formatOption ? `not matching --format ${formatOption}` : `that ${n === 1 ? 'is' : 'are'} neither CSV nor Parquet`;
+  return `skipped ${n} file${n === 1 ? '' : 's'} ${why}: ${nameList(skippedFiles.map(shown))}`;
+}
+
+/** Warnings for stderr: inputs with no rows, and a dataset written without bars (every row rejected). */
+export function ingestWarnings(r: IngestResult): string[] {
+  const lines = r.emptyFiles.map((f) => emptyFileNote(f, r.format));
+  if (r.written === 0) lines.push(noBarsMessage(r.out, r.metadata));
+  return lines;
 }
 
 /** `out` receives what the command prints (stdout by default). */
@@ -46,7 +73,7 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
         .choices(['error', 'skip', 'quarantine'])
         .default('quarantine'),
     )
-    .option('--strict', `exit with status ${STRICT_EXIT_CODE} if any row was rejected (after writing)`, false)
+    .option('--strict', `exit with status ${STRICT_EXIT_CODE} if any row was rejected (after writing); an input file with no rows is an error`, false)
     .option('--buckets <b>', 'number of buckets (default: sized to the memory budget)', intOption('--buckets'))
     .option('--threads <n>', 'DuckDB threads', intOption('--threads'))
     .option('--overwrite', 'replace a non-empty output folder', false)
@@ -63,13 +90,15 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
           buckets: o.buckets,
           threads: o.threads,
           overwrite: o.overwrite,
+          emptyFiles: o.strict ? 'error' : 'warn',
         });
-        const { read, written, rejected, byReason, symbols, buckets, rejectedPath } = r;
+        const { read, written, rejected, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
         out.write(
           o.json
-            ? `${JSON.stringify({ read, written, rejected, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath })}\n`
-            : `${formatIngest(r, performance.now() - t0)}\n`,
+            ? `${JSON.stringify({ read, written, rejected, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath, skippedFiles, emptyFiles })}\n`
+            : `${formatIngest(r, performance.now() - t0, o.format)}\n`,
         );
+        for (const w of ingestWarnings(r)) process.stderr.write(`barstream: warning: ${w}\n`);
         if (o.strict && rejected > 0) {
           process.stderr.write(`barstream: --strict: ${rejected} row(s) rejected\n`);
           process.exitCode = STRICT_EXIT_CODE;
