@@ -94,6 +94,14 @@ export async function describeFiles(root: string, files: { path: string; rows: n
   return out;
 }
 
+/**
+ * Removes a folder synchronously even while worker threads (the Rust generator, DuckDB) may
+ * still be writing into it as the process stops: retried until it is gone.
+ */
+function removeNow(dir: string): void {
+  for (let i = 0; i < 20 && existsSync(dir); i++) rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 5 });
+}
+
 /** Cleanups of staging folders not yet published, by folder (see `engine/cleanup.ts`). */
 const unpublished = new Map<string, () => void>();
 
@@ -103,8 +111,9 @@ const unpublished = new Map<string, () => void>();
  */
 export async function stagingDir(out: string): Promise<string> {
   const dir = join(dirname(resolve(out)), `.${basename(out)}.partial-${process.pid}-${Date.now()}`);
+  // registered before it exists: a signal handled right after the mkdir still removes it
+  unpublished.set(dir, onExit(() => removeNow(dir)));
   await mkdir(dir, { recursive: true });
-  unpublished.set(dir, onExit(() => rmSync(dir, { recursive: true, force: true })));
   return dir;
 }
 

@@ -324,7 +324,9 @@ describe('ingest: inputs that stop the run', () => {
           `TO ${lit(join(dir, 'a.parquet'))} (FORMAT parquet)`,
       );
       await writeFile(join(dir, 'b.parquet'), 'PAR1 this is not parquet');
-      const out = join(dir, 'out');
+      // beside the input folder: an output inside it is refused (item 17 of issue 8)
+      const out = `${dir}-out`;
+      expect(await ingestError({ input: dir, out: join(dir, 'out') })).toMatchObject({ code: 'BARSTREAM_INVALID_PARAM', message: expect.stringMatching(/lies inside input/) });
       let e = await ingestError({ input: dir, out });
       expect(e.code).toBe('BARSTREAM_BAD_INPUT');
       expect(e.message).toContain(`cannot read ${join(dir, 'b.parquet')} as parquet`);

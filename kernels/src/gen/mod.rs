@@ -244,7 +244,17 @@ pub fn write_dataset(
         }
         app.close()?;
         let bucket_dir = dir.join(format!("bucket={b}"));
-        std::fs::create_dir_all(&bucket_dir)?;
+        // Not `create_dir_all`: when the caller removed the staging folder (the run was
+        // stopped), a worker still running must not bring it back.
+        match std::fs::create_dir(&bucket_dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::io(format!(
+                    "cannot create {}: {e}",
+                    bucket_dir.display()
+                )))
+            }
+            _ => {}
+        }
         let final_path = bucket_dir.join("part-0.parquet");
         let tmp_path = bucket_dir.join(".part-0.parquet.tmp");
         let tmp = tmp_path
