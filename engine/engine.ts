@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { resolveSources, SourceFile, Sources } from '../datasets/inputs.js';
 import { invalidParam, native } from './errors.js';
-import { Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
+import { explainSourceError, Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
 import { addon, Native } from './native.js';
 import { sqlFile } from './sql.js';
 import { scan, ScanOptions, ScanResult } from './scan.js';
@@ -115,7 +115,17 @@ export class Engine {
     const sources: Sources = await resolveSources(opts.dataset);
     const threads = opts.threads ?? availableParallelism();
     const db = await native(() => new addon.NativeEngine({ threads, memoryLimit: opts.memoryLimit }));
-    await native(() => db.execute(sqlFile('bars', { source: Engine.sourceSql(sources.files.map((f) => f.path)) })));
+    const paths = sources.files.map((f) => f.path);
+    try {
+      db.execute(sqlFile('bars', { source: Engine.sourceSql(paths) }));
+      // Every partition planned (not run): an unreadable input, a file lacking a column or a
+      // memory limit DuckDB cannot work in shows here, and is named.
+      for (const p of planPartitions(sources.files, { columns: ['close'], sorted: false })) db.columns(`SELECT * FROM (\n${p.sql}\n) AS probe LIMIT 0`);
+    } catch (e) {
+      const err = explainSourceError(db, paths, opts.memoryLimit, e);
+      db.close();
+      throw err;
+    }
     return new Engine(sources.inputs.join(', '), sources.files, sources.info, threads, db);
   }
 
