@@ -224,19 +224,44 @@ export function explainSourceError(db: { columns(sql: string): string[] }, files
 }
 
 /**
- * Runs a job reading in file order; if the source turns out not to be ordered by
- * `(symbol, ts)`, runs it again with each partition sorted by DuckDB.
+ * Explains a DuckDB error raised while a job read its inputs that names no file (e.g.
+ * "Invalid Error: Out of buffer" from a corrupt page): each file is read in full, in order,
+ * and the first that fails is named (`cannot read <file>: <reason>`). Other errors are
+ * returned as `fromNative` makes them. Costs a full read of the files before the bad one,
+ * only when the job has already failed.
  */
-export async function withOrderFallback<T>(run: (sorted: boolean) => Promise<T>): Promise<{ result: T; sorted: boolean }> {
+export function explainReadError(db: { columns(sql: string): string[] }, files: string[], e: unknown): unknown {
+  const err = fromNative(e);
+  if (!(err instanceof BarstreamError) || err.code !== 'BARSTREAM_DUCKDB' || err.message.startsWith('cannot read ')) return err;
+  if (/^(Out of Memory|Interrupt|Parser|Binder|Catalog) Error/.test(err.message)) return err;
+  for (const path of files) {
+    try {
+      // An aggregate over every column: the first chunk comes only after all pages are decoded.
+      db.columns(`SELECT sum(hash(COLUMNS(*))) FROM read_parquet(${literal(path)}, hive_partitioning = false)`);
+    } catch (e2) {
+      const { message } = nativeError(e2);
+      if (message.startsWith('cannot read ')) return new BarstreamError('BARSTREAM_DUCKDB', message, { cause: e });
+      return new BarstreamError('BARSTREAM_DUCKDB', `cannot read ${path}: ${withoutPath(message, path)}`, { cause: e });
+    }
+  }
+  return err;
+}
+
+/**
+ * Runs a job reading in file order; if the source turns out not to be ordered by
+ * `(symbol, ts)`, runs it again with each partition sorted by DuckDB. `explain` turns the
+ * job's error into the one to throw (e.g. `explainReadError` over the job's files).
+ */
+export async function withOrderFallback<T>(run: (sorted: boolean) => Promise<T>, explain: (e: unknown) => unknown = fromNative): Promise<{ result: T; sorted: boolean }> {
   try {
     return { result: await run(false), sorted: false };
   } catch (e) {
     const err = fromNative(e);
-    if (!(err instanceof BarstreamError && err.code === 'BARSTREAM_BAD_INPUT' && /not ordered/.test(err.message))) throw err;
+    if (!(err instanceof BarstreamError && err.code === 'BARSTREAM_BAD_INPUT' && /not ordered/.test(err.message))) throw explain(e);
     try {
       return { result: await run(true), sorted: true };
     } catch (e2) {
-      throw fromNative(e2);
+      throw explain(e2);
     }
   }
 }
