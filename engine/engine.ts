@@ -120,7 +120,8 @@ export class Engine {
       db.execute(sqlFile('bars', { source: Engine.sourceSql(paths) }));
       // Every partition planned (not run): an unreadable input, a file lacking a column or a
       // memory limit DuckDB cannot work in shows here, and is named.
-      for (const p of planPartitions(sources.files, { columns: ['close'], sorted: false })) db.columns(`SELECT * FROM (\n${p.sql}\n) AS probe LIMIT 0`);
+      const parts = planPartitions(sources.files, { columns: ['close'], sorted: false });
+      if (parts.length > 0) db.columns(parts.map((p, i) => `SELECT * FROM (\n${p.sql}\n) AS probe${i}`).join('\nUNION ALL\n') + '\nLIMIT 0');
     } catch (e) {
       const err = explainSourceError(db, paths, opts.memoryLimit, e);
       db.close();

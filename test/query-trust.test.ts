@@ -129,7 +129,12 @@ describe('query() and QuerySession over an incomplete output', () => {
     s.close();
     const whole = await QuerySession.open({ results: out });
     expect(whole.incomplete).toBeUndefined();
+    // The result views only read: rows cannot be written through them.
+    await expect(whole.query('INSERT INTO summary SELECT * FROM summary')).rejects.toMatchObject({ code: 'BARSTREAM_DUCKDB' });
+    await expect(whole.query('DELETE FROM signals')).rejects.toMatchObject({ code: 'BARSTREAM_DUCKDB' });
     whole.close();
+    const manifest = JSON.parse(await readFile(join(out, '_manifest.json'), 'utf8'));
+    expect(await signalRows(out)).toBe(manifest.counts.signalRows);
   });
 });
 
