@@ -20,7 +20,7 @@ import { BarstreamError, invalidParam, native } from './errors.js';
 import { JobControl, noBars, runJob } from './jobs.js';
 import type { AtcParams } from './kernels.js';
 import { addon } from './native.js';
-import { checkSource, Partition, withOrderFallback } from './partitions.js';
+import { checkSource, Partition } from './partitions.js';
 import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
 import { checkNesting, checkReplace, folderKind, lockOutput } from './outputs.js';
@@ -79,6 +79,8 @@ interface JobFile {
   feeBps: number;
   longOnly: boolean;
   files: string[];
+  /** How many buckets the job has (`query` names the unfinished ones of an interrupted run). */
+  buckets: number;
   /** Each input file's size and modification time when the job started (see `fingerprint.ts`). */
   inputs: InputFingerprint[];
 }
@@ -178,10 +180,11 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
   try {
     const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns: ['close'], sorted });
     // A bad SQL, a missing column or bad parameters stop here, before anything is written.
-    checkSource(engine.db, opts.sql, plan(false)[0], ['close']);
+    const parts = plan(false);
+    checkSource(engine.db, opts.sql, parts[0], ['close']);
     await native(() => addon.atc(new Float64Array(0), opts.strategy));
     const job: JobFile = {
-      params: opts.strategy ?? {}, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files, inputs: fingerprint(engine.files),
+      params: opts.strategy ?? {}, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files, buckets: parts.length, inputs: fingerprint(engine.files),
     };
     const { done, fresh } = await prepareOut(out, job, opts);
     try {
@@ -202,7 +205,7 @@ async function run(engine: Engine, opts: BacktestOptions, out: string, job: JobF
   const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns: ['close'], sorted });
   const todo = (parts: Partition[]) => parts.filter((p) => !done.has(p.bucket));
   let bucketsRun = 0;
-  const { sorted } = await withOrderFallback(async (order) => {
+  const { sorted } = await engine.orderFallback(async (order) => {
     const finished = await markers(out);
     for (const [k, m] of finished) done.set(k, m);
     const parts = todo(plan(order));

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolveSources, SourceFile, Sources } from '../datasets/inputs.js';
 import { invalidParam, native } from './errors.js';
 import { checkRange, LIMITS } from './limits.js';
-import { Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
+import { explainReadError, explainSourceError, Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
 import { addon, Native } from './native.js';
 import { checkDisjointInputs } from './overlap.js';
 import { sqlFile } from './sql.js';
@@ -100,6 +100,14 @@ export class Engine {
     return sourceSql(files);
   }
 
+  /**
+   * Runs a job in file order, again sorted when the source is not in `(symbol, ts)` order;
+   * a read error names the input file it came from (see `partitions.ts`). @internal
+   */
+  orderFallback<T>(run: (sorted: boolean) => Promise<T>): Promise<{ result: T; sorted: boolean }> {
+    return withOrderFallback(run, (e) => explainReadError(this.db, this.files, e));
+  }
+
   /** The partitions of a job over this dataset (see `partitions.ts`). @internal */
   partitions(opts: { sql?: string; columns: string[]; sorted: boolean }): Partition[] {
     return planPartitions(this.dataFiles, opts);
@@ -118,7 +126,18 @@ export class Engine {
     const threads = opts.threads ?? availableParallelism();
     await checkDisjointInputs(sources.files, sources.inputs, threads);
     const db = await native(() => new addon.NativeEngine({ threads, memoryLimit: opts.memoryLimit }));
-    await native(() => db.execute(sqlFile('bars', { source: Engine.sourceSql(sources.files.map((f) => f.path)) })));
+    const paths = sources.files.map((f) => f.path);
+    try {
+      db.execute(sqlFile('bars', { source: Engine.sourceSql(paths) }));
+      // Every partition planned (not run): an unreadable input, a file lacking a column or a
+      // memory limit DuckDB cannot work in shows here, and is named.
+      const parts = planPartitions(sources.files, { columns: ['close'], sorted: false });
+      if (parts.length > 0) db.columns(parts.map((p, i) => `SELECT * FROM (\n${p.sql}\n) AS probe${i}`).join('\nUNION ALL\n') + '\nLIMIT 0');
+    } catch (e) {
+      const err = explainSourceError(db, paths, opts.memoryLimit, e);
+      db.close();
+      throw err;
+    }
     return new Engine(sources.inputs, sources.inputs.join(', '), sources.files, sources.info, threads, db);
   }
 
@@ -131,7 +150,7 @@ export class Engine {
    */
   async stream(opts: StreamOptions = {}): Promise<StreamResult> {
     const columns = opts.columns ?? ['close'];
-    const { result: r, sorted } = await withOrderFallback(
+    const { result: r, sorted } = await this.orderFallback(
       (order) =>
         this.db.readStats({
           partitions: this.partitions({ sql: opts.sql, columns, sorted: order }).map((p) => p.sql),
@@ -177,8 +196,8 @@ export class Engine {
    * @example
    * const top = await engine.query('SELECT * FROM summary ORDER BY sharpe DESC LIMIT 10', { results: 'results/run1' });
    */
-  query(sql: string, opts: { results?: string } = {}): Promise<Table> {
-    return query(sql, { files: this.files, results: opts.results });
+  query(sql: string, opts: { results?: string; allowIncomplete?: boolean } = {}): Promise<Table> {
+    return query(sql, { files: this.files, results: opts.results, allowIncomplete: opts.allowIncomplete });
   }
 
   /**

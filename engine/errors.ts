@@ -22,11 +22,23 @@ export class BarstreamError extends Error {
 
 const NATIVE = /^\[(BARSTREAM_[A-Z_]+)\] ([\s\S]*)$/;
 
-/** Turns an error thrown by the addon (`[CODE] message`) into a `BarstreamError`; others pass through. */
+/**
+ * Turns an error thrown by the addon (`[CODE] message`) into a `BarstreamError` with a
+ * one-line message (see `oneLine`; DuckDB's "Failed to read file" becomes
+ * `cannot read <file>: ...`); others pass through.
+ */
 export function fromNative(e: unknown): unknown {
   if (e instanceof Error && !(e instanceof BarstreamError)) {
     const m = NATIVE.exec(e.message);
-    if (m) return new BarstreamError(m[1] as ErrorCode, m[2], { cause: e });
+    if (m) {
+      const code = m[1] as ErrorCode;
+      let message = oneLine(m[2]);
+      if (code === 'BARSTREAM_DUCKDB') {
+        message = readFailure(message);
+        if (/^Out of Memory Error/.test(message)) message += '; raise --memory-limit or lower --threads';
+      }
+      return new BarstreamError(code, message, { cause: e });
+    }
   }
   return e;
 }
@@ -42,4 +54,44 @@ export async function native<T>(p: Promise<T> | (() => T)): Promise<T> {
 
 export function invalidParam(message: string): BarstreamError {
   return new BarstreamError('BARSTREAM_INVALID_PARAM', message);
+}
+
+/**
+ * A DuckDB message on one line: its first paragraph (the lines before the first blank line,
+ * joined), without the `LINE n:` excerpt and caret that point into barstream's own SQL and
+ * without DuckDB's "Possible solutions" list.
+ * @example
+ * oneLine('Binder Error: Referenced column "x" not found\n\nLINE 1: SELECT x\n               ^'); // 'Binder Error: Referenced column "x" not found'
+ */
+export function oneLine(text: string): string {
+  const kept: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const l = raw.trim();
+    if (/^LINE \d+:/.test(l) || /^Possible solutions:?$/i.test(l)) break;
+    if (l === '') {
+      if (kept.length > 0) break;
+      continue;
+    }
+    kept.push(l);
+  }
+  return kept.length > 0 ? kept.join(' ') : text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * DuckDB's "Failed to read file" as `cannot read <file>: <reason>` (the path is not repeated
+ * in the reason); any other message unchanged.
+ */
+export function readFailure(message: string): string {
+  const m = /^(?:([A-Za-z ]+ Error): )?Failed to read file "([^"]+)": ?(.*)$/.exec(message);
+  if (!m) return message;
+  const [, kind, path, reason] = m;
+  return `cannot read ${path}: ${withoutPath(reason, path) || 'unreadable'}${kind ? ` (${kind})` : ''}`;
+}
+
+/** `reason` with quoted copies of `path` (as DuckDB quotes it) removed. */
+export function withoutPath(reason: string, path: string): string {
+  return reason
+    .replaceAll(` '${path}'`, '')
+    .replaceAll(` "${path}"`, '')
+    .trim();
 }

@@ -27,4 +27,4 @@ export function version(): { barstream: string; duckdb: string } {
 export { kernels } from './kernels.js';
 export type { AtcParams, AtcResult, AtcColumn, MaTypeName, Stream, Bands, EquityOptions } from './kernels.js';
 export { query, QuerySession, listReports, reportSql } from './query.js';
-export type { QueryOptions } from './query.js';
+export type { QueryOptions, ResultStream } from './query.js';

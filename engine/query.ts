@@ -5,7 +5,11 @@
  * - `data` (a canonical dataset folder): the `bars` view (`sql/views_bars.sql`);
  * - `results` (a `barstream backtest` output folder): the `signals`, `summary` and `errors`
  *   views (`sql/views.sql`), each only when its folder holds Parquet files, and the macros
- *   of `sql/macros.sql` when `signals` is defined.
+ *   of `sql/macros.sql` when `signals` is defined. A folder without `_manifest.json` (an
+ *   interrupted or running backtest) is refused unless `allowIncomplete` is set.
+ *
+ * The SQL runs as given, with DuckDB's full powers: it can write files (`COPY ... TO`),
+ * including over the result files that later queries read. The views themselves only read.
  *
  * DuckDB types become Arrow types as follows: DOUBLE -> Float64, FLOAT -> Float32, DECIMAL ->
  * Float64, BIGINT and HUGEINT -> Int64 (exact, read as `bigint`; a HUGEINT outside the Int64
@@ -18,6 +22,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import {
   DuckDBConnection,
+  type DuckDBResult,
   DuckDBDateValue,
   DuckDBDecimalValue,
   DuckDBInstance,
@@ -58,10 +63,11 @@ import {
   type Vector,
 } from 'apache-arrow';
 import { listDataFiles } from '../datasets/layout.js';
-import { BarstreamError, invalidParam } from './errors.js';
+import { BarstreamError, invalidParam, oneLine } from './errors.js';
 import { packageRoot } from './native.js';
 import { literal, sqlFile } from './sql.js';
 import { sourceSql } from './partitions.js';
+import { describeIncomplete, resultsState } from './results.js';
 
 export interface QueryOptions {
   /** A canonical dataset folder: defines the `bars` view. */
@@ -70,6 +76,27 @@ export interface QueryOptions {
   files?: string[];
   /** A `barstream backtest` output folder: defines `signals`, `summary`, `errors` and the macros. */
   results?: string;
+  /**
+   * Read `results` even without its `_manifest.json` (an interrupted or running backtest);
+   * without this such a folder is refused (`BARSTREAM_BAD_INPUT`). The session's
+   * `incomplete` then says what is missing.
+   */
+  allowIncomplete?: boolean;
+}
+
+/** A query's result read chunk by chunk (see `QuerySession.stream`). */
+export interface ResultStream extends AsyncIterable<Table> {
+  /** The result's columns, known before any row is read. */
+  readonly schema: Schema;
+  /**
+   * The same chunks without building Arrow tables (faster): per chunk, one array of values
+   * per column, each value what the Arrow vector's `get` would return (numbers, `bigint`
+   * for 64-bit integers, epoch milliseconds for timestamps and dates, booleans, strings).
+   * Iterate either this or the stream itself, once.
+   */
+  columns(): AsyncIterable<unknown[][]>;
+  /** Stops the query; the iteration then ends. Harmless after the last batch. */
+  cancel(): void;
 }
 
 /** The result views and the folder each reads under `results`. */
@@ -91,15 +118,9 @@ function checkFolder(what: string, path: string): string {
   return abs;
 }
 
-/** A DuckDB error on one line: its text up to the "LINE n: ..." excerpt (which is dropped). */
+/** A DuckDB error on one line (see `oneLine`), without the node API's statement prefix. */
 export function duckdbMessage(e: unknown): string {
-  const text = (e instanceof Error ? e.message : String(e)).replace(/^Failed to extract statements: /, '');
-  const lines: string[] = [];
-  for (const l of text.split('\n')) {
-    if (/^LINE \d+:/.test(l.trim())) break;
-    if (l.trim() !== '') lines.push(l.trim());
-  }
-  return lines.join(' ') || text;
+  return oneLine((e instanceof Error ? e.message : String(e)).replace(/^Failed to extract statements: /, ''));
 }
 
 /** The report names: the files of `sql/reports` without `.sql`. */
@@ -125,7 +146,9 @@ export function reportSql(name: string): string {
 }
 
 /**
- * An in-memory DuckDB with the views over `data` and `results` defined.
+ * An in-memory DuckDB with the views over `data` and `results` defined. The SQL given to
+ * `query` runs as given: it can read and write files (`COPY ... TO`) like any DuckDB
+ * session; the views only read.
  * @example
  * const s = await QuerySession.open({ results: 'results/run1' });
  * const t = await s.query('SELECT * FROM summary ORDER BY sharpe DESC LIMIT 5');
@@ -137,6 +160,8 @@ export class QuerySession {
     private readonly conn: DuckDBConnection,
     /** The views defined, e.g. `['bars', 'signals', 'summary', 'errors']`. */
     readonly views: string[],
+    /** Why `results` is incomplete, when it was opened with `allowIncomplete` (one line). */
+    readonly incomplete?: string,
   ) {}
 
   static async open(opts: QueryOptions = {}): Promise<QuerySession> {
@@ -144,12 +169,19 @@ export class QuerySession {
     const results = opts.results === undefined ? undefined : checkFolder('results', opts.results);
     if (data) await listDataFiles(data); // names what is wrong with a folder that is no dataset
     const present = results ? Object.keys(RESULT_VIEWS).filter((v) => hasParquet(join(results, RESULT_VIEWS[v]), 1)) : [];
-    if (results && present.length === 0) {
+    const state = results ? resultsState(results) : undefined;
+    if (results && present.length === 0 && !state?.started) {
       throw new BarstreamError('BARSTREAM_IO', `results folder ${opts.results} holds no signals/, summary/ or _errors/ Parquet files (is it a barstream backtest output?)`);
+    }
+    let incomplete: string | undefined;
+    if (state && !state.complete) {
+      incomplete = describeIncomplete(opts.results!, state);
+      if (!opts.allowIncomplete) throw new BarstreamError('BARSTREAM_BAD_INPUT', `${incomplete}; pass --allow-incomplete to read it anyway`);
+      if (present.length === 0) throw new BarstreamError('BARSTREAM_BAD_INPUT', `${incomplete}; it holds no result files yet`);
     }
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
-    const session = new QuerySession(instance, conn, []);
+    const session = new QuerySession(instance, conn, [], incomplete);
     try {
       await session.exec(`SET TimeZone = 'UTC'`);
       if (data) {
@@ -200,6 +232,68 @@ export class QuerySession {
     } catch (e) {
       throw this.explain(e);
     }
+  }
+
+  /**
+   * Runs every statement of `sql` and streams the last one's result: one Arrow table per
+   * DuckDB chunk (about 2048 rows), so memory does not grow with the result. Stop early
+   * with `cancel()` (or by leaving a `for await` loop), which stops the query.
+   * @example
+   * const rows = await s.stream('SELECT * FROM signals');
+   * for await (const batch of rows) console.log(batch.numRows);
+   */
+  async stream(sql: string): Promise<ResultStream> {
+    if (typeof sql !== 'string' || sql.trim() === '') throw invalidParam('query needs SQL text');
+    let result: DuckDBResult;
+    try {
+      const stmts = await this.conn.extractStatements(sql);
+      if (stmts.count === 0) throw invalidParam('query needs at least one SQL statement');
+      for (let i = 0; i < stmts.count - 1; i++) await (await stmts.prepare(i)).run();
+      result = await (await stmts.prepare(stmts.count - 1)).stream();
+    } catch (e) {
+      throw this.explain(e);
+    }
+    const names = result.deduplicatedColumnNames();
+    const types = result.columnTypes();
+    const schema = new Schema(names.map((n, i) => new Field(n, toVector(n, types[i], []).type, true)));
+    let finished = false;
+    const cancel = () => {
+      if (!finished) this.conn.interrupt();
+      finished = true;
+    };
+    const explain = (e: unknown) => this.explain(e);
+    /** DuckDB's chunks as they come, until the end or `cancel()`. */
+    async function* chunks(): AsyncGenerator<DuckDBValue[][]> {
+      try {
+        while (!finished) {
+          let chunk;
+          try {
+            chunk = await result.fetchChunk();
+          } catch (e) {
+            if (finished) return;
+            throw explain(e);
+          }
+          if (!chunk || chunk.rowCount === 0) {
+            finished = true;
+            return;
+          }
+          yield chunk.getColumns();
+        }
+      } finally {
+        cancel();
+      }
+    }
+    async function* batches(): AsyncGenerator<Table> {
+      for await (const columns of chunks()) {
+        const vectors = names.map((n, i) => toVector(n, types[i], columns[i]));
+        yield new Table(schema, Object.fromEntries(names.map((n, i) => [n, vectors[i]])));
+      }
+    }
+    const readers = types.map(plainReader);
+    async function* rows(): AsyncGenerator<unknown[][]> {
+      for await (const columns of chunks()) yield columns.map((col, i) => col.map(readers[i]));
+    }
+    return { schema, cancel, columns: rows, [Symbol.asyncIterator]: batches };
   }
 
   /** Runs SQL for its effect. */
@@ -295,6 +389,47 @@ function bigints<T extends DataType>(type: T, Ctor: BigInt64ArrayConstructor | B
 }
 
 const asNumber = (v: DuckDBValue): number => (v instanceof DuckDBDecimalValue ? v.toDouble() : Number(v));
+
+/** A DuckDB value as the Arrow vector of `toVector` returns it from `get` (no HUGEINT range check). */
+function plainReader(type: DuckDBType): (v: DuckDBValue) => unknown {
+  const orNull =
+    <T>(f: (v: DuckDBValue) => T) =>
+    (v: DuckDBValue): T | null =>
+      v === null ? null : f(v);
+  switch (type.typeId) {
+    case DuckDBTypeId.DOUBLE:
+    case DuckDBTypeId.DECIMAL:
+    case DuckDBTypeId.TINYINT:
+    case DuckDBTypeId.SMALLINT:
+    case DuckDBTypeId.INTEGER:
+    case DuckDBTypeId.UTINYINT:
+    case DuckDBTypeId.USMALLINT:
+    case DuckDBTypeId.UINTEGER:
+      return orNull(asNumber);
+    case DuckDBTypeId.FLOAT:
+      return orNull((v) => Math.fround(asNumber(v)));
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UBIGINT:
+      return orNull((v) => v as bigint);
+    case DuckDBTypeId.TIMESTAMP:
+      return orNull((v) => Number((v as DuckDBTimestampValue).micros) / 1000);
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return orNull((v) => Number((v as DuckDBTimestampTZValue).micros) / 1000);
+    case DuckDBTypeId.TIMESTAMP_S:
+      return orNull((v) => Number((v as DuckDBTimestampSecondsValue).seconds) * 1000);
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return orNull((v) => Number((v as DuckDBTimestampMillisecondsValue).millis));
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return orNull((v) => Number((v as DuckDBTimestampNanosecondsValue).nanos) / 1e6);
+    case DuckDBTypeId.DATE:
+      return orNull((v) => (v as DuckDBDateValue).days * 86_400_000);
+    case DuckDBTypeId.BOOLEAN:
+      return orNull((v) => v as boolean);
+    default:
+      return orNull((v) => String(v));
+  }
+}
 
 function toVector(name: string, type: DuckDBType, col: DuckDBValue[]): Vector {
   switch (type.typeId) {

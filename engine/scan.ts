@@ -13,7 +13,7 @@ import { addon } from './native.js';
 import { checkNesting, checkReplace, folderKind, withOutputLock } from './outputs.js';
 import type { AtcParams } from './kernels.js';
 import { writeParquet } from './parquet.js';
-import { checkSource, withOrderFallback } from './partitions.js';
+import { checkSource } from './partitions.js';
 
 export interface ScanOptions extends JobControl {
   /** SQL over `bars` (run per bucket); default every bar. */
@@ -86,7 +86,7 @@ export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<Scan
 async function compute(engine: Engine, opts: ScanOptions, minSignal: number): Promise<ScanResult> {
   const t0 = performance.now();
   checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
-  const { result: r, sorted } = await withOrderFallback((order) =>
+  const { result: r, sorted } = await engine.orderFallback((order) =>
     runJob<NativeScan>(
       (job) =>
         engine.db.scan(

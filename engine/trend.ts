@@ -6,7 +6,7 @@
 import type { Engine } from './engine.js';
 import { JobControl, noBars, runJob } from './jobs.js';
 import { checkRange, LIMITS } from './limits.js';
-import { checkSource, withOrderFallback } from './partitions.js';
+import { checkSource } from './partitions.js';
 
 export type MaName = 'SMA' | 'EMA' | 'RMA' | 'WMA' | 'DEMA' | 'HMA' | 'LSMA' | 'KAMA';
 
@@ -51,7 +51,7 @@ export async function trendScan(engine: Engine, opts: TrendScanOptions = {}): Pr
   checkRange('length', length, LIMITS.length);
   const t0 = performance.now();
   checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
-  const { result: r, sorted } = await withOrderFallback((order) =>
+  const { result: r, sorted } = await engine.orderFallback((order) =>
     runJob<NativeTrend>(
       (job) =>
         engine.db.trendScan(

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { DataType, TimeUnit, type Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -261,10 +262,25 @@ describe('macros (sql/macros.sql)', () => {
   });
 });
 
+/** What `runQuery` writes, collected. */
+async function printed(sql: string | undefined, o: Parameters<typeof runQuery>[1]): Promise<string> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  await runQuery(sql, o, sink);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 describe('barstream query', () => {
-  it('--json prints one JSON array of row objects, --csv a header and one line per row', async () => {
+  it('--json prints JSON Lines (one object per row), --csv a header and one line per row', async () => {
     const sql = 'SELECT symbol, first_ts, bars, sharpe FROM summary ORDER BY symbol';
-    const rows = JSON.parse(await runQuery(sql, { results: out, json: true }));
+    const text = await printed(sql, { results: out, json: true });
+    expect(text.endsWith('}\n')).toBe(true);
+    const rows = text.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(rows).toHaveLength(summary.length);
     expect(rows[0]).toEqual({
       symbol: summary[0].symbol,
@@ -272,15 +288,15 @@ describe('barstream query', () => {
       bars: summary[0].bars,
       sharpe: summary[0].sharpe,
     });
-    const csv = (await runQuery(sql, { results: out, csv: true })).trimEnd().split('\n');
+    const csv = (await printed(sql, { results: out, csv: true })).trimEnd().split('\n');
     expect(csv[0]).toBe('symbol,first_ts,bars,sharpe');
     expect(csv).toHaveLength(summary.length + 1);
     expect(csv[1]).toBe(`${summary[0].symbol},${(summary[0].first_ts as Date).toISOString()},${summary[0].bars},${summary[0].sharpe}`);
-    const text = await runQuery(undefined, { results: out, report: 'top_sharpe', maxRows: 3 });
-    expect(text.split('\n')[0]).toMatch(/^symbol\s+sharpe\s+total_return/);
-    expect(text).toContain('first 3 rows shown, more follow');
-    expect(text.trimEnd().split('\n')).toHaveLength(2 + 3 + 2);
-    const all = await runQuery(undefined, { results: out, report: 'top_sharpe' });
+    const table = await printed(undefined, { results: out, report: 'top_sharpe', maxRows: 3 });
+    expect(table.split('\n')[0]).toMatch(/^symbol\s+sharpe\s+total_return/);
+    expect(table).toContain('first 3 rows shown, more follow');
+    expect(table.trimEnd().split('\n')).toHaveLength(2 + 3 + 2);
+    const all = await printed(undefined, { results: out, report: 'top_sharpe' });
     expect(all.trimEnd().endsWith(`${Math.min(20, summary.length)} rows`)).toBe(true);
   });
 
@@ -293,7 +309,7 @@ describe('barstream query', () => {
       );
     const ok = await run(['--results', out, '--report', 'portfolio_equity', '--json']);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toHaveLength(daily().size);
+    expect(ok.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))).toHaveLength(daily().size);
 
     const bad = await run(['--results', out, 'SELECT * FROM summary WHERE']);
     expect(bad.code).toBe(1);
