@@ -124,7 +124,6 @@ export class Engine {
     if (opts.threads !== undefined) checkRange('threads', opts.threads, LIMITS.threads);
     const sources: Sources = await resolveSources(opts.dataset);
     const threads = opts.threads ?? availableParallelism();
-    await checkDisjointInputs(sources.files, sources.inputs, threads);
     const db = await native(() => new addon.NativeEngine({ threads, memoryLimit: opts.memoryLimit }));
     const paths = sources.files.map((f) => f.path);
     try {
@@ -137,6 +136,12 @@ export class Engine {
       const err = explainSourceError(db, paths, opts.memoryLimit, e);
       db.close();
       throw err;
+    }
+    try {
+      await checkDisjointInputs(sources.files, sources.inputs, threads);
+    } catch (e) {
+      db.close();
+      throw e;
     }
     return new Engine(sources.inputs, sources.inputs.join(', '), sources.files, sources.info, threads, db);
   }

@@ -178,7 +178,7 @@ describe.skipIf(!haveCli)('--sql-file, and runs that fail as a whole (item 16), 
       const both = cli(['scan', '--data', data, '--sql', 'SELECT * FROM bars', '--sql-file', join(tmp, 'long.sql')]);
       expect(both.stderr).toBe('barstream: give --sql or --sql-file, not both (BARSTREAM_INVALID_PARAM)\n');
       const missing = cli(['backtest', '--data', data, '--out', join(tmp, 'o'), '--sql-file', join(tmp, 'nope.sql')]);
-      expect(missing.stderr).toBe(`barstream: --sql-file ${join(tmp, 'nope.sql')} does not exist (BARSTREAM_INVALID_PARAM)\n`);
+      expect(missing.stderr).toBe(`barstream: --sql-file ${join(tmp, 'nope.sql')} does not exist (BARSTREAM_IO)\n`);
     });
   });
 
