@@ -1,6 +1,6 @@
 /**
  * What a run may write, replace and lock (issue 8, items 2, 4, 5, 17): real datasets on disk,
- * the built CLI in real processes.
+ * the built cliPath in real processes.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../engine/index.js';
 import { lockPath } from '../engine/outputs.js';
 import { query, lit } from './util/duck.js';
-import { cli, failureCode, haveCli, start } from './util/run-cli.js';
+import { cli, failureCode, cliBuilt, start } from './util/cli.js';
 import { withTempDir } from './util/tmp.js';
 
 const CSV = 'symbol,ts,open,high,low,close,volume\nAAA,2020-01-02,10,11,9,10.5,100\nAAA,2020-01-03,10.5,11,10,10.8,120\n';
@@ -23,7 +23,7 @@ async function snapshot(dir: string): Promise<Record<string, string>> {
   return out;
 }
 
-describe.skipIf(!haveCli)('--overwrite replaces only what barstream wrote (item 2)', () => {
+describe.skipIf(!cliBuilt)('--overwrite replaces only what barstream wrote (item 2)', () => {
   it('ingest and generate refuse a folder they did not write, even with --overwrite', async () => {
     await withTempDir(async (tmp) => {
       const victim = join(tmp, 'victim');
@@ -74,7 +74,7 @@ describe.skipIf(!haveCli)('--overwrite replaces only what barstream wrote (item 
   });
 });
 
-describe.skipIf(!haveCli)('outputs and inputs never nest (item 17), inputs are disjoint (item 5)', () => {
+describe.skipIf(!cliBuilt)('outputs and inputs never nest (item 17), inputs are disjoint (item 5)', () => {
   it('refuses an output inside an input, an input inside the output, and the same symbols twice', async () => {
     await withTempDir(async (tmp) => {
       const d = join(tmp, 'd');
@@ -107,7 +107,7 @@ describe.skipIf(!haveCli)('outputs and inputs never nest (item 17), inputs are d
   });
 });
 
-describe.skipIf(!haveCli)('one writer per output (item 4)', () => {
+describe.skipIf(!cliBuilt)('one writer per output (item 4)', () => {
   it('a second writer is refused while the first runs; the first finishes whole; stale locks are taken over', async () => {
     await withTempDir(async (tmp) => {
       const data = join(tmp, 'ds');

@@ -1,5 +1,5 @@
 /**
- * Issue 8 through the built CLI in real processes: resume refuses changed inputs (item 3),
+ * Issue 8 through the built cliPath in real processes: resume refuses changed inputs (item 3),
  * every failure is one line with a code (items 10, 14), `--sql-file` and runs that fail as a
  * whole (item 16), sources with no bars (item 18), stopped runs leave nothing behind (item 15).
  */
@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../engine/index.js';
 import { LIMITS } from '../engine/limits.js';
 import { lockPath } from '../engine/outputs.js';
-import { cli, CLI, failureCode, haveCli, start } from './util/run-cli.js';
+import { cli, cliPath, failureCode, cliBuilt, start } from './util/cli.js';
 import { withTempDir } from './util/tmp.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -22,7 +22,7 @@ const waitFor = async (ok: () => boolean) => {
 };
 const markers = async (out: string) => (existsSync(join(out, '_state')) ? (await readdir(join(out, '_state'))).filter((f) => f.startsWith('bucket-')) : []);
 
-describe.skipIf(!haveCli)('--resume refuses inputs that changed (item 3)', () => {
+describe.skipIf(!cliBuilt)('--resume refuses inputs that changed (item 3)', () => {
   it('a killed backtest, its dataset regenerated at the same paths: resume names the changed file', async () => {
     await withTempDir(async (tmp) => {
       const data = join(tmp, 'ds');
@@ -66,7 +66,7 @@ describe.skipIf(!haveCli)('--resume refuses inputs that changed (item 3)', () =>
   });
 });
 
-describe.skipIf(!haveCli)('every failure is one line with a code (items 10, 14)', () => {
+describe.skipIf(!cliBuilt)('every failure is one line with a code (items 10, 14)', () => {
   it('each option is checked against its range, named in the message and in --help', async () => {
     await withTempDir(async (tmp) => {
       const data = join(tmp, 'ds');
@@ -134,7 +134,7 @@ describe.skipIf(!haveCli)('every failure is one line with a code (items 10, 14)'
       chmodSync(join(tmp, 'in.csv'), 0o644);
       const asNobody = (args: string[]) => {
         try {
-          execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp });
+          execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: tmp });
           return { status: 0, stderr: '' };
         } catch (e) {
           const err = e as { status: number; stderr: string };
@@ -157,7 +157,7 @@ describe.skipIf(!haveCli)('every failure is one line with a code (items 10, 14)'
   });
 });
 
-describe.skipIf(!haveCli)('--sql-file, and runs that fail as a whole (item 16), sources with no bars (item 18)', () => {
+describe.skipIf(!cliBuilt)('--sql-file, and runs that fail as a whole (item 16), sources with no bars (item 18)', () => {
   it('a 200 KB SQL from a file or stdin gives the same scan as the short SQL', async () => {
     await withTempDir(async (tmp) => {
       const data = join(tmp, 'ds');
@@ -215,7 +215,7 @@ describe.skipIf(!haveCli)('--sql-file, and runs that fail as a whole (item 16), 
   });
 });
 
-describe.skipIf(!haveCli)('a stopped run leaves nothing behind (item 15)', () => {
+describe.skipIf(!cliBuilt)('a stopped run leaves nothing behind (item 15)', () => {
   it('SIGTERM during generate and ingest removes the staging folder and the lock', async () => {
     await withTempDir(async (tmp) => {
       const gen = start(['generate', '--out', join(tmp, 'g'), '--symbols', '3000', '--bars', '3000', '--seed', '1']);
