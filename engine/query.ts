@@ -179,6 +179,10 @@ export class QuerySession {
       if (!opts.allowIncomplete) throw new BarstreamError('BARSTREAM_BAD_INPUT', `${incomplete}; pass --allow-incomplete to read it anyway`);
       if (present.length === 0) throw new BarstreamError('BARSTREAM_BAD_INPUT', `${incomplete}; it holds no result files yet`);
     }
+    if (state?.changed) {
+      incomplete = `results folder ${opts.results} changed after it was written: ${state.changed}`;
+      if (!opts.allowIncomplete) throw new BarstreamError('BARSTREAM_BAD_INPUT', `${incomplete}; pass --allow-incomplete to read it anyway`);
+    }
     const instance = await DuckDBInstance.create(':memory:');
     const conn = await instance.connect();
     const session = new QuerySession(instance, conn, [], incomplete);

@@ -4,7 +4,7 @@
  * interrupted (or still running) job, and `_state/bucket-<k>.json` marks each finished
  * bucket. Shard runs leave `_shards/shard-<i>-of-<N>.json`, one per finished shard.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readsBars } from './partitions.js';
 
@@ -19,6 +19,11 @@ export interface ResultsState {
   expected?: number;
   /** Shard records found under `_shards/`, by index. */
   shards: { index: number; of: number }[];
+  /**
+   * When the manifest is there: the first way the files differ from it (a listed file gone or
+   * of another size, a Parquet file it does not list), e.g. after SQL wrote over a result.
+   */
+  changed?: string;
 }
 
 /** What `dir` holds: its manifest, finished bucket markers and shard records. */
@@ -41,7 +46,40 @@ export function resultsState(dir: string): ResultsState {
         .map((m) => ({ index: Number(m[1]), of: Number(m[2]) }))
         .sort((a, b) => a.index - b.index)
     : [];
-  return { complete, started, buckets, expected: started ? expectedBuckets(join(state, 'job.json')) : undefined, shards };
+  const changed = complete ? changedSinceManifest(dir) : undefined;
+  return { complete, started, buckets, expected: started ? expectedBuckets(join(state, 'job.json')) : undefined, shards, changed };
+}
+
+/** Result folders whose Parquet files a manifest lists (and the query views read). */
+const LISTED = ['signals', 'summary', '_errors'];
+
+/**
+ * Compares the result files with `_manifest.json` by presence and size (cheap: no file is
+ * read); a file the manifest does not list under `signals/`, `summary/` or `_errors/` counts.
+ */
+function changedSinceManifest(dir: string): string | undefined {
+  let files: { path: string; bytes: number }[];
+  try {
+    files = JSON.parse(readFileSync(join(dir, '_manifest.json'), 'utf8')).files;
+    if (!Array.isArray(files)) return '_manifest.json lists no files';
+  } catch {
+    return '_manifest.json is not readable JSON';
+  }
+  for (const f of files) {
+    const path = join(dir, f.path);
+    if (!existsSync(path)) return `${f.path} is listed in _manifest.json but missing`;
+    const bytes = statSync(path).size;
+    if (bytes !== f.bytes) return `${f.path} has ${bytes} bytes, _manifest.json recorded ${f.bytes}`;
+  }
+  const listed = new Set(files.map((f) => f.path));
+  for (const top of LISTED) {
+    if (!existsSync(join(dir, top))) continue;
+    for (const rel of readdirSync(join(dir, top), { recursive: true }) as string[]) {
+      const path = `${top}/${rel}`;
+      if (path.endsWith('.parquet') && !rel.split('/').some((p) => p.startsWith('.')) && !listed.has(path)) return `${path} is not listed in _manifest.json`;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -215,6 +215,28 @@ describe.skipIf(!cliBuilt)('--sql-file, and runs that fail as a whole (item 16),
   });
 });
 
+describe.skipIf(!cliBuilt)('results that SQL wrote over are not trusted (item 7)', () => {
+  it('a query that writes over summary/ makes later queries refuse the folder, naming the file', async () => {
+    await withTempDir(async (tmp) => {
+      const data = join(tmp, 'ds');
+      await generate({ out: data, symbols: 5, bars: 200, seed: 2, buckets: 1 });
+      const out = join(tmp, 'bt');
+      expect(cli(['backtest', '--data', data, '--out', out]).status).toBe(0);
+      const count = ['query', '--results', out, '--csv', 'SELECT count(*) AS n FROM summary'];
+      expect(cli(count).stdout).toBe('n\n5\n');
+      const target = join(out, 'summary', 'part-0.parquet');
+      const w = cli(['query', '--results', out, `COPY (SELECT * FROM summary LIMIT 1) TO '${target}' (FORMAT parquet)`]);
+      expect(w.status, w.stderr).toBe(0);
+      const r = cli(count);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^barstream: results folder .* changed after it was written: summary\/part-0\.parquet has \d+ bytes, _manifest\.json recorded \d+; pass --allow-incomplete to read it anyway \(BARSTREAM_BAD_INPUT\)\n$/);
+      const anyway = cli([...count, '--allow-incomplete']);
+      expect(anyway.stdout).toBe('n\n1\n');
+      expect(anyway.stderr).toMatch(/^barstream: warning: .*changed after it was written/);
+    });
+  });
+});
+
 describe.skipIf(!cliBuilt)('a stopped run leaves nothing behind (item 15)', () => {
   it('SIGTERM during generate and ingest removes the staging folder and the lock', async () => {
     await withTempDir(async (tmp) => {
