@@ -128,7 +128,8 @@ function csvField(v: string, quoteAll: boolean): string {
  * whole file empty, header-only or binary garbage. `avoid` are symbols other files of the
  * run use (kept disjoint unless the generator chooses an overlap on purpose).
  */
-export function generateCsv(rng: Rng, avoid: Set<string> = new Set()): GeneratedCsv {
+export function generateCsv(rng: Rng, avoid: Set<string> = new Set(), opts: { everyRowBad?: boolean } = {}): GeneratedCsv {
+  if (opts.everyRowBad) return everyRowBad(rng);
   const flavour: string[] = [];
   const kind = rng.weighted({ rows: 88, empty: 3, 'header-only': 5, garbage: 4 } as const);
   if (kind === 'empty') {
@@ -192,6 +193,12 @@ export function generateCsv(rng: Rng, avoid: Set<string> = new Set()): Generated
     for (const b of walk(rng, s, bars)) {
       rows.push({ symbol: s, ts: formatTs(b.ms, tsFormat), open: String(b.open), high: String(b.high), low: String(b.low), close: String(b.close), volume: String(b.volume) });
     }
+  }
+  if (rows.length > 0 && rng.chance(0.06)) {
+    // Every row bad the same way (item 1's reproduction): nothing is written, all is quarantined.
+    for (const r of rows) [r.high, r.low] = [r.low, r.high];
+    allValid = false;
+    flavour.push('every row has high < low');
   }
   const pBad = rows.length === 0 ? 0 : rng.pick([0, 0, 0, 0.02, 0.05, 0.1, 0.3, 1]);
   if (pBad > 0) {
@@ -270,7 +277,9 @@ export function generateCsv(rng: Rng, avoid: Set<string> = new Set()): Generated
  * column's values; undefined when the header repeats a name.
  */
 export function resolvable(csv: Pick<GeneratedCsv, 'header' | 'canon' | 'kind'>, map: Partial<Record<Canonical, string>>): boolean | undefined {
-  if (csv.kind === 'empty' || csv.kind === 'garbage') return false;
+  if (csv.kind === 'empty') return false;
+  // Garbage after a header may parse as rows that are then rejected: not decidable here.
+  if (csv.kind === 'garbage') return undefined;
   // Names repeated up to case: how the reader names the copies is its own business.
   if (new Set(csv.header.map((h) => h.toLowerCase())).size !== csv.header.length) return undefined;
   return CANONICAL.every((c) => {
@@ -289,6 +298,28 @@ export function cleanCsv(rng: Rng, symbols = rng.sample(PLAIN_SYMBOLS, rng.int(1
     for (const b of walk(rng, s, rng.int(35, 50))) lines.push([s, formatTs(b.ms, 'date'), b.open, b.high, b.low, b.close, b.volume].join(','));
   }
   return { bytes: Buffer.from(`${lines.join('\n')}\n`), records: lines.length - 1, symbols: new Set(symbols) };
+}
+
+/** Item 1's reproduction: a plain CSV whose every row has `high < low` (all quarantined). */
+function everyRowBad(rng: Rng): GeneratedCsv {
+  const symbols = rng.sample(PLAIN_SYMBOLS, rng.int(1, 3));
+  const lines = [CANONICAL.join(',')];
+  for (const s of symbols) {
+    for (const b of walk(rng, s, rng.int(5, 40))) lines.push([s, formatTs(b.ms, 'date'), b.open, b.low, b.high, b.close, b.volume].join(','));
+  }
+  return {
+    bytes: Buffer.from(`${lines.join('\n')}\n`),
+    records: lines.length - 1,
+    symbols: new Set(symbols),
+    allValid: false,
+    columnsFound: true,
+    map: {},
+    wellFormed: true,
+    header: [...CANONICAL],
+    canon: [...CANONICAL],
+    kind: 'rows',
+    flavour: ['every row has high < low'],
+  };
 }
 
 /** `symbol=Ticker,ts=Date` for `--map`. */

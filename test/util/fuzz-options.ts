@@ -75,8 +75,8 @@ export function fuzzOptions(rng: Rng, command: Command, exclude: string[] = []):
   for (const name of rng.sample(names, rng.int(1, Math.min(3, names.length)))) {
     const base = OPTIONS[name];
     const spec = { ...base, edge: base.edgeFor?.[command] ?? base.edge };
-    const grades: Grade[] = [...(spec.bad.length ? (['bad'] as const) : []), ...(spec.edge.length ? (['edge'] as const) : []), ...(spec.good.length ? (['good', 'good'] as const) : [])];
-    const grade = rng.pick(grades);
+    // Bad values are where the bugs were found: draw them most often.
+    const grade = rng.weighted({ bad: spec.bad.length ? 4 : 0, edge: spec.edge.length ? 2 : 0, good: spec.good.length ? 3 : 0 });
     chosen.push({ name, value: rng.pick(spec[grade]), grade });
   }
   const unknown = rng.chance(0.08) ? rng.pick(UNKNOWN) : undefined;

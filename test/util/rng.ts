@@ -48,7 +48,7 @@ export class Rng {
       x -= w;
       if (x < 0) return k;
     }
-    return entries[entries.length - 1][0];
+    return entries.filter(([, w]) => w > 0).pop()![0];
   }
 
   /** A shuffled copy (Fisher-Yates). */
