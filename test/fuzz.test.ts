@@ -28,7 +28,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBuilt, cliPath, CliRun, ERROR_LINE, forbiddenLines, lastLine, pool, runCli, shellLine } from './util/cli.js';
 import { checkBacktestOut, checkDataset, checkGenerate, checkIngest, checkScanJson, checkScanOut, checkTrendJson, datasetFiles, SourceFacts, sourceFacts } from './util/fuzz-checks.js';
 import { Canonical, cleanCsv, Duck, litList, generateCsv, GeneratedCsv, generateTable, GeneratedTable, mapSpec, resolvable, truncateFile, writeTable } from './util/fuzz-inputs.js';
-import { ANY_CODE, Command, fuzzOptions, namePattern, OPTIONS, optionArgs } from './util/fuzz-options.js';
+import { ANY_CODE, ChosenOption, Command, fuzzOptions, namePattern, OPTIONS, optionArgs } from './util/fuzz-options.js';
 import { diffSnapshots, snapshot } from './util/fs-snapshot.js';
 import { caseSeed, Rng } from './util/rng.js';
 
@@ -454,11 +454,28 @@ async function readParquet(c: Case) {
   await job(c, command, data, truncated ? undefined : facts, expect, goodJobOptions(rng, command));
 }
 
+/** Option values the issue names, one per options case of a round (undefined: a random draw). */
+const ANCHORS: (readonly ['scan' | 'backtest' | 'trend', string, string] | undefined)[] = [
+  ['backtest', '--length', '4294967296'], ['scan', '--length', '4294967296'], ['trend', '--length', '4294967297'], ['scan', '--length', '1e9'],
+  ['backtest', '--fee-bps', 'abc'], ['backtest', '--fee-bps', ''], ['backtest', '--fee-bps', '1e6'], ['backtest', '--decay', '-5'],
+  ['scan', '--decay', '1e308'], ['backtest', '--lambda', '1e308'], ['scan', '--lambda', 'abc'], ['scan', '--min-signal', '2'],
+  ['trend', '--threads', '0'], ['trend', '--memory-limit', '1KB'], ['scan', '--sql', 'SELECT * FROM bars -- recent'],
+  ['backtest', '--sql', 'SELECT * FROM bars -- recent'], undefined, undefined,
+];
+
+/** An option with its grade as listed in OPTIONS. */
+function anchored(name: string, value: string): ChosenOption {
+  const spec = OPTIONS[name];
+  return { name, value, grade: spec.bad.includes(value) ? 'bad' : spec.good.includes(value) ? 'good' : 'edge' };
+}
+
 /** Option values, bad, edge and good, on a clean dataset (or a clean CSV for ingest). */
 async function options(c: Case) {
   const rng = c.rng;
-  const command = rng.weighted({ scan: 30, backtest: 25, trend: 15, ingest: 20 } as const);
-  const { chosen, unknown } = fuzzOptions(rng, command);
+  // Most cases of a round start from a value the issue names (items 8, 13, 14), the rest are drawn at random.
+  const anchor = c.kind(ANCHORS);
+  const command = anchor?.[0] ?? rng.weighted({ scan: 30, backtest: 25, trend: 15, ingest: 20 } as const);
+  const { chosen, unknown } = anchor ? { chosen: [anchored(anchor[1], anchor[2])], unknown: undefined } : fuzzOptions(rng, command);
   const optArgs = chosen.flatMap(optionArgs);
   c.flavour.push(chosen.map((o) => `${o.name}=${JSON.stringify(o.value)} (${o.grade})`).join(', ') + (unknown ? `; unknown ${unknown.join(' ')}` : ''));
   const bad = chosen.filter((o) => o.grade === 'bad').map((o) => o.name);
@@ -775,7 +792,7 @@ function summary(): string {
 
 function describeFailure(f: Failure): string {
   return (
-    `[case ${f.index} ${f.scenario}] ${f.rule}: ${f.detail}\n    cd CASE && ${f.line}\n    inputs: ${f.flavour || '-'}\n    stderr: ${f.stderr || '-'}\n` +
+    `[case ${f.index} ${f.scenario}] ${f.rule}: ${f.detail}\n    cd ${KEEP ? join(root, `case-${f.index}`) : 'CASE'} && ${f.line}\n    inputs: ${f.flavour || '-'}\n    stderr: ${f.stderr || '-'}\n` +
     `    rerun: BARSTREAM_FUZZ_SEED=${SEED} BARSTREAM_FUZZ_CASE=${f.index} BARSTREAM_FUZZ_KEEP=1 npx vitest run test/fuzz.test.ts`
   );
 }

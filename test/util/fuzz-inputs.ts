@@ -104,8 +104,6 @@ export interface GeneratedCsv {
   symbols: Set<string>;
   /** Every row passes every ingest check and no (symbol, ts) repeats: nothing may be rejected. */
   allValid: boolean;
-  /** Every canonical column can be found (by name, case-insensitively, or through `map`). */
-  columnsFound: boolean;
   /** `--map` pairs needed for renamed columns (only those the generator chose to map). */
   map: Partial<Record<Canonical, string>>;
   /** Structurally sound CSV (header, same field count on every line, quotes closed, no garbage). */
@@ -133,7 +131,7 @@ export function generateCsv(rng: Rng, avoid: Set<string> = new Set(), opts: { ev
   const flavour: string[] = [];
   const kind = rng.weighted({ rows: 88, empty: 3, 'header-only': 5, garbage: 4 } as const);
   if (kind === 'empty') {
-    return { bytes: Buffer.alloc(0), records: 0, symbols: new Set(), allValid: true, columnsFound: false, map: {}, wellFormed: false, header: [], canon: [], kind, flavour: ['0-byte file'] };
+    return { bytes: Buffer.alloc(0), records: 0, symbols: new Set(), allValid: true, map: {}, wellFormed: false, header: [], canon: [], kind, flavour: ['0-byte file'] };
   }
 
   // Columns: canonical ones, some renamed (mapped or not), some dropped, some extra, reordered.
@@ -232,7 +230,7 @@ export function generateCsv(rng: Rng, avoid: Set<string> = new Set(), opts: { ev
     const n = rng.int(1, 400);
     const junk = Buffer.from(Array.from({ length: n }, () => rng.int(0, 255)));
     const prefix = rng.chance(0.5) ? Buffer.from(`${header.join(',')}\n`) : Buffer.alloc(0);
-    return { bytes: Buffer.concat([prefix, junk]), records: undefined, symbols: fed, allValid: false, columnsFound: false, map, wellFormed: false, header, canon: cols.map((c) => c.canon), kind, flavour: [...flavour, 'binary garbage'] };
+    return { bytes: Buffer.concat([prefix, junk]), records: undefined, symbols: fed, allValid: false, map, wellFormed: false, header, canon: cols.map((c) => c.canon), kind, flavour: [...flavour, 'binary garbage'] };
   }
 
   // Rendering: quotes, line ends, BOM, ragged lines, a truncated last line.
@@ -268,7 +266,7 @@ export function generateCsv(rng: Rng, avoid: Set<string> = new Set(), opts: { ev
   }
   if (kind === 'header-only') flavour.push('header only');
   if (!columnsFound || header.length !== new Set(header.map((h) => h.toLowerCase())).size) allValid = false;
-  return { bytes, records: values.length, symbols: fed, allValid, columnsFound, map, wellFormed, header, canon: cols.map((c) => c.canon), kind, flavour };
+  return { bytes, records: values.length, symbols: fed, allValid, map, wellFormed, header, canon: cols.map((c) => c.canon), kind, flavour };
 }
 
 /**
@@ -312,7 +310,6 @@ function everyRowBad(rng: Rng): GeneratedCsv {
     records: lines.length - 1,
     symbols: new Set(symbols),
     allValid: false,
-    columnsFound: true,
     map: {},
     wellFormed: true,
     header: [...CANONICAL],
@@ -451,7 +448,7 @@ export function generateTable(rng: Rng, opts: { strictness: number; symbols?: st
   const symbolNames = opts.symbols ?? rng.sample(PLAIN_SYMBOLS, rng.int(1, 4));
   type Row = { symbol: string | null; ms: number | null; open: number | null | string; high: number | null | string; low: number | null | string; close: number | null | 'nan' | 'inf' | '-inf' | '-0'; volume: number | null };
   let rows: Row[] = [];
-  for (const [i, sym] of symbolNames.entries()) {
+  for (const sym of symbolNames) {
     const bars = rng.chance(0.6) ? rng.int(opts.minBars ?? 30, 70) : rng.int(opts.minBars ?? 0, 29);
     const symRows: Row[] = walk(rng, sym, bars).map((b) => ({ symbol: sym, ms: b.ms, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume }));
     if (s > 0 && symRows.length > 0 && rng.chance(0.45 * s)) {
@@ -475,7 +472,6 @@ export function generateTable(rng: Rng, opts: { strictness: number; symbols?: st
       rng.pick(symRows).open = rng.pick([null, 'nan']) as null;
       flavour.push(`${sym}: bad open`);
     }
-    void i;
     rows.push(...symRows);
   }
   let hasNullSymbol = false;
@@ -548,7 +544,8 @@ export async function writeTable(duck: Duck, table: GeneratedTable, target: { fi
       for (let k = 0; k < target.buckets; k++) {
         const file = `${target.dir}/bucket=${k}/part-0.parquet`;
         const [{ n }] = (await c.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${name} WHERE ${bucketExpr} = ${k}`)).getRowObjectsJS() as { n: number }[];
-        if (n === 0 && k > 0) continue;
+        // Empty buckets get no file (as ingest writes them), unless every bucket is empty.
+        if (n === 0 && (k < target.buckets - 1 || files.length > 0)) continue;
         await mkdir(dirname(file), { recursive: true });
         await c.run(`COPY (SELECT * EXCLUDE (fuzz_rownum) FROM ${name} WHERE ${bucketExpr} = ${k} ORDER BY fuzz_rownum) TO ${lit(file)} (FORMAT parquet)`);
         files.push(file);
