@@ -12,6 +12,7 @@
  *   (valid inputs and options; per-symbol data faults fail that symbol only, item 11);
  * - on success, print counts that add up and match the files on disk and the inputs fed, as
  *   recomputed by the test's own DuckDB;
+ * - stay under 512 MiB of resident memory (the inputs are tiny: item 8's windows sized to the bars seen);
  * - write nothing outside its output folder (a snapshot of the case folder: path, size, mtime,
  *   content hash), leave no temporary files (TMPDIR points into the case folder) and change
  *   no input.
@@ -37,6 +38,11 @@ const CASES = process.env.BARSTREAM_FUZZ_CASES === undefined ? undefined : Numbe
 const ONLY = process.env.BARSTREAM_FUZZ_CASE === undefined ? undefined : Number(process.env.BARSTREAM_FUZZ_CASE);
 const KEEP = process.env.BARSTREAM_FUZZ_KEEP === '1';
 const RUN_TIMEOUT_MS = Number(process.env.BARSTREAM_FUZZ_TIMEOUT_MS ?? 90_000);
+/**
+ * Peak resident memory allowed to one run: node and DuckDB take 100-160 MiB here and the inputs
+ * are a few KB (before item 8's fix, `scan --length 2000000` over 360 bars peaks at 673 MiB).
+ */
+const MAX_RSS_KB = 512 * 1024;
 /** Processes at once: the development machine has 2 cores. */
 const WIDTH = 2;
 const CODES = ['BARSTREAM_INVALID_PARAM', 'BARSTREAM_DUCKDB', 'BARSTREAM_BAD_INPUT', 'BARSTREAM_IO', 'BARSTREAM_CANCELLED', 'BARSTREAM_INTERNAL'];
@@ -83,10 +89,11 @@ interface Stats {
   exit2: number;
   other: number;
   failing: number;
+  maxRssKb: number;
 }
 
 const failures: Failure[] = [];
-const stats = new Map<Command, Stats>(COMMANDS.map((c) => [c, { runs: 0, exit0: 0, exit1: 0, exit2: 0, other: 0, failing: 0 }]));
+const stats = new Map<Command, Stats>(COMMANDS.map((c) => [c, { runs: 0, exit0: 0, exit1: 0, exit2: 0, other: 0, failing: 0, maxRssKb: 0 }]));
 let duck: Duck;
 let root: string;
 let started = 0;
@@ -132,6 +139,8 @@ class Case {
     else if (run.signal !== null) problems.push(['signal', `ended by ${run.signal}`]);
     else if (![0, 1, ...(s.expect.strict ? [2] : [])].includes(run.status ?? -1)) problems.push(['exit-status', `exit status ${run.status}`]);
     for (const f of forbiddenLines(run.stderr)) problems.push([f.rule, f.line.slice(0, 200)]);
+    // Item 8: memory follows the bars seen and the options' budgets, and every input here is tiny.
+    if (run.peakRssKb !== undefined && run.peakRssKb > MAX_RSS_KB) problems.push(['memory', `peak RSS ${Math.round(run.peakRssKb / 1024)} MiB on a tiny input`]);
 
     const failed = run.status !== 0;
     if (failed && run.status !== null) {
@@ -173,6 +182,7 @@ class Case {
     else if (run.status === 2) st.exit2++;
     else st.other++;
     if (problems.length > 0) st.failing++;
+    st.maxRssKb = Math.max(st.maxRssKb, run.peakRssKb ?? 0);
     for (const [rule, detail] of problems) {
       failures.push({
         command: s.command,
@@ -775,10 +785,10 @@ async function runCase(index: number): Promise<void> {
 function summary(): string {
   const rows = COMMANDS.map((cmd) => {
     const s = stats.get(cmd)!;
-    return [cmd, s.runs, s.exit0, s.exit1, s.exit2, s.other, s.failing];
+    return [cmd, s.runs, s.exit0, s.exit1, s.exit2, s.other, s.failing, Math.round(s.maxRssKb / 1024)];
   });
-  const total = rows.reduce((a, r) => a.map((x, i) => (i === 0 ? 'total' : Number(x) + Number(r[i]))), ['total', 0, 0, 0, 0, 0, 0]);
-  const table = [['command', 'runs', 'exit 0', 'exit 1', 'exit 2', 'other', 'failing runs'], ...rows, total];
+  const total = rows.reduce((a, r) => a.map((x, i) => (i === 0 ? 'total' : i === 7 ? Math.max(Number(x), Number(r[i])) : Number(x) + Number(r[i]))), ['total', 0, 0, 0, 0, 0, 0, 0]);
+  const table = [['command', 'runs', 'exit 0', 'exit 1', 'exit 2', 'other', 'failing runs', 'max RSS MiB'], ...rows, total];
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => String(r[i]).length)));
   const lines = table.map((r) => r.map((x, i) => (i === 0 ? String(x).padEnd(widths[i]) : String(x).padStart(widths[i]))).join('  '));
   const byRule = new Map<string, number>();

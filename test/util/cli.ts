@@ -1,6 +1,6 @@
 /** Running the built CLI (`dist/engine/cli/main.js`) as a real process, and judging what it printed. */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../engine/native.js';
 
@@ -18,11 +18,25 @@ export interface CliRun {
   /** True when the test killed it for running past its time limit. */
   timedOut: boolean;
   ms: number;
+  /** Peak resident memory (VmHWM, KiB) as last read from /proc while it ran; undefined where /proc is not readable. */
+  peakRssKb?: number;
+}
+
+/** The process's peak resident memory so far (KiB), from /proc/<pid>/status. */
+function peakRss(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
  * Spawns `node main.js ...args` in `cwd` with `env` added to the environment, stdin closed,
- * and kills it (SIGKILL) after `timeoutMs`.
+ * and kills it (SIGKILL) after `timeoutMs`. Its peak memory is sampled every 50 ms (the
+ * kernel's high-water mark, so a short peak between samples still counts).
  */
 export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs: number }): Promise<CliRun> {
   const t0 = performance.now();
@@ -37,16 +51,24 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     let timedOut = false;
+    let peakRssKb: number | undefined;
+    const sample = setInterval(() => {
+      const kb = peakRss(child.pid);
+      if (kb !== undefined) peakRssKb = Math.max(peakRssKb ?? 0, kb);
+    }, 50);
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
+      clearInterval(sample);
       reject(e);
     });
+    child.on('exit', () => clearInterval(sample));
     child.on('close', (status, signal) => {
       clearTimeout(timer);
+      clearInterval(sample);
       resolveRun({
         args,
         cwd: opts.cwd,
@@ -56,6 +78,7 @@ export function runCli(args: string[], opts: { cwd: string; env?: Record<string,
         stderr: Buffer.concat(err).toString('utf8'),
         timedOut,
         ms: performance.now() - t0,
+        peakRssKb,
       });
     });
   });
