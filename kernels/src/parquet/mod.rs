@@ -1,18 +1,27 @@
-//! A small, fast Parquet writer for barstream's result tables: a flat schema of REQUIRED
-//! columns (UTF-8 text, timestamps in microseconds, DOUBLE, INT64), PLAIN encoding,
-//! snappy-compressed data pages, and min/max statistics on text, timestamp and integer
-//! columns (so readers can skip row groups by symbol or time).
+//! barstream's result tables as Parquet, through the `parquet` crate's column writers: a
+//! flat schema of REQUIRED columns (UTF-8 text, timestamps in microseconds, DOUBLE, INT64),
+//! zstd-compressed pages, text dictionary-encoded (so a symbol repeated on every row costs a
+//! few bits), and statistics in the current `min_value`/`max_value` fields with the column
+//! orders and the page index, so any reader (DuckDB, pyarrow, polars) can skip row groups
+//! and pages by symbol or time.
 //!
-//! Values go from the caller's column buffers to pages without conversion: doubles and
-//! integers are copied as little-endian bytes (a memcpy on little-endian machines).
-pub mod thrift;
-
+//! Values go from the caller's column buffers to the column writers as slices: doubles and
+//! integers without conversion, text as one shared byte string per run of equal values.
+//! Every byte is hashed (sha256) on its way to the file, so nobody reads the file back for
+//! a checksum.
 use crate::error::{Error, Result};
+use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as Physical, ZstdLevel};
+use parquet::column::writer::ColumnWriter;
+use parquet::data_type::ByteArray;
+use parquet::errors::ParquetError;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::{ColumnPath, Type};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
-use thrift::Compact;
+use std::sync::Arc;
 
 /// A column's logical type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,23 +58,10 @@ impl ColumnData<'_> {
     }
 }
 
-/// Rows per data page.
-const PAGE_ROWS: usize = 65_536;
-const MAGIC: &[u8] = b"PAR1";
-
-struct ChunkMeta {
-    num_values: u64,
-    offset: u64,
-    uncompressed: u64,
-    compressed: u64,
-    stats: Option<(Vec<u8>, Vec<u8>)>,
-}
-
-struct GroupMeta {
-    rows: u64,
-    offset: u64,
-    chunks: Vec<ChunkMeta>,
-}
+/// zstd level: 1 is the fastest, and already smaller than snappy on these tables.
+const ZSTD_LEVEL: i32 = 1;
+/// Text values handed to the column writer at a time.
+const TEXT_BATCH: usize = 8192;
 
 /// What a finished file holds: rows, bytes and the sha256 of those bytes (hashed as they
 /// were written, so nobody has to read the file back for a checksum).
@@ -76,22 +72,44 @@ pub struct Written {
     pub sha256: String,
 }
 
-/// Writes one Parquet file, a row group at a time.
-pub struct FileWriter {
-    out: BufWriter<File>,
-    pos: u64,
-    fields: Vec<Field>,
-    groups: Vec<GroupMeta>,
-    rows: u64,
-    page: Vec<u8>,
-    packed: Vec<u8>,
-    snappy: snap::raw::Encoder,
+/// The file under the Parquet writer: hashes and counts what goes through, and keeps the
+/// operating system's reason for the first failed write (the crate wraps it in its own).
+struct Sink {
+    file: File,
     hash: Sha256,
-    path: String,
+    bytes: u64,
+    failure: Option<String>,
 }
 
-fn io_err(path: &str, e: std::io::Error) -> Error {
-    Error::io(format!("cannot write {path}: {e}"))
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self.file.write(buf) {
+            Ok(n) => {
+                self.hash.update(&buf[..n]);
+                self.bytes += n as u64;
+                Ok(n)
+            }
+            Err(e) => {
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    self.failure.get_or_insert_with(|| e.to_string());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Writes one Parquet file, a row group at a time.
+pub struct FileWriter {
+    inner: SerializedFileWriter<Sink>,
+    fields: Vec<Field>,
+    rows: u64,
+    /// The name errors give: the file's final name when it is written under a temporary one.
+    name: String,
 }
 
 impl FileWriter {
@@ -100,31 +118,41 @@ impl FileWriter {
     /// # Errors
     /// The file system's message, naming the path.
     pub fn create(path: &Path, fields: &[Field]) -> Result<Self> {
-        let name = path.display().to_string();
-        let file = File::create(path).map_err(|e| io_err(&name, e))?;
-        let mut w = FileWriter {
-            out: BufWriter::with_capacity(1 << 20, file),
-            pos: 0,
-            fields: fields.to_vec(),
-            groups: Vec::new(),
-            rows: 0,
-            page: Vec::new(),
-            packed: Vec::new(),
-            snappy: snap::raw::Encoder::new(),
-            hash: Sha256::new(),
-            path: name,
-        };
-        w.write(MAGIC)?;
-        Ok(w)
+        FileWriter::create_as(path, path, fields)
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        self.out
-            .write_all(bytes)
-            .map_err(|e| io_err(&self.path, e))?;
-        self.hash.update(bytes);
-        self.pos += bytes.len() as u64;
-        Ok(())
+    /// Like [`FileWriter::create`], writing to `path` but naming `name` in errors (a file
+    /// written under a temporary name and renamed into place).
+    ///
+    /// # Errors
+    /// The file system's message, naming `name`.
+    pub fn create_as(path: &Path, name: &Path, fields: &[Field]) -> Result<Self> {
+        let name = name.display().to_string();
+        let file = File::create(path).map_err(|e| io_err(&name, &e.to_string()))?;
+        let sink = Sink {
+            file,
+            hash: Sha256::new(),
+            bytes: 0,
+            failure: None,
+        };
+        let schema = Arc::new(schema(fields).map_err(|e| internal(&name, e))?);
+        let inner = SerializedFileWriter::new(sink, schema, Arc::new(properties(fields)))
+            .map_err(|e| io_err(&name, &e.to_string()))?;
+        Ok(FileWriter {
+            inner,
+            fields: fields.to_vec(),
+            rows: 0,
+            name,
+        })
+    }
+
+    /// The error for a failed crate call: the operating system's reason when a write
+    /// failed, else the crate's message.
+    fn fail(&self, e: ParquetError) -> Error {
+        match &self.inner.inner().failure {
+            Some(reason) => io_err(&self.name, reason),
+            None => internal(&self.name, e),
+        }
     }
 
     /// Appends one row group; `columns` in schema order, all of the same length.
@@ -143,256 +171,159 @@ impl FileWriter {
         if rows == 0 {
             return Ok(());
         }
-        let offset = self.pos;
-        let mut chunks = Vec::with_capacity(columns.len());
-        for (i, col) in columns.iter().enumerate() {
+        for (field, col) in self.fields.iter().zip(columns) {
             if col.len() != rows {
                 return Err(Error::param(format!(
                     "column {} has {} rows, expected {rows}",
-                    self.fields[i].name,
+                    field.name,
                     col.len()
                 )));
             }
-            chunks.push(self.write_chunk(self.fields[i], col, rows)?);
+            let kind_ok = matches!(
+                (field.kind, col),
+                (Kind::Text, ColumnData::TextRuns(_) | ColumnData::Text(_))
+                    | (Kind::TimestampMicros | Kind::Int64, ColumnData::I64(_))
+                    | (Kind::Double, ColumnData::F64(_))
+            );
+            if !kind_ok {
+                return Err(Error::param(format!(
+                    "column {} holds values of the wrong type",
+                    field.name
+                )));
+            }
         }
-        self.groups.push(GroupMeta {
-            rows: rows as u64,
-            offset,
-            chunks,
-        });
+        if let Err(e) = self.write_columns(columns) {
+            return Err(self.fail(e));
+        }
         self.rows += rows as u64;
         Ok(())
     }
 
-    fn write_chunk(
-        &mut self,
-        field: Field,
-        col: &ColumnData<'_>,
-        rows: usize,
-    ) -> Result<ChunkMeta> {
-        let kind_ok = matches!(
-            (field.kind, col),
-            (Kind::Text, ColumnData::TextRuns(_) | ColumnData::Text(_))
-                | (Kind::TimestampMicros | Kind::Int64, ColumnData::I64(_))
-                | (Kind::Double, ColumnData::F64(_))
-        );
-        if !kind_ok {
-            return Err(Error::param(format!(
-                "column {} holds values of the wrong type",
-                field.name
-            )));
+    fn write_columns(&mut self, columns: &[ColumnData<'_>]) -> parquet::errors::Result<()> {
+        let mut group = self.inner.next_row_group()?;
+        let mut text = Vec::with_capacity(TEXT_BATCH);
+        for col in columns {
+            let Some(mut writer) = group.next_column()? else {
+                return Err(ParquetError::General("more columns than the schema".into()));
+            };
+            match (writer.untyped(), col) {
+                (ColumnWriter::DoubleColumnWriter(w), ColumnData::F64(v)) => {
+                    w.write_batch(v, None, None)?;
+                }
+                (ColumnWriter::Int64ColumnWriter(w), ColumnData::I64(v)) => {
+                    w.write_batch(v, None, None)?;
+                }
+                (ColumnWriter::ByteArrayColumnWriter(w), ColumnData::Text(v)) => {
+                    for chunk in v.chunks(TEXT_BATCH) {
+                        text.clear();
+                        text.extend(chunk.iter().map(|s| ByteArray::from(s.as_str())));
+                        w.write_batch(&text, None, None)?;
+                    }
+                }
+                (ColumnWriter::ByteArrayColumnWriter(w), ColumnData::TextRuns(runs)) => {
+                    text.clear();
+                    for (s, n) in runs.iter() {
+                        let value = ByteArray::from(s.as_bytes().to_vec());
+                        let mut left = *n;
+                        while left > 0 {
+                            let take = left.min(TEXT_BATCH - text.len());
+                            text.extend(std::iter::repeat_n(value.clone(), take));
+                            left -= take;
+                            if text.len() == TEXT_BATCH {
+                                w.write_batch(&text, None, None)?;
+                                text.clear();
+                            }
+                        }
+                    }
+                    if !text.is_empty() {
+                        w.write_batch(&text, None, None)?;
+                        text.clear();
+                    }
+                }
+                _ => {
+                    return Err(ParquetError::General(
+                        "a column of the wrong physical type".into(),
+                    ))
+                }
+            }
+            writer.close()?;
         }
-        let offset = self.pos;
-        let (mut uncompressed, mut compressed) = (0u64, 0u64);
-        let mut start = 0;
-        while start < rows {
-            let end = (start + PAGE_ROWS).min(rows);
-            self.page.clear();
-            plain(col, start, end, &mut self.page);
-            self.packed
-                .resize(snap::raw::max_compress_len(self.page.len()), 0);
-            let n = self
-                .snappy
-                .compress(&self.page, &mut self.packed)
-                .map_err(|e| Error::io(format!("snappy: {e}")))?;
-            let mut header = Vec::with_capacity(32);
-            let mut h = Compact::new(&mut header);
-            h.i32(1, 0).i32(2, self.page.len() as i32).i32(3, n as i32);
-            h.begin(5)
-                .i32(1, (end - start) as i32)
-                .i32(2, 0)
-                .i32(3, 3)
-                .i32(4, 3)
-                .end();
-            h.finish();
-            uncompressed += (header.len() + self.page.len()) as u64;
-            compressed += (header.len() + n) as u64;
-            self.write(&header)?;
-            let packed = std::mem::take(&mut self.packed);
-            let res = self.write(&packed[..n]);
-            self.packed = packed;
-            res?;
-            start = end;
-        }
-        Ok(ChunkMeta {
-            num_values: rows as u64,
-            offset,
-            uncompressed,
-            compressed,
-            stats: stats(col),
-        })
+        group.close()?;
+        Ok(())
     }
 
-    /// Writes the footer and closes the file.
+    /// Writes the footer (with the page index) and closes the file, synced to disk.
     ///
     /// # Errors
     /// The file system's message.
     pub fn finish(mut self) -> Result<Written> {
-        let mut footer = Vec::new();
-        let mut c = Compact::new(&mut footer);
-        c.i32(1, 1);
-        let fields = self.fields.clone();
-        c.list_struct(2, fields.len() + 1, |c, i| {
-            if i == 0 {
-                c.binary(4, b"schema").i32(5, fields.len() as i32);
-                return;
-            }
-            let f = fields[i - 1];
-            c.i32(1, physical(f.kind))
-                .i32(3, 0)
-                .binary(4, f.name.as_bytes());
-            match f.kind {
-                Kind::Text => {
-                    c.i32(6, 0).begin(10).begin(1).end().end();
-                }
-                Kind::TimestampMicros => {
-                    c.i32(6, 10)
-                        .begin(10)
-                        .begin(8)
-                        .bool(1, false)
-                        .begin(2)
-                        .begin(2)
-                        .end()
-                        .end()
-                        .end()
-                        .end();
-                }
-                Kind::Double | Kind::Int64 => {}
-            }
-        });
-        c.i64(3, self.rows as i64);
-        let groups = std::mem::take(&mut self.groups);
-        c.list_struct(4, groups.len(), |c, g| {
-            let group = &groups[g];
-            c.list_struct(1, group.chunks.len(), |c, k| {
-                let m = &group.chunks[k];
-                let f = fields[k];
-                c.i64(2, m.offset as i64);
-                c.begin(3)
-                    .i32(1, physical(f.kind))
-                    .list_i32(2, &[0, 3])
-                    .list_binary(3, &[f.name.as_bytes()])
-                    .i32(4, 1)
-                    .i64(5, m.num_values as i64)
-                    .i64(6, m.uncompressed as i64)
-                    .i64(7, m.compressed as i64)
-                    .i64(9, m.offset as i64);
-                if let Some((min, max)) = &m.stats {
-                    c.begin(12).i64(3, 0).binary(5, max).binary(6, min).end();
-                }
-                c.end();
-            });
-            let uncompressed: u64 = group.chunks.iter().map(|m| m.uncompressed).sum();
-            let compressed: u64 = group.chunks.iter().map(|m| m.compressed).sum();
-            c.i64(2, uncompressed as i64)
-                .i64(3, group.rows as i64)
-                .i64(5, group.offset as i64)
-                .i64(6, compressed as i64);
-        });
-        c.binary(
-            6,
-            format!("barstream {}", env!("CARGO_PKG_VERSION")).as_bytes(),
-        );
-        c.finish();
-        self.write(&footer)?;
-        self.write(&(footer.len() as u32).to_le_bytes())?;
-        self.write(MAGIC)?;
-        self.out.flush().map_err(|e| io_err(&self.path, e))?;
-        self.out
-            .get_ref()
+        if let Err(e) = self.inner.finish() {
+            return Err(self.fail(e));
+        }
+        let sink = self.inner.inner_mut();
+        sink.file
             .sync_all()
-            .map_err(|e| io_err(&self.path, e))?;
-        let digest = std::mem::take(&mut self.hash).finalize();
+            .map_err(|e| io_err(&self.name, &e.to_string()))?;
+        let digest = std::mem::take(&mut sink.hash).finalize();
         let sha256 = digest.iter().map(|b| format!("{b:02x}")).collect();
         Ok(Written {
             rows: self.rows,
-            bytes: self.pos,
+            bytes: sink.bytes,
             sha256,
         })
     }
 }
 
-fn physical(k: Kind) -> i32 {
-    match k {
-        Kind::Text => 6,
-        Kind::TimestampMicros | Kind::Int64 => 2,
-        Kind::Double => 5,
+fn io_err(name: &str, reason: &str) -> Error {
+    Error::io(format!("cannot write {name}: {reason}"))
+}
+
+/// A failure the crate reports without a failed write (a schema or page it refuses).
+fn internal(name: &str, e: ParquetError) -> Error {
+    Error::io(format!("cannot write {name}: {e}"))
+}
+
+/// The message type: every field REQUIRED, in order.
+fn schema(fields: &[Field]) -> parquet::errors::Result<Type> {
+    let columns = fields
+        .iter()
+        .map(|f| {
+            let (physical, logical) = match f.kind {
+                Kind::Text => (Physical::BYTE_ARRAY, Some(LogicalType::String)),
+                Kind::TimestampMicros => (
+                    Physical::INT64,
+                    Some(LogicalType::timestamp(false, TimeUnit::MICROS)),
+                ),
+                Kind::Double => (Physical::DOUBLE, None),
+                Kind::Int64 => (Physical::INT64, None),
+            };
+            Type::primitive_type_builder(f.name, physical)
+                .with_repetition(Repetition::REQUIRED)
+                .with_logical_type(logical)
+                .build()
+                .map(Arc::new)
+        })
+        .collect::<parquet::errors::Result<Vec<_>>>()?;
+    Type::group_type_builder("schema")
+        .with_fields(columns)
+        .build()
+}
+
+/// zstd everywhere, a dictionary for text only (numbers rarely repeat), statistics per page
+/// (which also writes the column and offset indexes).
+fn properties(fields: &[Field]) -> WriterProperties {
+    let level = ZstdLevel::try_new(ZSTD_LEVEL).expect("a valid zstd level");
+    let mut b = WriterProperties::builder()
+        .set_created_by(format!(
+            "barstream version {} (build parquet-rs)",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .set_compression(Compression::ZSTD(level))
+        .set_dictionary_enabled(false)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(None);
+    for f in fields.iter().filter(|f| f.kind == Kind::Text) {
+        b = b.set_column_dictionary_enabled(ColumnPath::from(f.name), true);
     }
-}
-
-/// PLAIN encoding of rows `start..end`.
-fn plain(col: &ColumnData<'_>, start: usize, end: usize, out: &mut Vec<u8>) {
-    match col {
-        ColumnData::F64(v) => le_bytes(&v[start..end], out),
-        ColumnData::I64(v) => le_bytes(&v[start..end], out),
-        ColumnData::Text(v) => v[start..end].iter().for_each(|s| text(s, out)),
-        ColumnData::TextRuns(runs) => {
-            let mut row = 0;
-            for (s, n) in runs.iter() {
-                let (a, b) = (row.max(start), (row + n).min(end));
-                for _ in a..b.max(a) {
-                    text(s, out);
-                }
-                row += n;
-                if row >= end {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-/// Fixed-width values as PLAIN (little-endian) bytes: one copy on little-endian machines.
-fn le_bytes<T: LeBytes>(v: &[T], out: &mut Vec<u8>) {
-    if cfg!(target_endian = "little") {
-        // SAFETY: f64 and i64 have no padding; their bytes are read, not reinterpreted as values.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v))
-        };
-        out.extend_from_slice(bytes);
-    } else {
-        v.iter().for_each(|x| out.extend_from_slice(&x.le()));
-    }
-}
-
-trait LeBytes: Copy {
-    fn le(self) -> [u8; 8];
-}
-
-impl LeBytes for f64 {
-    fn le(self) -> [u8; 8] {
-        self.to_le_bytes()
-    }
-}
-
-impl LeBytes for i64 {
-    fn le(self) -> [u8; 8] {
-        self.to_le_bytes()
-    }
-}
-
-fn text(s: &str, out: &mut Vec<u8>) {
-    out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// (min, max) as Parquet encodes them, for the column types that get statistics.
-fn stats(col: &ColumnData<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
-    match col {
-        ColumnData::I64(v) => {
-            let (min, max) = v
-                .iter()
-                .fold((i64::MAX, i64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
-            Some((min.to_le_bytes().to_vec(), max.to_le_bytes().to_vec()))
-        }
-        ColumnData::Text(v) => minmax(v.iter().map(|s| s.as_bytes())),
-        ColumnData::TextRuns(r) => minmax(r.iter().map(|(s, _)| s.as_bytes())),
-        ColumnData::F64(_) => None,
-    }
-}
-
-fn minmax<'a>(mut it: impl Iterator<Item = &'a [u8]>) -> Option<(Vec<u8>, Vec<u8>)> {
-    let first = it.next()?;
-    let (min, max) = it.fold((first, first), |(a, b), x| (a.min(x), b.max(x)));
-    Some((min.to_vec(), max.to_vec()))
+    b.build()
 }
