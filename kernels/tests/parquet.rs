@@ -1,7 +1,13 @@
 //! The Parquet writer read back by DuckDB: every value exact (NaN, infinities and -0
-//! included), across pages and row groups, text runs and plain text, and an empty file.
+//! included), across pages and row groups, text runs and plain text, and an empty file;
+//! statistics in the current fields on every column, equal to the rows' min and max, with
+//! type-defined column orders, the page index, dictionary text and zstd; a full device
+//! reported with the file's name and the operating system's reason.
 use barstream_kernels::duck::Database;
+use barstream_kernels::error::ErrorCode;
 use barstream_kernels::parquet::{ColumnData, Field, FileWriter, Kind};
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::file::statistics::Statistics;
 
 fn tmp(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("barstream-parquet-{}", std::process::id()));
@@ -134,6 +140,66 @@ fn duckdb_reads_back_every_value() {
     assert_eq!(types as usize, "VARCHARTIMESTAMPDOUBLEBIGINT".len());
     // Row-group statistics let DuckDB skip by symbol: min/max per row group (AAA..ZZ, then ZZ..ZZ).
     assert_eq!(check(&format!("SELECT count(*) FROM parquet_metadata('{p}') WHERE path_in_schema = 'symbol' AND stats_max_value = 'ZZ' AND stats_min_value IN ('AAA', 'ZZ')")), 2);
+    // Every column of both row groups has min_value/max_value (the current fields), zstd
+    // pages, and the text columns a dictionary.
+    assert_eq!(
+        check(&format!("SELECT count(*) FROM parquet_metadata('{p}')")),
+        10
+    );
+    // (DuckDB shows no non-finite statistic, and x's maximum is +inf: x is checked below.)
+    assert_eq!(check(&format!("SELECT count(*) FROM parquet_metadata('{p}') WHERE compression <> 'ZSTD' OR stats_min_value IS NULL OR (path_in_schema <> 'x' AND stats_max_value IS NULL)")), 0);
+    assert_eq!(check(&format!("SELECT count(*) FROM parquet_metadata('{p}') WHERE type = 'BYTE_ARRAY' AND encodings LIKE '%RLE_DICTIONARY%'")), 4);
+    // Without type-defined column orders pyarrow and polars ignore min_value/max_value.
+    assert_eq!(check(&format!("SELECT count(*) FROM (SELECT unnest(column_orders) AS o FROM parquet_file_metadata('{p}')) WHERE o = 'ColumnOrder(TYPE_ORDER=TypeDefinedOrder())'")), 5);
+    // Each row group's min/max are those of its rows, as DuckDB computes them.
+    for (col, ty) in [
+        ("symbol", "VARCHAR"),
+        ("ts", "TIMESTAMP"),
+        ("n", "BIGINT"),
+        ("note", "VARCHAR"),
+    ] {
+        let sql = format!(
+            "SELECT count(*) FROM parquet_metadata('{p}') m JOIN \
+               (SELECT g, min({col}) AS lo, max({col}) AS hi FROM \
+                  (SELECT {col}, (row_number() OVER () - 1 >= 150000)::BIGINT AS g FROM back) GROUP BY g) d \
+             ON m.row_group_id = d.g \
+             WHERE m.path_in_schema = '{col}' AND m.stats_min_value::{ty} = d.lo AND m.stats_max_value::{ty} = d.hi"
+        );
+        assert_eq!(check(&sql), 2, "statistics of {col}");
+    }
+    // x: NaN left out, +inf kept (both row groups hold NaN and +inf), read with the crate.
+    let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    for g in 0..2 {
+        let min = check(&format!(
+            "SELECT (min(x) * 1e6)::BIGINT FROM (SELECT x, (row_number() OVER () - 1 >= 150000)::BIGINT AS g FROM back) WHERE g = {g} AND NOT isnan(x)"
+        ));
+        match reader.metadata().row_group(g).column(2).statistics() {
+            Some(Statistics::Double(s)) => {
+                assert_eq!(
+                    s.max_opt(),
+                    Some(&f64::INFINITY),
+                    "max of x in row group {g}"
+                );
+                assert_eq!(
+                    (s.min_opt().unwrap() * 1e6).round() as i64,
+                    min,
+                    "min of x in row group {g}"
+                );
+            }
+            other => panic!("x has no DOUBLE statistics in row group {g}: {other:?}"),
+        }
+    }
+    // The page index (column and offset indexes) is written for every column chunk.
+    let chunks: Vec<_> = reader
+        .metadata()
+        .row_groups()
+        .iter()
+        .flat_map(|g| g.columns())
+        .collect();
+    assert_eq!(chunks.len(), 10);
+    assert!(chunks
+        .iter()
+        .all(|c| c.column_index_offset().is_some() && c.offset_index_offset().is_some()));
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -151,4 +217,36 @@ fn an_empty_file_has_the_schema() {
         .unwrap();
     assert_eq!(r.column_names(), ["symbol", "ts", "x", "n", "note"]);
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_full_device_names_the_file_and_the_reason() {
+    // /dev/full takes the file's place: every write fails with ENOSPC.
+    let dev = std::path::Path::new("/dev/full");
+    if !dev.exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let name = std::path::Path::new("/out/signals/bucket=3/part-0.parquet");
+    let rows = 100_000;
+    let ts: Vec<i64> = (0..rows).collect();
+    let x: Vec<f64> = (0..rows).map(|i| (i as f64).sqrt()).collect();
+    let note: Vec<String> = (0..rows).map(|i| format!("row {i}")).collect();
+    let runs = [("AAA", rows as usize)];
+    let result = FileWriter::create_as(dev, name, &FIELDS).and_then(|mut w| {
+        w.write_row_group(&[
+            ColumnData::TextRuns(&runs),
+            ColumnData::I64(&ts),
+            ColumnData::F64(&x),
+            ColumnData::I64(&ts),
+            ColumnData::Text(&note),
+        ])?;
+        w.finish()
+    });
+    let e = result.expect_err("a full device fails");
+    assert_eq!(e.code, ErrorCode::Io);
+    assert_eq!(
+        e.message,
+        "cannot write /out/signals/bucket=3/part-0.parquet: No space left on device (os error 28)"
+    );
 }

@@ -362,8 +362,9 @@ impl ResultTable {
                 .map(|()| w)
                 .map_err(|e| {
                     Error::io(format!(
-                        "cannot rename {} into place: {e}",
-                        self.tmp.display()
+                        "cannot rename {} to {}: {e}",
+                        self.tmp.display(),
+                        self.path.display()
                     ))
                 })
         });
