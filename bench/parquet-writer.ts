@@ -4,7 +4,9 @@
  * checkout of another commit, e.g. the one before the writer changed:
  * `git worktree add /tmp/bs-base <rev> && ln -s "$PWD/node_modules" /tmp/bs-base/ &&
  * (cd /tmp/bs-base && npm run build)`). Each build runs `--runs` times, taking turns, in its
- * own process; the best wall time of each is kept. Also reported: the bytes each writes
+ * own process; the best wall time of each is kept, and the best CPU time (user + system,
+ * from /usr/bin/time where there is one: steadier than wall time on a shared machine).
+ * Also reported: the bytes each writes
  * (from its manifest), a check that both wrote the same signal rows, and for scale the size
  * DuckDB gives the same signal rows (COPY with snappy, then zstd).
  *
@@ -35,6 +37,7 @@ interface Build {
   cli: string;
   out: string;
   seconds: number[];
+  cpu: number[];
 }
 
 interface Manifest {
@@ -43,24 +46,28 @@ interface Manifest {
 
 const root = packageRoot();
 const builds: Build[] = [
-  { name: `baseline (${baseline})`, cli: join(baseline, 'dist', 'engine', 'cli', 'main.js'), out: '', seconds: [] },
-  { name: 'this build', cli: join(root, 'dist', 'engine', 'cli', 'main.js'), out: '', seconds: [] },
+  { name: `baseline (${baseline})`, cli: join(baseline, 'dist', 'engine', 'cli', 'main.js'), out: '', seconds: [], cpu: [] },
+  { name: 'this build', cli: join(root, 'dist', 'engine', 'cli', 'main.js'), out: '', seconds: [], cpu: [] },
 ];
 for (const [i, b] of builds.entries()) {
   if (!existsSync(b.cli)) throw new Error(`${b.cli} is missing: build that checkout first (npm run build)`);
   b.out = join(root, 'bench', 'data', `writer-out-${i}`);
 }
 
-/** One backtest by `b`, timed from outside (process start to exit). */
-function backtest(b: Build, dataset: string): number {
+/** `/usr/bin/time`, where there is one: it also gives the CPU seconds a run used. */
+const timeTool = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** One backtest by `b`: wall seconds from outside (process start to exit), and CPU seconds. */
+function backtest(b: Build, dataset: string): { wall: number; cpu: number } {
+  const cmd = [b.cli, 'backtest', '--data', dataset, '--out', b.out, '--overwrite', '--threads', String(threads), '--json'];
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [b.cli, 'backtest', '--data', dataset, '--out', b.out, '--overwrite', '--threads', String(threads), '--json'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
-  const seconds = (performance.now() - t0) / 1000;
+  const r = timeTool
+    ? spawnSync(timeTool, ['-f', 'cpu %U %S', process.execPath, ...cmd], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    : spawnSync(process.execPath, cmd, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${b.name}: backtest failed (${r.status}): ${r.stderr}`);
-  return seconds;
+  const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { wall, cpu: m ? Number(m[1]) + Number(m[2]) : NaN };
 }
 
 function bytesOf(b: Build, prefix: string): number {
@@ -73,9 +80,10 @@ for (let i = 0; i < runs; i++) {
   // Take turns, and swap who goes first each round, so drift in the machine's load is shared.
   const order = i % 2 === 0 ? builds : [...builds].reverse();
   for (const b of order) {
-    const s = backtest(b, dataset);
-    b.seconds.push(s);
-    process.stderr.write(`${b.name}: run ${i + 1}: ${s.toFixed(2)} s\n`);
+    const t = backtest(b, dataset);
+    b.seconds.push(t.wall);
+    b.cpu.push(t.cpu);
+    process.stderr.write(`${b.name}: run ${i + 1}: ${t.wall.toFixed(2)} s, ${t.cpu.toFixed(2)} CPU s\n`);
   }
 }
 
@@ -100,25 +108,27 @@ for (const codec of ['snappy', 'zstd']) {
 conn.closeSync();
 
 const best = (b: Build) => Math.min(...b.seconds);
+const bestCpu = (b: Build) => Math.min(...b.cpu);
 const total = (b: Build) => bytesOf(b, '');
 const mb = (n: number) => Number((n / 1e6).toFixed(1));
 const rows = builds.map((b) => [
   b.name,
   Number(best(b).toFixed(2)),
   b.seconds.map((s) => s.toFixed(2)).join(' '),
+  Number(bestCpu(b).toFixed(2)),
   mb(bytesOf(b, 'signals/')),
   mb(bytesOf(b, 'summary/') + bytesOf(b, '_errors/')),
   mb(total(b)),
   (total(b) / total(builds[0])).toFixed(3),
 ]);
-rows.push(['DuckDB COPY of the same signal rows, snappy', '', '', mb(duckBytes.snappy), '', '', '']);
-rows.push(['DuckDB COPY of the same signal rows, zstd', '', '', mb(duckBytes.zstd), '', '', '']);
+rows.push(['DuckDB COPY of the same signal rows, snappy', '', '', '', mb(duckBytes.snappy), '', '', '']);
+rows.push(['DuckDB COPY of the same signal rows, zstd', '', '', '', mb(duckBytes.zstd), '', '', '']);
 process.stdout.write(
   [
     `backtest, Parquet writer before and after: ${(symbols * bars).toLocaleString('en-US')} bars (${symbols} symbols x ${bars}), ${threads} threads, best of ${runs}`,
     `machine: ${machine()}`,
     '',
-    table(['build', 'best s', 'runs s', 'signals MB', 'summary+errors MB', 'total MB', 'bytes vs baseline'], rows),
+    table(['build', 'best s', 'runs s', 'best CPU s', 'signals MB', 'summary+errors MB', 'total MB', 'bytes vs baseline'], rows),
     '',
     `same signal rows in both: ${d0 === d1 ? 'yes' : `NO (${d0} vs ${d1})`}`,
     '',
@@ -130,6 +140,8 @@ if (flag(args, 'json')) {
       bars: symbols * bars,
       baselineSeconds: best(builds[0]),
       seconds: best(builds[1]),
+      baselineCpuSeconds: bestCpu(builds[0]),
+      cpuSeconds: bestCpu(builds[1]),
       baselineBytes: total(builds[0]),
       bytes: total(builds[1]),
       duckdbSignalBytes: duckBytes,

@@ -1,8 +1,9 @@
 //! The Parquet writer read back by DuckDB: every value exact (NaN, infinities and -0
 //! included), across pages and row groups, text runs and plain text, and an empty file;
 //! statistics in the current fields on every column, equal to the rows' min and max, with
-//! type-defined column orders, the page index, dictionary text and zstd; a full device
-//! reported with the file's name and the operating system's reason.
+//! type-defined column orders and the page index; dictionaries (kept or given up),
+//! delta-encoded timestamps, snappy; a full device reported with the file's name and the
+//! operating system's reason.
 use barstream_kernels::duck::Database;
 use barstream_kernels::error::ErrorCode;
 use barstream_kernels::parquet::{ColumnData, Field, FileWriter, Kind};
@@ -15,7 +16,7 @@ fn tmp(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-const FIELDS: [Field; 5] = [
+const FIELDS: [Field; 6] = [
     Field {
         name: "symbol",
         kind: Kind::Text,
@@ -36,7 +37,16 @@ const FIELDS: [Field; 5] = [
         name: "note",
         kind: Kind::Text,
     },
+    Field {
+        name: "level",
+        kind: Kind::Double,
+    },
 ];
+
+/// A number with few distinct values (it keeps its dictionary), -0 and +0 among them.
+fn level(i: usize) -> f64 {
+    [-1.0, 0.0, -0.0, f64::NAN, f64::INFINITY, 2.5][i % 6]
+}
 
 fn values(i: usize) -> f64 {
     match i % 1000 {
@@ -69,12 +79,14 @@ fn duckdb_reads_back_every_value() {
         let x: Vec<f64> = (0..rows).map(|i| values(base + i)).collect();
         let n: Vec<i64> = (0..rows).map(|i| (base + i) as i64 - 5).collect();
         let note: Vec<String> = (0..rows).map(|i| format!("row {}", base + i)).collect();
+        let lv: Vec<f64> = (0..rows).map(|i| level(base + i)).collect();
         w.write_row_group(&[
             ColumnData::TextRuns(&runs),
             ColumnData::I64(&ts),
             ColumnData::F64(&x),
             ColumnData::I64(&n),
             ColumnData::Text(&note),
+            ColumnData::F64(&lv),
         ])
         .unwrap();
         base += rows;
@@ -113,7 +125,10 @@ fn duckdb_reads_back_every_value() {
         "SELECT count(*) FROM (SELECT *, row_number() OVER () - 1 AS i FROM back) WHERE \
            n <> i - 5 OR note <> 'row ' || i OR epoch_us(ts) <> 1600000000000000 + i * 60000000 \
            OR NOT (CASE i % 1000 WHEN 0 THEN isnan(x) WHEN 1 THEN x = 'inf'::DOUBLE WHEN 2 THEN x = 0 AND sign(1/x) = -1 \
-                   ELSE x = sqrt(i::DOUBLE) * 1.0000001 - 7.0 END)",
+                   ELSE x = sqrt(i::DOUBLE) * 1.0000001 - 7.0 END) \
+           OR NOT (CASE i % 6 WHEN 0 THEN level = -1 WHEN 1 THEN level = 0 AND sign(1/level) = 1 \
+                   WHEN 2 THEN level = 0 AND sign(1/level) = -1 WHEN 3 THEN isnan(level) \
+                   WHEN 4 THEN level = 'inf'::DOUBLE ELSE level = 2.5 END)",
     );
     assert_eq!(mismatches, 0);
     assert_eq!(
@@ -140,17 +155,27 @@ fn duckdb_reads_back_every_value() {
     assert_eq!(types as usize, "VARCHARTIMESTAMPDOUBLEBIGINT".len());
     // Row-group statistics let DuckDB skip by symbol: min/max per row group (AAA..ZZ, then ZZ..ZZ).
     assert_eq!(check(&format!("SELECT count(*) FROM parquet_metadata('{p}') WHERE path_in_schema = 'symbol' AND stats_max_value = 'ZZ' AND stats_min_value IN ('AAA', 'ZZ')")), 2);
-    // Every column of both row groups has min_value/max_value (the current fields), zstd
-    // pages, and the text columns a dictionary.
+    // Every column of both row groups has min_value/max_value (the current fields) and
+    // snappy pages; text and the repeating numbers a dictionary (the numbers that do not
+    // repeat give it up), timestamps delta encoding. (DuckDB shows no non-finite statistic,
+    // and the maximum of x and level is +inf: they are checked below.)
+    let meta = |filter: &str| {
+        check(&format!(
+            "SELECT count(*) FROM parquet_metadata('{p}') WHERE {filter}"
+        ))
+    };
+    assert_eq!(meta("true"), 12);
+    assert_eq!(meta("compression <> 'SNAPPY' OR stats_min_value IS NULL OR (path_in_schema NOT IN ('x', 'level') AND stats_max_value IS NULL)"), 0);
     assert_eq!(
-        check(&format!("SELECT count(*) FROM parquet_metadata('{p}')")),
-        10
+        meta("path_in_schema IN ('symbol', 'note', 'level') AND encodings LIKE '%RLE_DICTIONARY%'"),
+        6
     );
-    // (DuckDB shows no non-finite statistic, and x's maximum is +inf: x is checked below.)
-    assert_eq!(check(&format!("SELECT count(*) FROM parquet_metadata('{p}') WHERE compression <> 'ZSTD' OR stats_min_value IS NULL OR (path_in_schema <> 'x' AND stats_max_value IS NULL)")), 0);
-    assert_eq!(check(&format!("SELECT count(*) FROM parquet_metadata('{p}') WHERE type = 'BYTE_ARRAY' AND encodings LIKE '%RLE_DICTIONARY%'")), 4);
+    assert_eq!(
+        meta("path_in_schema = 'ts' AND encodings LIKE '%DELTA_BINARY_PACKED%'"),
+        2
+    );
     // Without type-defined column orders pyarrow and polars ignore min_value/max_value.
-    assert_eq!(check(&format!("SELECT count(*) FROM (SELECT unnest(column_orders) AS o FROM parquet_file_metadata('{p}')) WHERE o = 'ColumnOrder(TYPE_ORDER=TypeDefinedOrder())'")), 5);
+    assert_eq!(check(&format!("SELECT count(*) FROM (SELECT unnest(column_orders) AS o FROM parquet_file_metadata('{p}')) WHERE o = 'ColumnOrder(TYPE_ORDER=TypeDefinedOrder())'")), 6);
     // Each row group's min/max are those of its rows, as DuckDB computes them.
     for (col, ty) in [
         ("symbol", "VARCHAR"),
@@ -167,26 +192,28 @@ fn duckdb_reads_back_every_value() {
         );
         assert_eq!(check(&sql), 2, "statistics of {col}");
     }
-    // x: NaN left out, +inf kept (both row groups hold NaN and +inf), read with the crate.
+    // x and level: NaN left out, +inf kept (both row groups hold NaN and +inf), read with the crate.
     let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-    for g in 0..2 {
-        let min = check(&format!(
-            "SELECT (min(x) * 1e6)::BIGINT FROM (SELECT x, (row_number() OVER () - 1 >= 150000)::BIGINT AS g FROM back) WHERE g = {g} AND NOT isnan(x)"
-        ));
-        match reader.metadata().row_group(g).column(2).statistics() {
-            Some(Statistics::Double(s)) => {
-                assert_eq!(
-                    s.max_opt(),
-                    Some(&f64::INFINITY),
-                    "max of x in row group {g}"
-                );
-                assert_eq!(
-                    (s.min_opt().unwrap() * 1e6).round() as i64,
-                    min,
-                    "min of x in row group {g}"
-                );
+    for (c, col) in [(2, "x"), (5, "level")] {
+        for g in 0..2 {
+            let min = check(&format!(
+                "SELECT (min({col}) * 1e6)::BIGINT FROM (SELECT {col}, (row_number() OVER () - 1 >= 150000)::BIGINT AS g FROM back) WHERE g = {g} AND NOT isnan({col})"
+            ));
+            match reader.metadata().row_group(g).column(c).statistics() {
+                Some(Statistics::Double(s)) => {
+                    assert_eq!(
+                        s.max_opt(),
+                        Some(&f64::INFINITY),
+                        "max of {col} in row group {g}"
+                    );
+                    assert_eq!(
+                        (s.min_opt().unwrap() * 1e6).round() as i64,
+                        min,
+                        "min of {col} in row group {g}"
+                    );
+                }
+                other => panic!("{col} has no DOUBLE statistics in row group {g}: {other:?}"),
             }
-            other => panic!("x has no DOUBLE statistics in row group {g}: {other:?}"),
         }
     }
     // The page index (column and offset indexes) is written for every column chunk.
@@ -196,7 +223,7 @@ fn duckdb_reads_back_every_value() {
         .iter()
         .flat_map(|g| g.columns())
         .collect();
-    assert_eq!(chunks.len(), 10);
+    assert_eq!(chunks.len(), 12);
     assert!(chunks
         .iter()
         .all(|c| c.column_index_offset().is_some() && c.offset_index_offset().is_some()));
@@ -215,7 +242,10 @@ fn an_empty_file_has_the_schema() {
     let r = conn
         .stream(&format!("SELECT * FROM read_parquet('{}')", path.display()))
         .unwrap();
-    assert_eq!(r.column_names(), ["symbol", "ts", "x", "n", "note"]);
+    assert_eq!(
+        r.column_names(),
+        ["symbol", "ts", "x", "n", "note", "level"]
+    );
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -240,6 +270,7 @@ fn a_full_device_names_the_file_and_the_reason() {
             ColumnData::F64(&x),
             ColumnData::I64(&ts),
             ColumnData::Text(&note),
+            ColumnData::F64(&x),
         ])?;
         w.finish()
     });
