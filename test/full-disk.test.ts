@@ -53,6 +53,7 @@ describe.skipIf(notRoot)(`backtest on a full disk${notRoot ? ` (skipped: ${notRo
         expect(lines, r.stderr).toHaveLength(1);
         const escaped = out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
         expect(lines[0]).toMatch(new RegExp(`^barstream: cannot write ${escaped}/\\S+: No space left on device \\(os error 28\\) \\(BARSTREAM_IO\\)$`));
+        expect(lines[0], 'the message names the file, not its temporary name').not.toMatch(/\.tmp/);
         const { files, dirs } = await walk(out);
         expect(files.filter((f) => f.includes('.tmp')), 'temporary files left behind').toEqual([]);
         const buckets = dirs.filter((d) => /^signals\/bucket=\d+$/.test(d));
