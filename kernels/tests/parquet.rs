@@ -1,6 +1,10 @@
 //! The Parquet writer read back by DuckDB: every value exact (NaN, infinities and -0
-//! included), across pages and row groups, text runs and plain text, and an empty file.
+//! included), across pages and row groups, text runs and plain text, and an empty file;
+//! statistics in the current fields on every column, equal to the rows' min and max, with
+//! type-defined column orders; text dictionaries (and the PLAIN fallback), snappy; a full
+//! device reported with the file's name and the operating system's reason.
 use barstream_kernels::duck::Database;
+use barstream_kernels::error::ErrorCode;
 use barstream_kernels::parquet::{ColumnData, Field, FileWriter, Kind};
 
 fn tmp(name: &str) -> std::path::PathBuf {
@@ -9,7 +13,7 @@ fn tmp(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
-const FIELDS: [Field; 5] = [
+const FIELDS: [Field; 6] = [
     Field {
         name: "symbol",
         kind: Kind::Text,
@@ -30,7 +34,16 @@ const FIELDS: [Field; 5] = [
         name: "note",
         kind: Kind::Text,
     },
+    Field {
+        name: "level",
+        kind: Kind::Double,
+    },
 ];
+
+/// A number whose minimum is zero (both signs of it), with NaN among its values.
+fn level(i: usize) -> f64 {
+    [0.5, 0.0, -0.0, f64::NAN, 1.0, 2.5][i % 6]
+}
 
 fn values(i: usize) -> f64 {
     match i % 1000 {
@@ -63,12 +76,14 @@ fn duckdb_reads_back_every_value() {
         let x: Vec<f64> = (0..rows).map(|i| values(base + i)).collect();
         let n: Vec<i64> = (0..rows).map(|i| (base + i) as i64 - 5).collect();
         let note: Vec<String> = (0..rows).map(|i| format!("row {}", base + i)).collect();
+        let lv: Vec<f64> = (0..rows).map(|i| level(base + i)).collect();
         w.write_row_group(&[
             ColumnData::TextRuns(&runs),
             ColumnData::I64(&ts),
             ColumnData::F64(&x),
             ColumnData::I64(&n),
             ColumnData::Text(&note),
+            ColumnData::F64(&lv),
         ])
         .unwrap();
         base += rows;
@@ -107,7 +122,10 @@ fn duckdb_reads_back_every_value() {
         "SELECT count(*) FROM (SELECT *, row_number() OVER () - 1 AS i FROM back) WHERE \
            n <> i - 5 OR note <> 'row ' || i OR epoch_us(ts) <> 1600000000000000 + i * 60000000 \
            OR NOT (CASE i % 1000 WHEN 0 THEN isnan(x) WHEN 1 THEN x = 'inf'::DOUBLE WHEN 2 THEN x = 0 AND sign(1/x) = -1 \
-                   ELSE x = sqrt(i::DOUBLE) * 1.0000001 - 7.0 END)",
+                   ELSE x = sqrt(i::DOUBLE) * 1.0000001 - 7.0 END) \
+           OR NOT (CASE i % 6 WHEN 0 THEN level = 0.5 WHEN 1 THEN level = 0 AND sign(1/level) = 1 \
+                   WHEN 2 THEN level = 0 AND sign(1/level) = -1 WHEN 3 THEN isnan(level) \
+                   WHEN 4 THEN level = 1 ELSE level = 2.5 END)",
     );
     assert_eq!(mismatches, 0);
     assert_eq!(
@@ -134,6 +152,64 @@ fn duckdb_reads_back_every_value() {
     assert_eq!(types as usize, "VARCHARTIMESTAMPDOUBLEBIGINT".len());
     // Row-group statistics let DuckDB skip by symbol: min/max per row group (AAA..ZZ, then ZZ..ZZ).
     assert_eq!(check(&format!("SELECT count(*) FROM parquet_metadata('{p}') WHERE path_in_schema = 'symbol' AND stats_max_value = 'ZZ' AND stats_min_value IN ('AAA', 'ZZ')")), 2);
+    // Every column of both row groups has min_value/max_value (the current fields) and
+    // snappy pages; text a dictionary, unless its distinct values are too many bytes (the
+    // 150,000 notes of the first row group). (DuckDB shows no non-finite statistic, and the
+    // maximum of x is +inf: its minimum is checked below.)
+    let meta = |filter: &str| {
+        check(&format!(
+            "SELECT count(*) FROM parquet_metadata('{p}') WHERE {filter}"
+        ))
+    };
+    assert_eq!(meta("true"), 12);
+    assert_eq!(meta("compression <> 'SNAPPY' OR stats_min_value IS NULL OR (path_in_schema <> 'x' AND stats_max_value IS NULL)"), 0);
+    assert_eq!(
+        meta("path_in_schema = 'symbol' AND encodings LIKE '%PLAIN_DICTIONARY%'"),
+        2
+    );
+    assert_eq!(
+        meta("path_in_schema = 'note' AND encodings LIKE '%DICTIONARY%'"),
+        1
+    );
+    assert_eq!(
+        meta("path_in_schema NOT IN ('symbol', 'note') AND encodings LIKE '%DICTIONARY%'"),
+        0
+    );
+    // A zero minimum is written as -0, a zero maximum as +0.
+    assert_eq!(
+        meta("path_in_schema = 'level' AND stats_min_value = '-0.0' AND stats_max_value = '2.5'"),
+        2
+    );
+    // Without type-defined column orders pyarrow and polars ignore min_value/max_value.
+    assert_eq!(check(&format!("SELECT count(*) FROM (SELECT unnest(column_orders) AS o FROM parquet_file_metadata('{p}')) WHERE o = 'ColumnOrder(TYPE_ORDER=TypeDefinedOrder())'")), 6);
+    // Each row group's min/max are those of its rows (NaN left out), as DuckDB computes them.
+    for (col, ty, both) in [
+        ("symbol", "VARCHAR", true),
+        ("ts", "TIMESTAMP", true),
+        ("x", "DOUBLE", false),
+        ("n", "BIGINT", true),
+        ("note", "VARCHAR", true),
+        ("level", "DOUBLE", true),
+    ] {
+        let keep = if ty == "DOUBLE" {
+            format!("WHERE NOT isnan({col})")
+        } else {
+            String::new()
+        };
+        let max = if both {
+            format!("AND m.stats_max_value::{ty} = d.hi")
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT count(*) FROM parquet_metadata('{p}') m JOIN \
+               (SELECT g, min({col}) AS lo, max({col}) AS hi FROM \
+                  (SELECT {col}, (row_number() OVER () - 1 >= 150000)::BIGINT AS g FROM back) {keep} GROUP BY g) d \
+             ON m.row_group_id = d.g \
+             WHERE m.path_in_schema = '{col}' AND m.stats_min_value::{ty} = d.lo {max}"
+        );
+        assert_eq!(check(&sql), 2, "statistics of {col}");
+    }
     std::fs::remove_file(&path).unwrap();
 }
 
@@ -149,6 +225,42 @@ fn an_empty_file_has_the_schema() {
     let r = conn
         .stream(&format!("SELECT * FROM read_parquet('{}')", path.display()))
         .unwrap();
-    assert_eq!(r.column_names(), ["symbol", "ts", "x", "n", "note"]);
+    assert_eq!(
+        r.column_names(),
+        ["symbol", "ts", "x", "n", "note", "level"]
+    );
     std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn a_full_device_names_the_file_and_the_reason() {
+    // /dev/full takes the file's place: every write fails with ENOSPC.
+    let dev = std::path::Path::new("/dev/full");
+    if !dev.exists() {
+        eprintln!("skipped: no /dev/full");
+        return;
+    }
+    let name = std::path::Path::new("/out/signals/bucket=3/part-0.parquet");
+    let rows = 100_000;
+    let ts: Vec<i64> = (0..rows).collect();
+    let x: Vec<f64> = (0..rows).map(|i| (i as f64).sqrt()).collect();
+    let note: Vec<String> = (0..rows).map(|i| format!("row {i}")).collect();
+    let runs = [("AAA", rows as usize)];
+    let result = FileWriter::create_as(dev, name, &FIELDS).and_then(|mut w| {
+        w.write_row_group(&[
+            ColumnData::TextRuns(&runs),
+            ColumnData::I64(&ts),
+            ColumnData::F64(&x),
+            ColumnData::I64(&ts),
+            ColumnData::Text(&note),
+            ColumnData::F64(&x),
+        ])?;
+        w.finish()
+    });
+    let e = result.expect_err("a full device fails");
+    assert_eq!(e.code, ErrorCode::Io);
+    assert_eq!(
+        e.message,
+        "cannot write /out/signals/bucket=3/part-0.parquet: No space left on device (os error 28)"
+    );
 }

@@ -5,10 +5,10 @@
 //! then a `_state/bucket-<k>.json` marker says the bucket is complete.
 use super::perf::Perf;
 use super::symbol::SymbolAtc;
-use super::writer::{Col, ResultTable, Val};
+use super::writer::{write_atomic, Col, ResultTable, Val};
 use super::Progress;
 use crate::atc::{AtcParams, NCOL};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -350,17 +350,4 @@ fn ensure_tables<'a>(slot: &'a mut Option<Tables>, out: &Path, bucket: u32) -> &
 /// `OUT/_state/bucket-<k>.json`: present once bucket `k` is complete.
 pub fn state_path(out: &Path, bucket: u32) -> PathBuf {
     out.join("_state").join(format!("bucket-{bucket}.json"))
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::io("state path has no folder"))?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
-    let tmp = super::writer::temp_path(path);
-    std::fs::write(&tmp, bytes)
-        .map_err(|e| Error::io(format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| Error::io(format!("cannot rename {} into place: {e}", path.display())))
 }

@@ -1,6 +1,9 @@
 //! Result tables written as Parquet as they fill: rows are buffered column by column and
 //! flushed as row groups of whole symbols into a hidden temporary file, which is renamed
 //! into place when the table is complete, so a reader never sees a half-written file.
+//! A table that fails (a full disk, a folder it may not write) or is dropped unfinished
+//! removes its temporary file and the folders it made that are left empty, and its error
+//! names the file it was writing and the operating system's reason.
 //! Memory per table is about one row group plus the symbol in progress.
 use crate::error::{Error, Result};
 use crate::parquet::{ColumnData, Field, FileWriter, Kind, Written};
@@ -126,6 +129,8 @@ pub struct ResultTable {
     path: PathBuf,
     tmp: PathBuf,
     writer: Option<FileWriter>,
+    /// Folders this table created for its file, deepest first (removed again if it fails).
+    made: Vec<PathBuf>,
 }
 
 impl ResultTable {
@@ -143,6 +148,7 @@ impl ResultTable {
             path: path.to_path_buf(),
             tmp: temp_path(path),
             writer: None,
+            made: Vec::new(),
         }
     }
 
@@ -271,14 +277,7 @@ impl ResultTable {
             return Ok(());
         }
         if self.writer.is_none() {
-            let dir = self
-                .path
-                .parent()
-                .ok_or_else(|| Error::io(format!("{} has no folder", self.path.display())))?;
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
-            let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
-            self.writer = Some(FileWriter::create(&self.tmp, &fields)?);
+            self.open()?;
         }
         let runs: Vec<(&str, usize)> = match &self.bufs[0] {
             Buf::Runs(r) => {
@@ -305,10 +304,15 @@ impl ResultTable {
                 Buf::F64(v) => ColumnData::F64(&v[..n]),
             })
             .collect();
-        self.writer
+        let written = self
+            .writer
             .as_mut()
             .expect("created")
-            .write_row_group(&columns)?;
+            .write_row_group(&columns);
+        if let Err(e) = written {
+            self.abandon();
+            return Err(e);
+        }
         for b in self.bufs.iter_mut() {
             b.drain_front(n);
         }
@@ -316,38 +320,131 @@ impl ResultTable {
         Ok(())
     }
 
+    /// Creates the folder and the temporary file.
+    fn open(&mut self) -> Result<()> {
+        let dir = self
+            .path
+            .parent()
+            .ok_or_else(|| Error::io(format!("{} has no folder", self.path.display())))?;
+        self.made = create_folder(dir)?;
+        let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
+        let mut created = FileWriter::create_as(&self.tmp, &self.path, &fields);
+        if created.is_err() && !dir.is_dir() {
+            // A failing table beside this one removed the folder it thought it had made.
+            self.made = create_folder(dir)?;
+            created = FileWriter::create_as(&self.tmp, &self.path, &fields);
+        }
+        match created {
+            Ok(w) => {
+                self.writer = Some(w);
+                Ok(())
+            }
+            Err(e) => {
+                self.abandon();
+                Err(e)
+            }
+        }
+    }
+
     /// Flushes what is left, completes the file and renames it into place.
     ///
     /// # Errors
-    /// The file system's message, naming the path.
+    /// The file system's message, naming the path; nothing of the table is left behind.
     pub fn write_parquet(mut self) -> Result<Written> {
         self.flush(self.buffered)?;
         if self.writer.is_none() {
             // An empty table is still a valid file with the schema.
-            let dir = self.path.parent().ok_or_else(|| Error::io("no folder"))?;
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
-            let fields: Vec<Field> = self.cols.iter().map(|c| c.field()).collect();
-            self.writer = Some(FileWriter::create(&self.tmp, &fields)?);
+            self.open()?;
         }
-        let written = self.writer.take().expect("created").finish()?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| {
-            Error::io(format!(
-                "cannot rename {} into place: {e}",
-                self.tmp.display()
-            ))
-        })?;
-        Ok(written)
+        let finished = self.writer.take().expect("created").finish();
+        let renamed = finished.and_then(|w| {
+            std::fs::rename(&self.tmp, &self.path)
+                .map(|()| w)
+                .map_err(|e| {
+                    Error::io(format!(
+                        "cannot rename {} to {}: {e}",
+                        self.tmp.display(),
+                        self.path.display()
+                    ))
+                })
+        });
+        match renamed {
+            Ok(w) => {
+                self.made.clear();
+                Ok(w)
+            }
+            Err(e) => {
+                self.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    /// Closes and removes the temporary file, then the folders this table made if empty.
+    fn abandon(&mut self) {
+        drop(self.writer.take());
+        let _ = std::fs::remove_file(&self.tmp);
+        for dir in std::mem::take(&mut self.made) {
+            if std::fs::remove_dir(&dir).is_err() {
+                break;
+            }
+        }
     }
 }
 
 impl Drop for ResultTable {
     fn drop(&mut self) {
         // An unfinished table leaves no temporary file behind.
-        if self.writer.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
+        if self.writer.is_some() {
+            self.abandon();
         }
     }
+}
+
+/// Creates `dir` and its missing parents; returns the folders it made, deepest first.
+fn create_folder(dir: &Path) -> Result<Vec<PathBuf>> {
+    let made: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    std::fs::create_dir_all(dir).map_err(|e| {
+        for d in &made {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+        }
+        Error::io(format!("cannot create {}: {e}", dir.display()))
+    })?;
+    Ok(made)
+}
+
+/// Writes `bytes` to `path` under a temporary name, synced and renamed into place; on
+/// failure the temporary file is removed and the error names `path` and the reason.
+///
+/// # Errors
+/// The file system's message, naming `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::io(format!("{} has no folder", path.display())))?;
+    let made = create_folder(dir)?;
+    let tmp = temp_path(path);
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut f, bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    written.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        for d in &made {
+            if std::fs::remove_dir(d).is_err() {
+                break;
+            }
+        }
+        Error::io(format!("cannot write {}: {e}", path.display()))
+    })
 }
 
 /// `dir/.name.tmp-<pid>`: hidden, so globs such as `*.parquet` never match it.
