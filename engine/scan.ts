@@ -36,7 +36,7 @@ export interface ScanResult {
   short: ScanEntry[];
   processed: number;
   skipped: { symbol: string; reason: string }[];
-  failed: { symbol: string; message: string }[];
+  failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
   /** Rows the dataset's ingest rejected (from its metadata). */
   rejectedRows: number;
   elapsedMs: number;
@@ -51,7 +51,7 @@ export interface ScanResult {
 interface NativeScan {
   processed: { symbol: string; bars: number; signal: number; close: number; ts: number }[];
   skipped: { symbol: string; reason: string }[];
-  failed: { symbol: string; message: string }[];
+  failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
 }
 
 /** Runs the scan; see `Engine.scan`. */

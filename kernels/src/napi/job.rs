@@ -78,6 +78,8 @@ pub struct SkippedSymbol {
 #[napi(object)]
 pub struct FailedSymbol {
     pub symbol: String,
+    /// `input` (its rows: a duplicate timestamp, a NULL) or `kernel` (e.g. a price <= 0).
+    pub stage: String,
     pub message: String,
 }
 
@@ -98,7 +100,15 @@ fn split<T, U>(
         match o {
             Outcome::Done(r) => processed.push(done(r)),
             Outcome::Skipped { symbol, reason } => skipped.push(SkippedSymbol { symbol, reason }),
-            Outcome::Failed { symbol, message } => failed.push(FailedSymbol { symbol, message }),
+            Outcome::Failed {
+                symbol,
+                stage,
+                message,
+            } => failed.push(FailedSymbol {
+                symbol,
+                stage: stage.as_str().to_string(),
+                message,
+            }),
         }
     }
     (processed, skipped, failed)
