@@ -50,7 +50,7 @@ describe('Engine.scan', () => {
       const r = await engine.scan({ sql, minSignal: 0.2, top: 1, out: join(tmp, 'scan') });
       expect(r.processed).toBe(4);
       expect(r.skipped).toEqual([{ symbol: short, reason: expect.stringMatching(/^\d+ bars, fewer than the longest MA length 34$/) }]);
-      expect(r.failed).toEqual([{ symbol: broken, message: expect.stringMatching(/x\[\d+\] is -[\d.]+: prices must be finite and > 0/) }]);
+      expect(r.failed).toEqual([{ symbol: broken, stage: 'kernel', message: expect.stringMatching(/x\[\d+\] is -[\d.]+: prices must be finite and > 0/) }]);
       expect(r.long.length).toBeLessThanOrEqual(1);
       expect(r.short.length).toBeLessThanOrEqual(1);
       const rows = await query(`SELECT status, count(*) AS n FROM read_parquet('${join(tmp, 'scan', 'scan.parquet')}') GROUP BY status ORDER BY status`);
