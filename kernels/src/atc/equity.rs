@@ -4,7 +4,7 @@
 //! NaN or 0 or `R[i]` is NaN); every defined value is floored at 0.25.
 //! `lambda` and `decay` are in user units: `la = lambda/1000`, `de = decay/100`.
 use crate::codec::{Dec, Enc};
-use crate::kernel::{check_not_infinite, check_out};
+use crate::kernel::{check_not_infinite, check_out, range_message, MAX_LENGTH};
 use crate::{Error, Result};
 
 const NAME: &str = "equity";
@@ -32,10 +32,12 @@ pub(crate) fn check_finite(kernel: &str, name: &str, v: f64) -> Result<()> {
 }
 
 /// # Errors
-/// `InvalidParam` when `cutout < 0`.
+/// `InvalidParam` unless `0 <= cutout <= MAX_LENGTH`.
 pub(crate) fn check_cutout(kernel: &str, cutout: i64) -> Result<u64> {
-    u64::try_from(cutout)
-        .map_err(|_| Error::param(format!("{kernel}: cutout must be >= 0, got {cutout}")))
+    match u64::try_from(cutout) {
+        Ok(c) if c <= MAX_LENGTH as u64 => Ok(c),
+        _ => Err(range_message(kernel, "cutout", 0, cutout)),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -51,7 +53,8 @@ pub struct Equity {
 
 impl Equity {
     /// # Errors
-    /// `InvalidParam` when `start`, `lambda` or `decay` is not finite or `cutout < 0`.
+    /// `InvalidParam` when `start`, `lambda` or `decay` is not finite or `cutout` is
+    /// outside `0..=MAX_LENGTH`.
     pub fn new(p: &EquityParams) -> Result<Self> {
         check_finite(NAME, "start", p.start)?;
         check_finite(NAME, "lambda", p.lambda)?;

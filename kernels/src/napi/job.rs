@@ -161,7 +161,8 @@ pub struct TrendScanOptions {
     pub partitions: Vec<String>,
     /// `SMA`, `EMA`, `RMA`, `WMA`, `DEMA`, `HMA`, `LSMA` or `KAMA`.
     pub ma: String,
-    pub length: u32,
+    /// A number (not u32, which would wrap): checked to be an integer from 1 to 1,000,000.
+    pub length: f64,
     pub workers: Option<u32>,
 }
 
@@ -200,11 +201,12 @@ impl Task for TrendScanTask {
         guarded(|| {
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             let o = &self.opts;
+            let length = super::ma::to_len("trend", o.length)?;
             pipeline::trend_scan(
                 &self.engine.clone()?,
                 &o.partitions,
                 &o.ma,
-                o.length as usize,
+                length,
                 workers,
                 &self.progress,
                 &self.cancel,
