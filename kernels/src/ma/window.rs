@@ -12,16 +12,19 @@
 //!
 //! A window's storage grows with the values pushed until it holds `len` of them, then
 //! turns into a ring: a long length over a short series allocates only the bars seen.
+//! Room is reserved per chunk (`reserve(n)` before `n` pushes), so the per-bar loops
+//! hold no call that allocates.
 //! Slots not yet grown count as 0.0, as the zero-filled ring they stand in for did, so
 //! sums and saved states are what a preallocated ring gives.
 use crate::codec::{Dec, Enc};
 use crate::{Error, Result};
 
-/// The values of a window of `len`: a vector that grows until it holds `len` values,
-/// then a ring whose next slot is `pos`.
+/// The values of a window of `len`: `len` slots once grown, a ring whose next slot is
+/// `pos`. While growing it holds the values so far in `buf[..pos]` and zeros after them
+/// (room reserved ahead), and `pos` counts the values.
 #[derive(Clone, Debug, Default)]
 struct Ring {
-    buf: Vec<f64>,
+    buf: Box<[f64]>,
     len: usize,
     pos: usize,
 }
@@ -29,38 +32,65 @@ struct Ring {
 impl Ring {
     fn new(len: usize) -> Self {
         Ring {
-            buf: Vec::new(),
+            buf: Box::default(),
             len,
             pos: 0,
         }
     }
 
+    /// Makes room for the next `n` values, so that putting them allocates nothing (the
+    /// slots at least double when they grow, and never exceed `len`).
+    fn reserve(&mut self, n: usize) {
+        let have = self.buf.len();
+        if have == self.len {
+            return;
+        }
+        let need = self.pos.saturating_add(n).min(self.len);
+        if need > have {
+            let want = need.max(have.saturating_mul(2).min(self.len));
+            let mut v = std::mem::take(&mut self.buf).into_vec();
+            v.reserve_exact(want - have);
+            v.resize(want, 0.0);
+            self.buf = v.into_boxed_slice();
+        }
+    }
+
     /// Stores `x` in the next slot; returns the value it replaces (0.0 while growing) and
     /// whether the ring just wrapped (its values are then in storage order, oldest first).
+    ///
+    /// # Panics
+    /// While growing, when [`Ring::reserve`] did not make room first: the per-bar loops
+    /// hold no call that returns (it would cost the registers their values live in).
     #[inline(always)]
     fn put(&mut self, x: f64) -> (f64, bool) {
-        let old = if self.pos < self.buf.len() {
-            std::mem::replace(&mut self.buf[self.pos], x)
-        } else {
-            grow(&mut self.buf, x, self.len);
-            0.0
+        let Some(slot) = self.buf.get_mut(self.pos) else {
+            unreserved()
         };
+        let old = std::mem::replace(slot, x);
         self.pos += 1;
-        let wrapped = self.pos == self.len;
+        // The end of the slots is a wrap once all `len` are there, else the end of the room.
+        let wrapped = self.pos == self.buf.len() && self.pos == self.len;
         if wrapped {
             self.pos = 0;
         }
         (old, wrapped)
     }
 
-    /// The values, oldest first, as two slices.
-    fn ordered(&self) -> (&[f64], &[f64]) {
-        (&self.buf[self.pos..], &self.buf[..self.pos])
+    /// The values held, oldest first, as two slices (`full`: `len` values were seen).
+    #[inline]
+    fn ordered(&self, full: bool) -> (&[f64], &[f64]) {
+        if full {
+            (&self.buf[self.pos..], &self.buf[..self.pos])
+        } else {
+            (&[], &self.buf[..self.pos])
+        }
     }
 
     /// As a preallocated ring saved itself when full; only the values held when not.
-    fn save(&self, e: &mut Enc) {
-        e.f64s(&self.buf);
+    fn save(&self, e: &mut Enc, full: bool) {
+        let (a, b) = self.ordered(full);
+        e.f64s(if full { &self.buf } else { b });
+        debug_assert!(full || a.is_empty());
         e.usize(self.pos);
     }
 
@@ -83,19 +113,18 @@ impl Ring {
         } else if buf.len() != len || pos >= len {
             return Err(bad());
         }
-        Ok(Ring { buf, len, pos })
+        Ok(Ring {
+            buf: buf.into_boxed_slice(),
+            len,
+            pos,
+        })
     }
 }
 
-/// Appends `x`, growing the storage by doubling, never past `len` values.
 #[cold]
 #[inline(never)]
-fn grow(buf: &mut Vec<f64>, x: f64, len: usize) {
-    if buf.len() == buf.capacity() {
-        let want = (buf.capacity().max(8) * 2).min(len).max(buf.len() + 1);
-        buf.reserve_exact(want - buf.len());
-    }
-    buf.push(x);
+fn unreserved() -> ! {
+    panic!("a window grew past the room reserved for it (reserve before stepping)")
 }
 
 /// A window of the last `len` values with their plain sum.
@@ -125,7 +154,11 @@ impl SumWindow {
     }
     /// Values allocated (at most the bars seen, rounded up, and never above the length).
     pub fn capacity(&self) -> usize {
-        self.ring.buf.capacity()
+        self.ring.buf.len()
+    }
+    /// Makes room for the next `n` pushes: call it before them (outside the hot loop).
+    pub fn reserve(&mut self, n: usize) {
+        self.ring.reserve(n);
     }
     /// Whether the window holds `len` real values.
     #[inline(always)]
@@ -149,11 +182,20 @@ impl SumWindow {
         }
     }
 
+    /// The oldest value of a full window (the one the next push drops).
+    #[inline(always)]
+    pub fn oldest(&self) -> f64 {
+        self.ring.buf.get(self.ring.pos).copied().unwrap_or(0.0)
+    }
     /// The window, oldest first, as two slices.
+    #[inline]
     pub fn ordered(&self) -> (&[f64], &[f64]) {
-        self.ring.ordered()
+        self.ring.ordered(self.full())
     }
     /// Adds `x`, drops the oldest value.
+    ///
+    /// # Panics
+    /// While the window is growing, when [`SumWindow::reserve`] made no room for `x`.
     #[inline(always)]
     pub fn push(&mut self, x: f64) {
         // Before the first value `last` is NaN, which equals nothing.
@@ -168,7 +210,7 @@ impl SumWindow {
         }
     }
     pub fn save(&self, e: &mut Enc) {
-        self.ring.save(e);
+        self.ring.save(e, self.full());
         e.u64(self.seen);
         e.f64(self.sum);
         e.u64(self.run);
@@ -213,7 +255,11 @@ impl WeightedWindow {
     }
     /// Values allocated (at most the bars seen, rounded up, and never above the length).
     pub fn capacity(&self) -> usize {
-        self.ring.buf.capacity()
+        self.ring.buf.len()
+    }
+    /// Makes room for the next `n` pushes: call it before them (outside the hot loop).
+    pub fn reserve(&mut self, n: usize) {
+        self.ring.reserve(n);
     }
     #[inline(always)]
     pub fn full(&self) -> bool {
@@ -241,12 +287,15 @@ impl WeightedWindow {
     }
 
     /// Adds `x`, drops the oldest value: `W' = W - S + len*x`, `S' = S - oldest + x`.
+    ///
+    /// # Panics
+    /// While the window is growing, when [`WeightedWindow::reserve`] made no room for `x`.
     #[inline(always)]
     pub fn push(&mut self, x: f64) {
-        let n = self.ring.len;
         // Before the first value `last` is NaN, which equals nothing.
         self.run = if x == self.last { self.run + 1 } else { 1 };
         self.last = x;
+        let n = self.ring.len;
         let (old, wrapped) = self.ring.put(x);
         self.seen += 1;
         if wrapped {
@@ -263,7 +312,7 @@ impl WeightedWindow {
         }
     }
     pub fn save(&self, e: &mut Enc) {
-        self.ring.save(e);
+        self.ring.save(e, self.full());
         e.u64(self.seen);
         e.f64(self.sum);
         e.f64(self.wsum);
@@ -391,12 +440,18 @@ mod tests {
             let mut w = WeightedWindow::new(len);
             let want = preallocated_sums(len.min(2000), &xs);
             for (i, &x) in xs.iter().enumerate() {
+                // Reserve in chunks of 1 and 64 bars alike.
+                let n = if len % 2 == 0 { 1 } else { 64 };
+                if i % n == 0 {
+                    s.reserve(n);
+                    w.reserve(n);
+                }
                 s.push(x);
                 w.push(x);
                 let seen = i + 1;
                 assert!(s.capacity() <= len, "len {len}: capacity above the length");
                 assert!(
-                    s.capacity() <= (2 * seen).max(16),
+                    s.capacity() <= (2 * seen).max(seen + 64),
                     "len {len}: {} for {seen}",
                     s.capacity()
                 );
