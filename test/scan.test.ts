@@ -70,7 +70,7 @@ describe('Engine.scan', () => {
       });
       await expect(engine.scan({ strategy: { length: 3, robustness: 'Wide' }, out })).rejects.toMatchObject({
         code: 'BARSTREAM_INVALID_PARAM',
-        message: expect.stringContaining('every length must be >= 1'),
+        message: expect.stringContaining('every length must be an integer from 1 to 1000000'),
       });
       expect(existsSync(out)).toBe(false);
       const abort = new AbortController();
