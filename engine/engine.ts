@@ -56,9 +56,12 @@ export interface StreamResult {
   elapsedMs: number;
   /** True when the source was not in (symbol, ts) order and was sorted by DuckDB. */
   sorted: boolean;
+  /** Symbols whose bars were bad (a duplicate timestamp, a NULL): not in `symbols`. */
+  failed: { symbol: string; stage: string; message: string }[];
 }
 
 interface NativeReadResult {
+  failed: { symbol: string; stage: string; message: string }[];
   rows: number;
   batches: number;
   runs: number;
@@ -170,6 +173,7 @@ export class Engine {
       runs: r.runs,
       elapsedMs: r.elapsedMs,
       sorted,
+      failed: r.failed,
       symbols: r.symbols.map((s) => ({ ...s, firstTs: new Date(s.firstTs / 1000), lastTs: new Date(s.lastTs / 1000) })),
     };
   }

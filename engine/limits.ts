@@ -34,7 +34,8 @@ export const LIMITS = {
   buckets: int(1, 1_000_000),
   maxRows: int(1, 1_000_000_000),
   symbols: int(1, 26 ** 5),
-  bars: int(1, 2 ** 31 - 1),
+  /** Bars per generated symbol (the generator holds one symbol's bars at a time). */
+  bars: int(1, 10_000_000),
   seed: int(0, Number.MAX_SAFE_INTEGER),
 } satisfies Record<string, Range>;
 

@@ -46,7 +46,7 @@ export interface ScanResult {
   short: ScanEntry[];
   processed: number;
   skipped: { symbol: string; reason: string }[];
-  failed: { symbol: string; message: string }[];
+  failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
   /** Rows the dataset's ingest rejected (from its metadata). */
   rejectedRows: number;
   elapsedMs: number;
@@ -61,7 +61,7 @@ export interface ScanResult {
 interface NativeScan {
   processed: { symbol: string; bars: number; signal: number; close: number; ts: number }[];
   skipped: { symbol: string; reason: string }[];
-  failed: { symbol: string; message: string }[];
+  failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
 }
 
 /** Runs the scan; see `Engine.scan`. */
@@ -144,11 +144,11 @@ async function writeScan(path: string, r: ScanResult): Promise<void> {
   const side = (s: number) => (s > 0 ? 'long' : s < 0 ? 'short' : 'flat');
   await writeParquet(
     path,
-    [['symbol', 'VARCHAR'], ['status', 'VARCHAR'], ['side', 'VARCHAR'], ['signal', 'DOUBLE'], ['close', 'DOUBLE'], ['ts', 'TIMESTAMP'], ['bars', 'BIGINT'], ['message', 'VARCHAR']],
+    [['symbol', 'VARCHAR'], ['status', 'VARCHAR'], ['stage', 'VARCHAR'], ['side', 'VARCHAR'], ['signal', 'DOUBLE'], ['close', 'DOUBLE'], ['ts', 'TIMESTAMP'], ['bars', 'BIGINT'], ['message', 'VARCHAR']],
     [
-      ...r.symbols.map((s) => ({ ...s, status: 'processed', side: side(s.signal), message: null })),
-      ...r.skipped.map((s) => ({ symbol: s.symbol, status: 'skipped', message: s.reason })),
-      ...r.failed.map((s) => ({ symbol: s.symbol, status: 'failed', message: s.message })),
+      ...r.symbols.map((s) => ({ ...s, status: 'processed', stage: null, side: side(s.signal), message: null })),
+      ...r.skipped.map((s) => ({ symbol: s.symbol, status: 'skipped', stage: 'skipped', message: s.reason })),
+      ...r.failed.map((s) => ({ symbol: s.symbol, status: 'failed', stage: s.stage, message: s.message })),
     ],
   );
 }

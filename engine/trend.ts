@@ -34,7 +34,7 @@ export interface TrendScanResult {
   symbols: TrendEntry[];
   processed: number;
   skipped: { symbol: string; reason: string }[];
-  failed: { symbol: string; message: string }[];
+  failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
   elapsedMs: number;
   sorted: boolean;
 }
@@ -42,7 +42,7 @@ export interface TrendScanResult {
 interface NativeTrend {
   processed: (Omit<TrendEntry, 'ts'> & { ts: number })[];
   skipped: { symbol: string; reason: string }[];
-  failed: { symbol: string; message: string }[];
+  failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
 }
 
 /** Runs the trend scan; see `Engine.trendScan`. */

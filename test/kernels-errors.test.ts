@@ -15,28 +15,28 @@ function error(f: () => unknown): BarstreamError {
 }
 
 describe('parameter errors', () => {
-  it('length below 1', () => {
+  it('length below 1 or not an integer', () => {
     const e = error(() => kernels.ema(x, 0));
     expect(e.code).toBe('BARSTREAM_INVALID_PARAM');
-    expect(e.message).toBe('ema: length must be >= 1, got 0');
-    expect(error(() => kernels.rsi(x, 2.5)).message).toBe('rsi: length must be an integer >= 1, got 2.5');
-    expect(error(() => kernels.bollinger(x, -1, 2)).message).toBe('bollinger: length must be an integer >= 1, got -1');
-    expect(error(() => kernels.smaStream(0)).message).toBe('sma: length must be >= 1, got 0');
+    expect(e.message).toBe('ema: length must be an integer from 1 to 1000000, got 0');
+    expect(error(() => kernels.rsi(x, 2.5)).message).toBe('rsi: length must be an integer from 1 to 1000000, got 2.5');
+    expect(error(() => kernels.bollinger(x, -1, 2)).message).toBe('bollinger: length must be an integer from 1 to 1000000, got -1');
+    expect(error(() => kernels.smaStream(0)).message).toBe('sma: length must be an integer from 1 to 1000000, got 0');
   });
 
   it('an ATC length that falls below 1 after the robustness offset', () => {
     const e = error(() => kernels.atc(x, { length: 6, robustness: 'Medium' }));
     expect(e.code).toBe('BARSTREAM_INVALID_PARAM');
-    expect(e.message).toBe('atc: lengths.EMA = 6 with robustness Medium gives length 0; every length must be >= 1');
+    expect(e.message).toBe('atc: lengths.EMA = 6 with robustness Medium gives length 0; every length must be an integer from 1 to 1000000');
     expect(error(() => kernels.atc(x, { lengths: { KAMA: 4 }, robustness: 'Narrow' })).message).toBe(
-      'atc: lengths.KAMA = 4 with robustness Narrow gives length 0; every length must be >= 1',
+      'atc: lengths.KAMA = 4 with robustness Narrow gives length 0; every length must be an integer from 1 to 1000000',
     );
   });
 
   it('negative cutout, unknown robustness, unknown type, hma kind', () => {
-    expect(error(() => kernels.atc(x, { cutout: -1 })).message).toBe('atc: cutout must be >= 0, got -1');
+    expect(error(() => kernels.atc(x, { cutout: -1 })).message).toBe('atc: cutout must be an integer from 0 to 1000000, got -1');
     expect(error(() => kernels.equity(1, x, x, { lambda: 0.02, decay: 0.03, cutout: -2 })).message).toBe(
-      'equity: cutout must be >= 0, got -2',
+      'equity: cutout must be an integer from 0 to 1000000, got -2',
     );
     expect(error(() => kernels.atc(x, { robustness: 'Tight' as 'Wide' })).message).toBe(
       "atc: robustness must be 'Narrow', 'Medium' or 'Wide', got 'Tight'",

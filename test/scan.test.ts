@@ -50,7 +50,7 @@ describe('Engine.scan', () => {
       const r = await engine.scan({ sql, minSignal: 0.2, top: 1, out: join(tmp, 'scan') });
       expect(r.processed).toBe(4);
       expect(r.skipped).toEqual([{ symbol: short, reason: expect.stringMatching(/^\d+ bars, fewer than the longest MA length 34$/) }]);
-      expect(r.failed).toEqual([{ symbol: broken, message: expect.stringMatching(/x\[\d+\] is -[\d.]+: prices must be finite and > 0/) }]);
+      expect(r.failed).toEqual([{ symbol: broken, stage: 'kernel', message: expect.stringMatching(/x\[\d+\] is -[\d.]+: prices must be finite and > 0/) }]);
       expect(r.long.length).toBeLessThanOrEqual(1);
       expect(r.short.length).toBeLessThanOrEqual(1);
       const rows = await query(`SELECT status, count(*) AS n FROM read_parquet('${join(tmp, 'scan', 'scan.parquet')}') GROUP BY status ORDER BY status`);
@@ -70,7 +70,7 @@ describe('Engine.scan', () => {
       });
       await expect(engine.scan({ strategy: { length: 3, robustness: 'Wide' }, out })).rejects.toMatchObject({
         code: 'BARSTREAM_INVALID_PARAM',
-        message: expect.stringContaining('every length must be >= 1'),
+        message: expect.stringContaining('every length must be an integer from 1 to 1000000'),
       });
       expect(existsSync(out)).toBe(false);
       const abort = new AbortController();

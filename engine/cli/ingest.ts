@@ -100,7 +100,7 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
         );
         for (const w of ingestWarnings(r)) process.stderr.write(`barstream: warning: ${w}\n`);
         if (o.strict && rejected > 0) {
-          process.stderr.write(`barstream: --strict: ${rejected} row(s) rejected\n`);
+          process.stderr.write(`barstream: --strict: ${rejected} row(s) rejected (BARSTREAM_BAD_INPUT)\n`);
           process.exitCode = STRICT_EXIT_CODE;
         }
       }),

@@ -34,5 +34,6 @@ export function printStream(r: Awaited<ReturnType<Engine['stream']>>, top: numbe
     '',
     table(['symbol', 'bars', 'first', 'last', 'last close'], rows),
     r.symbols.length > top ? `... and ${r.symbols.length - top} more` : '',
+    ...r.failed.map((f) => `  failed ${f.symbol} (${f.stage}): ${f.message}`),
   ].join('\n');
 }

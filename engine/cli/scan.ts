@@ -61,6 +61,6 @@ export function printScan(r: ScanResult): string {
   ];
   for (const s of r.skipped.slice(0, 20)) lines.push(`  skipped ${s.symbol}: ${s.reason}`);
   if (r.skipped.length > 20) lines.push(`  ... and ${r.skipped.length - 20} more skipped`);
-  for (const f of r.failed) lines.push(`  failed ${f.symbol}: ${f.message}`);
+  for (const f of r.failed) lines.push(`  failed ${f.symbol} (${f.stage}): ${f.message}`);
   return lines.join('\n');
 }

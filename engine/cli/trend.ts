@@ -43,7 +43,7 @@ export function trendCommand(): Command {
             `DOWN (${down.length})`, table(head, rows(down)), '',
             `${r.processed} symbols: ${up.length} up, ${down.length} down, ${r.processed - up.length - down.length} without a crossing; ` +
               `${r.skipped.length} skipped, ${r.failed.length} failed; ${bars.toLocaleString('en-US')} bars in ${(r.elapsedMs / 1000).toFixed(2)} s (${formatRate(bars, r.elapsedMs)})`,
-            ...r.failed.map((f) => `  failed ${f.symbol}: ${f.message}`),
+            ...r.failed.map((f) => `  failed ${f.symbol} (${f.stage}): ${f.message}`),
             '',
           ].join('\n'),
         );

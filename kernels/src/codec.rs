@@ -96,6 +96,28 @@ impl<'a> Dec<'a> {
         }
         (0..len).map(|_| self.f64()).collect()
     }
+    /// A vector of at most `max` values, as many as the bytes claim; the claim is checked
+    /// against `max` and the bytes left before anything is allocated.
+    ///
+    /// # Errors
+    /// `InvalidParam` when the count exceeds `max` or the bytes are truncated.
+    pub fn f64s_upto(&mut self, max: usize) -> Result<Vec<f64>> {
+        let n = self.usize()?;
+        if n > max {
+            return Err(corrupt("window holds more values than its length"));
+        }
+        let left = self.bytes.len() - self.at;
+        if n.checked_mul(8).is_none_or(|b| b > left) {
+            return Err(corrupt("truncated"));
+        }
+        let mut v = Vec::new();
+        v.try_reserve_exact(n)
+            .map_err(|_| corrupt("window too large for memory"))?;
+        for _ in 0..n {
+            v.push(self.f64()?);
+        }
+        Ok(v)
+    }
     pub fn str(&mut self) -> Result<String> {
         let n = self.usize()?;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| corrupt("bad tag"))

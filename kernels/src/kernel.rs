@@ -63,23 +63,49 @@ pub trait Kernel: Sized {
 /// The whole series in one call: new state + one update.
 ///
 /// # Errors
-/// As [`Kernel::new`] and [`Kernel::update`].
+/// As [`Kernel::new`] and [`Kernel::update`]; `InvalidParam` when the output cannot be
+/// allocated.
 pub fn compute<K: Kernel>(p: &K::Params, x: &[f64]) -> Result<Vec<f64>> {
     let mut k = K::new(p)?;
-    let mut out = vec![f64::NAN; x.len()];
+    let mut out = nan_vec(x.len())?;
     k.update(x, &mut out)?;
     Ok(out)
 }
 
+/// The longest window any kernel takes (every length, and the cutout, is at most this).
+/// Windows grow with the bars seen, so a long length over a short series stays small.
+pub const MAX_LENGTH: usize = 1_000_000;
+
+/// "must be an integer from `lo` to `hi`": the one wording of a bounded parameter.
+pub fn range_message(kernel: &str, param: &str, lo: usize, got: impl std::fmt::Display) -> Error {
+    Error::param(format!(
+        "{kernel}: {param} must be an integer from {lo} to {MAX_LENGTH}, got {got}"
+    ))
+}
+
 /// # Errors
-/// `InvalidParam` naming the kernel and the parameter when `len < 1`.
+/// `InvalidParam` naming the kernel, the parameter and the range unless
+/// `1 <= len <= MAX_LENGTH`.
 pub fn check_length(kernel: &str, param: &str, len: usize) -> Result<()> {
-    if len < 1 {
-        return Err(Error::param(format!(
-            "{kernel}: {param} must be >= 1, got {len}"
-        )));
+    if !(1..=MAX_LENGTH).contains(&len) {
+        return Err(range_message(kernel, param, 1, len));
     }
     Ok(())
+}
+
+/// `n` NaNs, or an error (never an abort) when the memory cannot be had.
+///
+/// # Errors
+/// `InvalidParam` saying how many values were asked for.
+pub fn nan_vec(n: usize) -> Result<Vec<f64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::param(format!(
+            "cannot allocate {n} output values: the input is too large for memory"
+        ))
+    })?;
+    v.resize(n, f64::NAN);
+    Ok(v)
 }
 
 /// # Errors

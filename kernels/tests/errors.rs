@@ -9,13 +9,19 @@ use barstream_kernels::ErrorCode;
 fn length_below_one_is_a_parameter_error() {
     let e = compute::<Ema>(&0, &[1.0]).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidParam);
-    assert_eq!(e.message, "ema: length must be >= 1, got 0");
+    assert_eq!(
+        e.message,
+        "ema: length must be an integer from 1 to 1000000, got 0"
+    );
     assert_eq!(
         compute::<Rsi>(&0, &[1.0]).unwrap_err().message,
-        "rsi: length must be >= 1, got 0"
+        "rsi: length must be an integer from 1 to 1000000, got 0"
     );
     let b = Bollinger::new(&BollingerParams { length: 0, k: 2.0 }).unwrap_err();
-    assert_eq!(b.message, "bollinger: length must be >= 1, got 0");
+    assert_eq!(
+        b.message,
+        "bollinger: length must be an integer from 1 to 1000000, got 0"
+    );
 }
 
 #[test]
@@ -54,14 +60,14 @@ fn atc_parameters_are_checked() {
     p.lengths[5] = 7;
     assert_eq!(
         atc_err(p),
-        "atc: lengths.KAMA = 7 with robustness Wide gives length 0; every length must be >= 1"
+        "atc: lengths.KAMA = 7 with robustness Wide gives length 0; every length must be an integer from 1 to 1000000"
     );
     assert_eq!(
         atc_err(AtcParams {
             cutout: -1,
             ..AtcParams::default()
         }),
-        "atc: cutout must be >= 0, got -1"
+        "atc: cutout must be an integer from 0 to 1000000, got -1"
     );
     assert_eq!(
         Robustness::parse("Tight").unwrap_err().message,
@@ -72,7 +78,14 @@ fn atc_parameters_are_checked() {
             lambda: f64::NAN,
             ..AtcParams::default()
         }),
-        "atc: lambda must be finite, got NaN"
+        "atc: lambda must be a number from 0 to 1, got NaN"
+    );
+    assert_eq!(
+        atc_err(AtcParams {
+            decay: 1e308,
+            ..AtcParams::default()
+        }),
+        "atc: decay must be a number from 0 to 100, got 1e308"
     );
 }
 

@@ -2,23 +2,47 @@
 //! modes, and every kind of failure comes back as an error (never a panic).
 use barstream_kernels::duck::Database;
 use barstream_kernels::read::parallel::read_partitions;
-use barstream_kernels::read::{read_runs, ReadMode, ReadRequest, RunSink, SymbolRun};
+use barstream_kernels::read::{read_runs, ReadMode, ReadRequest, ReadStats, RunSink, SymbolRun};
 use barstream_kernels::{Error, ErrorCode};
 
 #[derive(Default, Debug, PartialEq)]
 struct Recorded {
     /// (symbol, continues, ts, close) per run.
     runs: Vec<(String, bool, Vec<i64>, Vec<f64>)>,
+    /// (symbol, message) per failed symbol, and how many runs had arrived before it.
+    failed: Vec<(String, String, usize)>,
 }
 
 impl RunSink for Recorded {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> barstream_kernels::Result<()> {
+        assert!(
+            !self.failed.iter().any(|f| f.0 == run.symbol),
+            "a run of {} after its failure",
+            run.symbol
+        );
         self.runs.push((
             run.symbol.to_string(),
             run.continues,
             run.ts.to_vec(),
             run.values[0].to_vec(),
         ));
+        Ok(())
+    }
+
+    fn fail_symbol(&mut self, symbol: &str, message: &str) -> barstream_kernels::Result<()> {
+        self.failed
+            .push((symbol.to_string(), message.to_string(), self.runs.len()));
+        Ok(())
+    }
+}
+
+/// A sink that keeps the default `fail_symbol` (the whole read fails).
+#[derive(Default)]
+struct Plain(usize);
+
+impl RunSink for Plain {
+    fn on_run(&mut self, run: &SymbolRun<'_>) -> barstream_kernels::Result<()> {
+        self.0 += run.ts.len();
         Ok(())
     }
 }
@@ -49,10 +73,18 @@ fn fixture() -> (Database, Vec<(String, usize)>) {
 }
 
 fn read(db: &Database, sql: &str, mode: ReadMode) -> Result<Recorded, Error> {
+    read_with_stats(db, sql, mode).map(|(r, _)| r)
+}
+
+fn read_with_stats(
+    db: &Database,
+    sql: &str,
+    mode: ReadMode,
+) -> Result<(Recorded, ReadStats), Error> {
     let conn = db.connect()?;
     let mut sink = Recorded::default();
     let values = vec!["close".to_string()];
-    read_runs(
+    let stats = read_runs(
         &conn,
         &ReadRequest {
             sql,
@@ -62,7 +94,7 @@ fn read(db: &Database, sql: &str, mode: ReadMode) -> Result<Recorded, Error> {
         &mut sink,
         &never,
     )?;
-    Ok(sink)
+    Ok((sink, stats))
 }
 
 fn whole(rec: &Recorded) -> Vec<(String, Vec<i64>, Vec<f64>)> {
@@ -139,36 +171,193 @@ fn a_symbol_that_comes_back_later_is_an_order_error() {
 }
 
 #[test]
-fn decreasing_or_duplicate_timestamps_are_an_order_error() {
+fn decreasing_timestamps_are_an_order_error() {
     let (db, _) = fixture();
-    let err = read(
-        &db,
-        "SELECT symbol, ts, close FROM t ORDER BY symbol, ts DESC",
-        ReadMode::Vectors,
+    for mode in [ReadMode::Vectors, ReadMode::Arrow] {
+        let err = read(
+            &db,
+            "SELECT symbol, ts, close FROM t ORDER BY symbol, ts DESC",
+            mode,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadInput);
+        assert!(
+            err.message.contains("'AAA'") && err.message.contains("not ordered"),
+            "{mode:?}: {}",
+            err.message
+        );
+    }
+}
+
+/// `t` with an extra copy of `symbol`'s bar at `day` (days after 2020-01-01), ordered
+/// by (symbol, ts): a duplicate bar.
+fn with_duplicate(symbol: &str, day: u32) -> String {
+    format!(
+        "SELECT * FROM (SELECT symbol, ts, close FROM t UNION ALL \
+         SELECT symbol, ts, close + 1 FROM t WHERE symbol = '{symbol}' AND ts = TIMESTAMP '2020-01-01' + INTERVAL ({day}) DAY) \
+         ORDER BY symbol, ts"
     )
-    .unwrap_err();
-    assert_eq!(err.code, ErrorCode::BadInput);
-    assert!(
-        err.message.contains("not strictly increasing"),
-        "{}",
-        err.message
-    );
-    let dup = "SELECT * FROM (SELECT symbol, ts, close FROM t UNION ALL SELECT symbol, ts, close FROM t WHERE symbol = 'CCC') \
-               ORDER BY symbol, ts";
-    let err = read(&db, dup, ReadMode::Arrow).unwrap_err();
-    assert!(err.message.contains("'CCC'"), "{}", err.message);
 }
 
 #[test]
-fn nulls_missing_and_mistyped_columns_are_named() {
-    let (db, _) = fixture();
-    let null = read(&db, "SELECT symbol, ts, CASE WHEN ts > '2020-03-01' THEN NULL ELSE close END AS close FROM t ORDER BY symbol, ts", ReadMode::Vectors)
-        .unwrap_err();
-    assert!(
-        null.message.contains("'close'") && null.message.contains("NULL"),
-        "{}",
-        null.message
+fn a_duplicate_timestamp_fails_only_its_symbol() {
+    let (db, symbols) = fixture();
+    // AAA's duplicate lies past its first 2048-row chunk, CCC's at its 10th bar.
+    let sql = format!(
+        "SELECT * FROM ({}) WHERE symbol <> 'CCC' UNION ALL SELECT * FROM ({}) WHERE symbol = 'CCC' ORDER BY symbol, ts",
+        with_duplicate("AAA", 3000),
+        with_duplicate("CCC", 9)
     );
+    for mode in [ReadMode::Vectors, ReadMode::Arrow] {
+        let (rec, stats) = read_with_stats(&db, &sql, mode).unwrap();
+        assert_eq!((stats.symbols, stats.failed), (3, 2), "{mode:?}");
+        assert_eq!(
+            stats.rows,
+            5000 + 3 + 4100 + 2,
+            "{mode:?}: every row is read"
+        );
+        let names: Vec<&str> = rec.failed.iter().map(|f| f.0.as_str()).collect();
+        assert_eq!(names, ["AAA", "CCC"], "{mode:?}");
+        assert!(
+            rec.failed[0].1.contains("'AAA'") && rec.failed[0].1.contains("2028-03-19 00:00:00"),
+            "{mode:?}: {}",
+            rec.failed[0].1
+        );
+        assert!(
+            rec.failed[1].1.contains("'CCC'")
+                && rec.failed[1].1.contains("2020-01-10 00:00:00")
+                && rec.failed[1].1.contains("duplicate"),
+            "{mode:?}: {}",
+            rec.failed[1].1
+        );
+        // The rows before the duplicate arrived (the sink discards them), none after.
+        let got = whole(&rec);
+        let by = |s: &str| got.iter().find(|g| g.0 == s).map(|g| g.1.len());
+        assert_eq!(by("AAA"), Some(3001), "{mode:?}");
+        assert_eq!(by("CCC"), Some(10), "{mode:?}");
+        assert_eq!(
+            by(&symbols[1].0),
+            Some(3),
+            "{mode:?}: the other symbol is whole"
+        );
+    }
+}
+
+#[test]
+fn a_bad_first_bar_fails_the_symbol_before_any_run_of_it() {
+    let (db, _) = fixture();
+    let sql = "SELECT symbol, ts, CASE WHEN symbol = 'CCC' AND ts = TIMESTAMP '2020-01-01' THEN NULL ELSE close END AS close \
+               FROM t ORDER BY symbol, ts";
+    let rec = read(&db, sql, ReadMode::Vectors).unwrap();
+    assert_eq!(rec.failed.len(), 1);
+    assert_eq!(rec.failed[0].0, "CCC");
+    assert!(
+        rec.failed[0].1.contains("2020-01-01 00:00:00"),
+        "{}",
+        rec.failed[0].1
+    );
+    assert!(rec.runs.iter().all(|r| r.0 != "CCC"));
+    assert_eq!(
+        rec.failed[0].2,
+        rec.runs.len(),
+        "reported after the runs before it"
+    );
+}
+
+#[test]
+fn a_timestamp_that_goes_back_after_a_duplicate_is_still_an_order_error() {
+    let (db, _) = fixture();
+    // CCC: a duplicate at its 10th bar, and a bar dated 2020-01-04 read last.
+    let sql = "SELECT symbol, ts, close FROM (\
+               SELECT symbol, ts, close, ts AS k FROM t \
+               UNION ALL SELECT symbol, ts, close, ts FROM t WHERE symbol = 'CCC' AND ts = TIMESTAMP '2020-01-10' \
+               UNION ALL SELECT 'CCC', TIMESTAMP '2020-01-04', 1.0, TIMESTAMP '2099-01-01') ORDER BY symbol, k";
+    for mode in [ReadMode::Vectors, ReadMode::Arrow] {
+        let err = read(&db, sql, mode).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadInput);
+        assert!(
+            err.message.contains("'CCC'")
+                && err.message.contains("not ordered")
+                && err.message.contains("2020-01-04 00:00:00"),
+            "{mode:?}: {}",
+            err.message
+        );
+    }
+}
+
+#[test]
+fn a_null_value_or_ts_fails_only_its_symbol_naming_the_bar() {
+    let (db, _) = fixture();
+    // AAA: a NULL close at 2020-03-01 (its 61st bar); CCC: a NULL ts at its 5th row.
+    let sql = "SELECT symbol, CASE WHEN symbol = 'CCC' AND rn = 5 THEN NULL ELSE ts END AS ts, \
+               CASE WHEN symbol = 'AAA' AND ts = TIMESTAMP '2020-03-01' THEN NULL ELSE close END AS close \
+               FROM (SELECT *, row_number() OVER (PARTITION BY symbol ORDER BY ts) AS rn FROM t) ORDER BY symbol, rn";
+    for mode in [ReadMode::Vectors, ReadMode::Arrow] {
+        let (rec, stats) = read_with_stats(&db, sql, mode).unwrap();
+        assert_eq!(stats.failed, 2, "{mode:?}");
+        assert_eq!(rec.failed.len(), 2, "{mode:?}");
+        assert_eq!(
+            rec.failed[0].1, "symbol 'AAA' has a NULL close at 2020-03-01 00:00:00",
+            "{mode:?}"
+        );
+        assert_eq!(
+            rec.failed[1].1, "symbol 'CCC' has a NULL ts at its row 5 (counting from 1)",
+            "{mode:?}"
+        );
+        let got = whole(&rec);
+        let by = |s: &str| got.iter().find(|g| g.0 == s).map(|g| g.1.len());
+        assert_eq!(
+            (by("AAA"), by("CCC"), by("A_VERY_LONG_SYMBOL_NAME")),
+            (Some(60), Some(4), Some(3))
+        );
+    }
+}
+
+#[test]
+fn a_null_symbol_fails_the_read_saying_where() {
+    let (db, _) = fixture();
+    let sql = "SELECT * FROM (SELECT symbol, ts, close FROM t UNION ALL \
+               SELECT NULL, ts, close FROM t WHERE symbol = 'A_VERY_LONG_SYMBOL_NAME') \
+               ORDER BY coalesce(symbol, 'AB'), ts";
+    for mode in [ReadMode::Vectors, ReadMode::Arrow] {
+        let err = read(&db, sql, mode).unwrap_err();
+        assert_eq!(err.code, ErrorCode::BadInput);
+        assert!(
+            err.message.contains("column 'symbol' is NULL in 3 of")
+                && err.message.contains("after the rows of symbol 'AAA'"),
+            "{mode:?}: {}",
+            err.message
+        );
+        assert!(
+            !err.message.contains("not ordered"),
+            "no sorted re-read for this"
+        );
+    }
+}
+
+#[test]
+fn a_sink_without_fail_symbol_fails_the_whole_read() {
+    let (db, _) = fixture();
+    let conn = db.connect().unwrap();
+    let values = vec!["close".to_string()];
+    let sql = with_duplicate("CCC", 9);
+    let req = ReadRequest {
+        sql: &sql,
+        values: &values,
+        mode: ReadMode::Vectors,
+    };
+    let err = read_runs(&conn, &req, &mut Plain::default(), &never).unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadInput);
+    assert!(
+        err.message.contains("'CCC'") && err.message.contains("2020-01-10 00:00:00"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn missing_and_mistyped_columns_are_named() {
+    let (db, _) = fixture();
     let missing = read(&db, "SELECT symbol, ts FROM t", ReadMode::Vectors).unwrap_err();
     assert!(
         missing.message.contains("no column 'close'"),

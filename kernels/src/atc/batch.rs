@@ -42,34 +42,42 @@ pub fn atc_batch(closes: &[f64], offsets: &[i32], p: &AtcParams, out: &mut [f64]
     let n = closes.len();
     check_offsets(offsets, n)?;
     p.validate()?;
-    if out.len() != NCOL * n {
+    if n.checked_mul(NCOL) != Some(out.len()) {
         return Err(Error::param(format!(
             "atcBatch: out has {} values, want {}",
             out.len(),
-            NCOL * n
+            n.saturating_mul(NCOL)
         )));
     }
     if n == 0 {
         return Ok(());
     }
-    // Per symbol, its slice of each of the 14 columns.
-    let mut per_symbol: Vec<Vec<&mut [f64]>> = (0..offsets.len() - 1)
-        .map(|_| Vec::with_capacity(NCOL))
-        .collect();
-    for col in out.chunks_mut(n.max(1)) {
+    // Per symbol, its slice of each of the 14 columns: `cols[s*NCOL + c]`, in one vector
+    // whose size comes from the caller's offsets, so it is reserved fallibly.
+    let symbols = offsets.len() - 1;
+    let mut cols: Vec<&mut [f64]> = Vec::new();
+    symbols
+        .checked_mul(NCOL)
+        .and_then(|total| cols.try_reserve_exact(total).ok())
+        .ok_or_else(|| {
+            Error::param(format!(
+                "atcBatch: {symbols} symbols are too many for memory"
+            ))
+        })?;
+    cols.resize_with(symbols * NCOL, Default::default);
+    for (c, col) in out.chunks_mut(n).enumerate() {
         let mut rest = col;
         for (s, w) in offsets.windows(2).enumerate() {
             let (mine, tail) = rest.split_at_mut((w[1] - w[0]) as usize);
-            per_symbol[s].push(mine);
+            cols[s * NCOL + c] = mine;
             rest = tail;
         }
     }
-    per_symbol
-        .into_par_iter()
+    cols.par_chunks_mut(NCOL)
         .enumerate()
-        .try_for_each(|(s, mut cols)| {
+        .try_for_each(|(s, cols)| {
             let (lo, hi) = (offsets[s] as usize, offsets[s + 1] as usize);
-            let cols: &mut [&mut [f64]; NCOL] = (&mut cols[..]).try_into().expect("14 columns");
+            let cols: &mut [&mut [f64]; NCOL] = cols.try_into().expect("14 columns");
             let mut atc = Atc::new(p)?;
             atc.update(&closes[lo..hi], cols)
                 .map_err(|e| Error::new(e.code, format!("symbol {s}: {}", e.message)))

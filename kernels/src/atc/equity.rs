@@ -4,7 +4,7 @@
 //! NaN or 0 or `R[i]` is NaN); every defined value is floored at 0.25.
 //! `lambda` and `decay` are in user units: `la = lambda/1000`, `de = decay/100`.
 use crate::codec::{Dec, Enc};
-use crate::kernel::{check_not_infinite, check_out};
+use crate::kernel::{check_not_infinite, check_out, range_message, MAX_LENGTH};
 use crate::{Error, Result};
 
 const NAME: &str = "equity";
@@ -31,11 +31,34 @@ pub(crate) fn check_finite(kernel: &str, name: &str, v: f64) -> Result<()> {
     Ok(())
 }
 
+/// The accepted `lambda` (user units, `la = lambda/1000` per bar) and `decay` (percent per
+/// bar): beyond them the equity overflows or goes negative (same ranges as the CLI's).
+pub const LAMBDA_RANGE: (f64, f64) = (0.0, 1.0);
+pub const DECAY_RANGE: (f64, f64) = (0.0, 100.0);
+
 /// # Errors
-/// `InvalidParam` when `cutout < 0`.
+/// `InvalidParam` naming `name` and the range when `v` is not a number in `[lo, hi]`.
+pub(crate) fn check_in(kernel: &str, name: &str, v: f64, (lo, hi): (f64, f64)) -> Result<()> {
+    if !(v >= lo && v <= hi) {
+        let shown = if v.is_finite() && v.abs() >= 1e9 {
+            format!("{v:e}")
+        } else {
+            format!("{v}")
+        };
+        return Err(Error::param(format!(
+            "{kernel}: {name} must be a number from {lo} to {hi}, got {shown}"
+        )));
+    }
+    Ok(())
+}
+
+/// # Errors
+/// `InvalidParam` unless `0 <= cutout <= MAX_LENGTH`.
 pub(crate) fn check_cutout(kernel: &str, cutout: i64) -> Result<u64> {
-    u64::try_from(cutout)
-        .map_err(|_| Error::param(format!("{kernel}: cutout must be >= 0, got {cutout}")))
+    match u64::try_from(cutout) {
+        Ok(c) if c <= MAX_LENGTH as u64 => Ok(c),
+        _ => Err(range_message(kernel, "cutout", 0, cutout)),
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -51,11 +74,12 @@ pub struct Equity {
 
 impl Equity {
     /// # Errors
-    /// `InvalidParam` when `start`, `lambda` or `decay` is not finite or `cutout < 0`.
+    /// `InvalidParam` when `start`, `lambda` or `decay` is not finite or `cutout` is
+    /// outside `0..=MAX_LENGTH`.
     pub fn new(p: &EquityParams) -> Result<Self> {
         check_finite(NAME, "start", p.start)?;
-        check_finite(NAME, "lambda", p.lambda)?;
-        check_finite(NAME, "decay", p.decay)?;
+        check_in(NAME, "lambda", p.lambda, LAMBDA_RANGE)?;
+        check_in(NAME, "decay", p.decay, DECAY_RANGE)?;
         let cutout = check_cutout(NAME, p.cutout)?;
         Ok(Equity {
             p: *p,

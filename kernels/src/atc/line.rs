@@ -34,6 +34,9 @@ macro_rules! each {
 /// `out[j*stride + k]` = line `k` at bar `j`.
 #[inline(always)]
 fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize) {
+    for l in lines.iter_mut() {
+        l.reserve(x.len());
+    }
     for (j, &v) in x.iter().enumerate() {
         let row = &mut out[j * stride..j * stride + lines.len()];
         for (o, l) in row.iter_mut().zip(lines.iter_mut()) {

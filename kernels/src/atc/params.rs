@@ -1,5 +1,6 @@
 //! ATC parameters and their checks.
-use super::equity::{check_cutout, check_finite};
+use super::equity::{check_cutout, check_finite, check_in, DECAY_RANGE, LAMBDA_RANGE};
+use crate::kernel::{range_message, MAX_LENGTH};
 use crate::{Error, Result};
 
 pub(crate) const KERNEL: &str = "atc";
@@ -138,15 +139,27 @@ impl AtcParams {
     /// Checks every parameter.
     ///
     /// # Errors
-    /// `InvalidParam` naming the parameter: a length that is below 1 after the
-    /// robustness offsets, a negative cutout, a non-finite number.
+    /// `InvalidParam` naming the parameter: a length outside `1..=MAX_LENGTH`, before
+    /// or after the robustness offsets, a cutout outside `0..=MAX_LENGTH`, a non-finite
+    /// number.
     pub fn validate(&self) -> Result<()> {
         for t in MaType::ALL {
             let l = self.lengths[t as usize];
-            let min = *self.lengths_of(t).iter().min().expect("9 lengths");
-            if min < 1 {
+            if !(1..=MAX_LENGTH as i64).contains(&l) {
+                return Err(range_message(
+                    KERNEL,
+                    &format!("lengths.{}", t.name()),
+                    1,
+                    l,
+                ));
+            }
+            let all = self.lengths_of(t);
+            let (min, max) = (*all.iter().min().expect("9"), *all.iter().max().expect("9"));
+            let bad = if min < 1 { min } else { max };
+            if min < 1 || max > MAX_LENGTH as i64 {
                 return Err(Error::param(format!(
-                    "{KERNEL}: lengths.{} = {l} with robustness {} gives length {min}; every length must be >= 1",
+                    "{KERNEL}: lengths.{} = {l} with robustness {} gives length {bad}; \
+                     every length must be an integer from 1 to {MAX_LENGTH}",
                     t.name(),
                     self.robustness.name()
                 )));
@@ -158,8 +171,8 @@ impl AtcParams {
             )?;
         }
         check_cutout(KERNEL, self.cutout)?;
-        check_finite(KERNEL, "lambda", self.lambda)?;
-        check_finite(KERNEL, "decay", self.decay)?;
+        check_in(KERNEL, "lambda", self.lambda, LAMBDA_RANGE)?;
+        check_in(KERNEL, "decay", self.decay, DECAY_RANGE)?;
         check_finite(KERNEL, "cut", self.cut)?;
         check_finite(KERNEL, "longThreshold", self.long_threshold)?;
         check_finite(KERNEL, "shortThreshold", self.short_threshold)?;

@@ -88,6 +88,12 @@ impl Shared {
     /// `out[j*stride + 9*t + k]`.
     #[inline(always)]
     pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
+        for w in self.wins.iter_mut() {
+            w.reserve(x.len());
+        }
+        for l in self.hull.iter_mut() {
+            l.outer.reserve(x.len());
+        }
         let (wma, lsma, hull) = (
             MaType::Wma as usize * 9,
             MaType::Lsma as usize * 9,

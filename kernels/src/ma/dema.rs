@@ -23,6 +23,8 @@ impl Dema {
     pub fn bars(&self) -> u64 {
         self.e1.bars()
     }
+    /// No window: nothing to reserve.
+    pub fn reserve(&mut self, _n: usize) {}
     #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let e1 = self.e1.step(x);

@@ -101,6 +101,8 @@ macro_rules! ema_like {
             pub fn bars(&self) -> u64 {
                 self.0.bars()
             }
+            /// No window: nothing to reserve.
+            pub fn reserve(&mut self, _n: usize) {}
             #[inline(always)]
             pub fn step(&mut self, x: f64) -> f64 {
                 self.0.step(x)

@@ -39,6 +39,11 @@ impl Hma {
     pub fn bars(&self) -> u64 {
         self.full.bars()
     }
+    pub fn reserve(&mut self, n: usize) {
+        self.half.reserve(n);
+        self.full.reserve(n);
+        self.outer.reserve(n);
+    }
     #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let h = self.half.step(x);

@@ -36,6 +36,10 @@ impl Kama {
     pub fn bars(&self) -> u64 {
         self.xs.seen()
     }
+    pub fn reserve(&mut self, n: usize) {
+        self.xs.reserve(n);
+        self.diffs.reserve(n);
+    }
     #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         let i = self.xs.seen();
@@ -45,8 +49,7 @@ impl Kama {
         } else {
             self.diffs.push((x - self.prev).abs());
             if i >= self.len as u64 {
-                let (old, _) = self.xs.ordered();
-                let signal = (x - old[0]).abs();
+                let signal = (x - self.xs.oldest()).abs();
                 let noise = self.diffs.sum();
                 let ratio = if noise != 0.0 { signal / noise } else { 0.0 };
                 let sc = ratio * (FAST - SLOW) + SLOW;

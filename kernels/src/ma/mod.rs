@@ -25,6 +25,10 @@ pub use wma::{Wma, WmaHead};
 
 /// One bar of a moving average, without checks (shared by composite kernels and the ATC).
 pub trait Step {
+    /// Makes room in its windows for the next `n` steps; call it before them.
+    fn reserve(&mut self, n: usize);
+    /// # Panics
+    /// When a growing window has no room reserved (see [`Step::reserve`]).
     fn step(&mut self, x: f64) -> f64;
 }
 
@@ -42,6 +46,9 @@ macro_rules! length_kernel {
     // loop that must do exactly what `step` per bar does).
     ($ty:ident, $name:literal, $first:expr, |$k:ident, $x:ident, $out:ident| $run:expr) => {
         impl crate::ma::Step for $ty {
+            fn reserve(&mut self, n: usize) {
+                $ty::reserve(self, n)
+            }
             #[inline]
             fn step(&mut self, x: f64) -> f64 {
                 $ty::step(self, x)
@@ -64,6 +71,8 @@ macro_rules! length_kernel {
             fn run(&mut self, x: &[f64], out: &mut [f64]) {
                 // Work on a local (moved out, no allocation) so the carried values
                 // stay in registers instead of round-tripping through `self`.
+                // Room for the windows first, on `self`: the local never has its address taken.
+                self.reserve(x.len());
                 let mut k = std::mem::take(self);
                 {
                     let ($k, $x, $out) = (&mut k, x, out);

@@ -9,14 +9,128 @@
 //! line sits within an ulp of the price, and the trend state's crossings are
 //! decided by the last bit, so kernels return exactly what the spec's direct
 //! formula gives for that window (see [`sma_of_flat`], [`wma_of_flat`]).
+//!
+//! A window's storage grows with the values pushed until it holds `len` of them, then
+//! turns into a ring: a long length over a short series allocates only the bars seen.
+//! Room is reserved per chunk (`reserve(n)` before `n` pushes), so the per-bar loops
+//! hold no call that allocates.
+//! Slots not yet grown count as 0.0, as the zero-filled ring they stand in for did, so
+//! sums and saved states are what a preallocated ring gives.
 use crate::codec::{Dec, Enc};
-use crate::Result;
+use crate::{Error, Result};
 
-/// A ring of the last `len` values with their plain sum.
+/// The values of a window of `len`: `len` slots once grown, a ring whose next slot is
+/// `pos`. While growing it holds the values so far in `buf[..pos]` and zeros after them
+/// (room reserved ahead), and `pos` counts the values.
+#[derive(Clone, Debug, Default)]
+struct Ring {
+    buf: Box<[f64]>,
+    len: usize,
+    pos: usize,
+}
+
+impl Ring {
+    fn new(len: usize) -> Self {
+        Ring {
+            buf: Box::default(),
+            len,
+            pos: 0,
+        }
+    }
+
+    /// Makes room for the next `n` values, so that putting them allocates nothing (the
+    /// slots at least double when they grow, and never exceed `len`).
+    fn reserve(&mut self, n: usize) {
+        let have = self.buf.len();
+        if have == self.len {
+            return;
+        }
+        let need = self.pos.saturating_add(n).min(self.len);
+        if need > have {
+            let want = need.max(have.saturating_mul(2).min(self.len));
+            let mut v = std::mem::take(&mut self.buf).into_vec();
+            v.reserve_exact(want - have);
+            v.resize(want, 0.0);
+            self.buf = v.into_boxed_slice();
+        }
+    }
+
+    /// Stores `x` in the next slot; returns the value it replaces (0.0 while growing) and
+    /// whether the ring just wrapped (its values are then in storage order, oldest first).
+    ///
+    /// # Panics
+    /// While growing, when [`Ring::reserve`] did not make room first: the per-bar loops
+    /// hold no call that returns (it would cost the registers their values live in).
+    #[inline(always)]
+    fn put(&mut self, x: f64) -> (f64, bool) {
+        let Some(slot) = self.buf.get_mut(self.pos) else {
+            unreserved()
+        };
+        let old = std::mem::replace(slot, x);
+        self.pos += 1;
+        // The end of the slots is a wrap once all `len` are there, else the end of the room.
+        let wrapped = self.pos == self.buf.len() && self.pos == self.len;
+        if wrapped {
+            self.pos = 0;
+        }
+        (old, wrapped)
+    }
+
+    /// The values held, oldest first, as two slices (`full`: `len` values were seen).
+    #[inline]
+    fn ordered(&self, full: bool) -> (&[f64], &[f64]) {
+        if full {
+            (&self.buf[self.pos..], &self.buf[..self.pos])
+        } else {
+            (&[], &self.buf[..self.pos])
+        }
+    }
+
+    /// As a preallocated ring saved itself when full; only the values held when not.
+    fn save(&self, e: &mut Enc, full: bool) {
+        let (a, b) = self.ordered(full);
+        e.f64s(if full { &self.buf } else { b });
+        debug_assert!(full || a.is_empty());
+        e.usize(self.pos);
+    }
+
+    /// The values and position saved by [`Ring::save`] (settled by [`Ring::settle`]).
+    fn load(len: usize, d: &mut Dec) -> Result<(Vec<f64>, usize)> {
+        Ok((d.f64s_upto(len)?, d.usize()?))
+    }
+
+    /// A ring from saved values once `seen` is known. A window that is not yet full holds
+    /// `seen` values from slot 0; states saved by a preallocated ring pad them with zeros
+    /// up to `len`, which are dropped here.
+    fn settle(len: usize, mut buf: Vec<f64>, pos: usize, seen: u64) -> Result<Self> {
+        let bad = || Error::param("state: window position out of range");
+        if seen < len as u64 {
+            let held = seen as usize;
+            if pos != held || (buf.len() != held && buf.len() != len) {
+                return Err(bad());
+            }
+            buf.truncate(held);
+        } else if buf.len() != len || pos >= len {
+            return Err(bad());
+        }
+        Ok(Ring {
+            buf: buf.into_boxed_slice(),
+            len,
+            pos,
+        })
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn unreserved() -> ! {
+    panic!("a window grew past the room reserved for it (reserve before stepping)")
+}
+
+/// A window of the last `len` values with their plain sum.
 #[derive(Clone, Debug, Default)]
 pub struct SumWindow {
-    buf: Vec<f64>,
-    pos: usize,
+    ring: Ring,
     seen: u64,
     sum: f64,
     /// Consecutive identical values ending at the newest, and the newest.
@@ -27,8 +141,7 @@ pub struct SumWindow {
 impl SumWindow {
     pub fn new(len: usize) -> Self {
         SumWindow {
-            buf: vec![0.0; len],
-            pos: 0,
+            ring: Ring::new(len),
             seen: 0,
             sum: 0.0,
             run: 0,
@@ -37,12 +150,20 @@ impl SumWindow {
     }
     #[inline]
     pub fn length(&self) -> usize {
-        self.buf.len()
+        self.ring.len
+    }
+    /// Values allocated (at most the bars seen, rounded up, and never above the length).
+    pub fn capacity(&self) -> usize {
+        self.ring.buf.len()
+    }
+    /// Makes room for the next `n` pushes: call it before them (outside the hot loop).
+    pub fn reserve(&mut self, n: usize) {
+        self.ring.reserve(n);
     }
     /// Whether the window holds `len` real values.
     #[inline(always)]
     pub fn full(&self) -> bool {
-        self.seen >= self.buf.len() as u64
+        self.seen >= self.ring.len as u64
     }
     #[inline(always)]
     pub fn sum(&self) -> f64 {
@@ -54,69 +175,65 @@ impl SumWindow {
     /// `Some(v)` when the window is full and every value in it is `v`.
     #[inline(always)]
     pub fn flat(&self) -> Option<f64> {
-        if self.run >= self.buf.len() as u64 {
+        if self.run >= self.ring.len as u64 {
             Some(self.last)
         } else {
             None
         }
     }
 
+    /// The oldest value of a full window (the one the next push drops).
+    #[inline(always)]
+    pub fn oldest(&self) -> f64 {
+        self.ring.buf.get(self.ring.pos).copied().unwrap_or(0.0)
+    }
     /// The window, oldest first, as two slices.
+    #[inline]
     pub fn ordered(&self) -> (&[f64], &[f64]) {
-        (&self.buf[self.pos..], &self.buf[..self.pos])
+        self.ring.ordered(self.full())
     }
     /// Adds `x`, drops the oldest value.
+    ///
+    /// # Panics
+    /// While the window is growing, when [`SumWindow::reserve`] made no room for `x`.
     #[inline(always)]
     pub fn push(&mut self, x: f64) {
-        let old = self.buf[self.pos];
         // Before the first value `last` is NaN, which equals nothing.
         self.run = if x == self.last { self.run + 1 } else { 1 };
         self.last = x;
-        self.buf[self.pos] = x;
-        self.pos += 1;
+        let (old, wrapped) = self.ring.put(x);
         self.seen += 1;
-        if self.pos == self.buf.len() {
-            self.pos = 0;
-            self.sum = self.buf.iter().sum();
+        if wrapped {
+            self.sum = self.ring.buf.iter().sum();
         } else {
             self.sum += x - old;
         }
     }
     pub fn save(&self, e: &mut Enc) {
-        e.f64s(&self.buf);
-        e.usize(self.pos);
+        self.ring.save(e, self.full());
         e.u64(self.seen);
         e.f64(self.sum);
         e.u64(self.run);
         e.f64(self.last);
     }
     pub fn load(len: usize, d: &mut Dec) -> Result<Self> {
-        let buf = d.f64s(len)?;
-        let pos = d.usize()?;
+        let (buf, pos) = Ring::load(len, d)?;
         let seen = d.u64()?;
-        let sum = d.f64()?;
-        let run = d.u64()?;
-        let last = d.f64()?;
-        if pos >= len.max(1) {
-            return Err(crate::Error::param("state: window position out of range"));
-        }
         Ok(SumWindow {
-            buf,
-            pos,
+            ring: Ring::settle(len, buf, pos, seen)?,
             seen,
-            sum,
-            run,
-            last,
+            sum: d.f64()?,
+            run: d.u64()?,
+            last: d.f64()?,
         })
     }
 }
 
-/// A ring of the last `len` values with their sum and their linearly weighted sum
+/// A window of the last `len` values with their sum and their linearly weighted sum
 /// (weight `len` on the newest value, 1 on the oldest).
 #[derive(Clone, Debug, Default)]
 pub struct WeightedWindow {
-    buf: Vec<f64>,
-    pos: usize,
+    ring: Ring,
     seen: u64,
     sum: f64,
     wsum: f64,
@@ -128,8 +245,7 @@ pub struct WeightedWindow {
 impl WeightedWindow {
     pub fn new(len: usize) -> Self {
         WeightedWindow {
-            buf: vec![0.0; len],
-            pos: 0,
+            ring: Ring::new(len),
             seen: 0,
             sum: 0.0,
             wsum: 0.0,
@@ -137,9 +253,17 @@ impl WeightedWindow {
             last: f64::NAN,
         }
     }
+    /// Values allocated (at most the bars seen, rounded up, and never above the length).
+    pub fn capacity(&self) -> usize {
+        self.ring.buf.len()
+    }
+    /// Makes room for the next `n` pushes: call it before them (outside the hot loop).
+    pub fn reserve(&mut self, n: usize) {
+        self.ring.reserve(n);
+    }
     #[inline(always)]
     pub fn full(&self) -> bool {
-        self.seen >= self.buf.len() as u64
+        self.seen >= self.ring.len as u64
     }
     #[inline(always)]
     pub fn sum(&self) -> f64 {
@@ -155,7 +279,7 @@ impl WeightedWindow {
     /// `Some(v)` when the window is full and every value in it is `v`.
     #[inline(always)]
     pub fn flat(&self) -> Option<f64> {
-        if self.run >= self.buf.len() as u64 {
+        if self.run >= self.ring.len as u64 {
             Some(self.last)
         } else {
             None
@@ -163,20 +287,20 @@ impl WeightedWindow {
     }
 
     /// Adds `x`, drops the oldest value: `W' = W - S + len*x`, `S' = S - oldest + x`.
+    ///
+    /// # Panics
+    /// While the window is growing, when [`WeightedWindow::reserve`] made no room for `x`.
     #[inline(always)]
     pub fn push(&mut self, x: f64) {
-        let n = self.buf.len();
-        let old = self.buf[self.pos];
         // Before the first value `last` is NaN, which equals nothing.
         self.run = if x == self.last { self.run + 1 } else { 1 };
         self.last = x;
-        self.buf[self.pos] = x;
-        self.pos += 1;
+        let n = self.ring.len;
+        let (old, wrapped) = self.ring.put(x);
         self.seen += 1;
-        if self.pos == n {
-            self.pos = 0;
+        if wrapped {
             let (mut s, mut w) = (0.0, 0.0);
-            for (k, &v) in self.buf.iter().enumerate() {
+            for (k, &v) in self.ring.buf.iter().enumerate() {
                 s += v;
                 w += (k + 1) as f64 * v;
             }
@@ -188,8 +312,7 @@ impl WeightedWindow {
         }
     }
     pub fn save(&self, e: &mut Enc) {
-        e.f64s(&self.buf);
-        e.usize(self.pos);
+        self.ring.save(e, self.full());
         e.u64(self.seen);
         e.f64(self.sum);
         e.f64(self.wsum);
@@ -197,24 +320,15 @@ impl WeightedWindow {
         e.f64(self.last);
     }
     pub fn load(len: usize, d: &mut Dec) -> Result<Self> {
-        let buf = d.f64s(len)?;
-        let pos = d.usize()?;
+        let (buf, pos) = Ring::load(len, d)?;
         let seen = d.u64()?;
-        let sum = d.f64()?;
-        let wsum = d.f64()?;
-        let run = d.u64()?;
-        let last = d.f64()?;
-        if pos >= len.max(1) {
-            return Err(crate::Error::param("state: window position out of range"));
-        }
         Ok(WeightedWindow {
-            buf,
-            pos,
+            ring: Ring::settle(len, buf, pos, seen)?,
             seen,
-            sum,
-            wsum,
-            run,
-            last,
+            sum: d.f64()?,
+            wsum: d.f64()?,
+            run: d.u64()?,
+            last: d.f64()?,
         })
     }
 }
@@ -288,3 +402,72 @@ fn cold(v: f64, f: impl FnOnce(f64) -> f64) -> f64 {
 }
 
 impl FlatCache {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same pushes on a window that was allocated whole: the old layout, for reference.
+    fn preallocated_sums(len: usize, xs: &[f64]) -> Vec<(f64, f64)> {
+        let (mut buf, mut pos, mut sum, mut wsum) = (vec![0.0; len], 0, 0.0, 0.0);
+        xs.iter()
+            .map(|&x| {
+                let old = buf[pos];
+                buf[pos] = x;
+                pos += 1;
+                if pos == len {
+                    pos = 0;
+                    sum = buf.iter().sum();
+                    wsum = buf
+                        .iter()
+                        .enumerate()
+                        .map(|(k, v)| (k + 1) as f64 * v)
+                        .fold(0.0, |a, b| a + b);
+                } else {
+                    wsum += len as f64 * x - sum;
+                    sum += x - old;
+                }
+                (sum, wsum)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn windows_grow_with_the_bars_seen_up_to_their_length() {
+        let xs: Vec<f64> = (0..700).map(|i| 1.0 + (i as f64 * 0.37).sin()).collect();
+        for len in [1, 2, 7, 8, 17, 300, 1_000_000] {
+            let mut s = SumWindow::new(len);
+            let mut w = WeightedWindow::new(len);
+            let want = preallocated_sums(len.min(2000), &xs);
+            for (i, &x) in xs.iter().enumerate() {
+                // Reserve in chunks of 1 and 64 bars alike.
+                let n = if len % 2 == 0 { 1 } else { 64 };
+                if i % n == 0 {
+                    s.reserve(n);
+                    w.reserve(n);
+                }
+                s.push(x);
+                w.push(x);
+                let seen = i + 1;
+                assert!(s.capacity() <= len, "len {len}: capacity above the length");
+                assert!(
+                    s.capacity() <= (2 * seen).max(seen + 64),
+                    "len {len}: {} for {seen}",
+                    s.capacity()
+                );
+                assert_eq!(w.capacity(), s.capacity());
+                if len <= 2000 {
+                    assert_eq!(s.sum().to_bits(), want[i].0.to_bits(), "len {len} bar {i}");
+                    assert_eq!(w.wsum().to_bits(), want[i].1.to_bits(), "len {len} bar {i}");
+                }
+            }
+            let (a, b) = s.ordered();
+            let held: Vec<f64> = a.iter().chain(b).copied().collect();
+            assert_eq!(
+                held,
+                xs[xs.len().saturating_sub(len)..],
+                "len {len}: oldest first"
+            );
+        }
+    }
+}

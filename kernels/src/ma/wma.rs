@@ -61,6 +61,9 @@ impl Wma {
     pub fn bars(&self) -> u64 {
         self.w.seen()
     }
+    pub fn reserve(&mut self, n: usize) {
+        self.w.reserve(n);
+    }
     #[inline(always)]
     pub fn step(&mut self, x: f64) -> f64 {
         self.w.push(x);

@@ -2,7 +2,7 @@
 //! in the order of `atcColumns()`), `atcBatch`/`atcBatchAsync` over many symbols on
 //! the thread pool, and `AtcStream`.
 use super::guarded;
-use super::trend::to_int;
+use super::ma::bounded;
 use crate::atc::{atc_batch, Atc, AtcParams, HmaKind, MaType, Robustness, COLUMNS, NCOL};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{AsyncTask, Float64Array, Int32Array, Uint8Array};
@@ -47,10 +47,11 @@ pub(crate) fn atc_params(o: Option<&AtcOptions>) -> Result<AtcParams> {
     let mut p = AtcParams::default();
     let Some(o) = o else { return Ok(p) };
     if let Some(l) = o.length {
-        p.lengths = [to_int("atc", "length", l)?; 6];
+        p.lengths = [bounded("atc", "length", l, 1)? as i64; 6];
     }
     for (name, &l) in o.lengths.iter().flatten() {
-        p.lengths[type_index("lengths", name)?] = to_int("atc", &format!("lengths.{name}"), l)?;
+        p.lengths[type_index("lengths", name)?] =
+            bounded("atc", &format!("lengths.{name}"), l, 1)? as i64;
     }
     for (name, &w) in o.weights.iter().flatten() {
         p.weights[type_index("weights", name)?] = w;
@@ -62,7 +63,7 @@ pub(crate) fn atc_params(o: Option<&AtcOptions>) -> Result<AtcParams> {
         p.hma = HmaKind::parse(h)?;
     }
     if let Some(c) = o.cutout {
-        p.cutout = to_int("atc", "cutout", c)?;
+        p.cutout = bounded("atc", "cutout", c, 0)? as i64;
     }
     p.lambda = o.lambda.unwrap_or(p.lambda);
     p.decay = o.decay.unwrap_or(p.decay);
@@ -81,7 +82,10 @@ pub fn atc_columns() -> Vec<String> {
 
 fn run(a: &mut Atc, x: &[f64]) -> Result<Vec<f64>> {
     let n = x.len();
-    let mut out = vec![f64::NAN; NCOL * n];
+    let total = n
+        .checked_mul(NCOL)
+        .ok_or_else(|| Error::param(format!("atc: {n} bars are too many")))?;
+    let mut out = crate::kernel::nan_vec(total)?;
     let mut cols: Vec<&mut [f64]> = if n == 0 {
         (0..NCOL).map(|_| &mut [][..]).collect()
     } else {
@@ -111,7 +115,7 @@ pub fn atc_into(x: &[f64], mut out: Float64Array, opts: Option<AtcOptions>) -> n
     guarded(|| {
         let mut a = Atc::new(&atc_params(opts.as_ref())?)?;
         let n = x.len();
-        if out.len() != NCOL * n {
+        if n.checked_mul(NCOL) != Some(out.len()) {
             return Err(Error::param(format!(
                 "atc: out has {} values, want {}",
                 out.len(),

@@ -124,6 +124,8 @@ pub struct ReadResult {
     pub batches: f64,
     pub runs: f64,
     pub symbols: Vec<SymbolStatsJs>,
+    /// Symbols whose input was bad (a duplicate timestamp, a NULL), with stage `input`.
+    pub failed: Vec<super::job::FailedSymbol>,
     pub elapsed_ms: f64,
 }
 
@@ -135,6 +137,7 @@ pub struct ReadTask {
 pub struct ReadOutput {
     stats: ReadStats,
     symbols: Vec<SymbolStats>,
+    failed: Vec<(String, String)>,
     elapsed_ms: f64,
 }
 
@@ -157,23 +160,29 @@ impl Task for ReadTask {
                 |_| StatsSink::default(),
                 &cancel,
             )?;
-            check_disjoint(
-                parts
+            check_disjoint(parts.iter().map(|p| {
+                let failed = p.sink.failed.iter().map(|(s, _)| s.as_str());
+                p.sink
+                    .symbols
                     .iter()
-                    .map(|p| p.sink.symbols.iter().map(|s| s.symbol.as_str())),
-            )?;
+                    .map(|s| s.symbol.as_str())
+                    .chain(failed)
+            }))?;
             let mut stats = ReadStats::default();
-            let mut symbols = Vec::new();
+            let (mut symbols, mut failed) = (Vec::new(), Vec::new());
             for p in parts {
                 stats.rows += p.stats.rows;
                 stats.batches += p.stats.batches;
                 stats.runs += p.stats.runs;
                 stats.symbols += p.stats.symbols;
+                stats.failed += p.stats.failed;
                 symbols.extend(p.sink.symbols);
+                failed.extend(p.sink.failed);
             }
             Ok(ReadOutput {
                 stats,
                 symbols,
+                failed,
                 elapsed_ms: t0.elapsed().as_secs_f64() * 1e3,
             })
         })
@@ -196,6 +205,15 @@ impl Task for ReadTask {
                     last_ts: s.last_ts as f64,
                     last_close: s.last_close,
                     sum_close: s.sum_close,
+                })
+                .collect(),
+            failed: out
+                .failed
+                .into_iter()
+                .map(|(symbol, message)| super::job::FailedSymbol {
+                    symbol,
+                    stage: crate::pipeline::Stage::Input.as_str().to_string(),
+                    message,
                 })
                 .collect(),
         })

@@ -78,6 +78,8 @@ pub struct SkippedSymbol {
 #[napi(object)]
 pub struct FailedSymbol {
     pub symbol: String,
+    /// `input` (its rows: a duplicate timestamp, a NULL) or `kernel` (e.g. a price <= 0).
+    pub stage: String,
     pub message: String,
 }
 
@@ -98,7 +100,15 @@ fn split<T, U>(
         match o {
             Outcome::Done(r) => processed.push(done(r)),
             Outcome::Skipped { symbol, reason } => skipped.push(SkippedSymbol { symbol, reason }),
-            Outcome::Failed { symbol, message } => failed.push(FailedSymbol { symbol, message }),
+            Outcome::Failed {
+                symbol,
+                stage,
+                message,
+            } => failed.push(FailedSymbol {
+                symbol,
+                stage: stage.as_str().to_string(),
+                message,
+            }),
         }
     }
     (processed, skipped, failed)
@@ -151,7 +161,8 @@ pub struct TrendScanOptions {
     pub partitions: Vec<String>,
     /// `SMA`, `EMA`, `RMA`, `WMA`, `DEMA`, `HMA`, `LSMA` or `KAMA`.
     pub ma: String,
-    pub length: u32,
+    /// A number (not u32, which would wrap): checked to be an integer from 1 to 1,000,000.
+    pub length: f64,
     pub workers: Option<u32>,
 }
 
@@ -190,11 +201,12 @@ impl Task for TrendScanTask {
         guarded(|| {
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
             let o = &self.opts;
+            let length = super::ma::to_len("trend", o.length)?;
             pipeline::trend_scan(
                 &self.engine.clone()?,
                 &o.partitions,
                 &o.ma,
-                o.length as usize,
+                length,
                 workers,
                 &self.progress,
                 &self.cancel,

@@ -1,21 +1,25 @@
 //! Single-input kernels (moving averages, RSI, ROC): `kernel(kind, x, length)`
 //! over a whole series and `KernelStream` to continue one in chunks.
 use super::guarded;
-use crate::kernel::{compute, Kernel};
+use crate::kernel::{compute, range_message, Kernel, MAX_LENGTH};
 use crate::ma::{Dema, Ema, Hma, Kama, Lsma, Rma, Sma, Wma};
 use crate::osc::{Roc, Rsi};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
 
-/// A JS number as a length: an integer >= 0 goes to the kernel (which checks >= 1).
+/// A JS number as a length: an integer from 1 to [`MAX_LENGTH`].
 pub(crate) fn to_len(kernel: &str, v: f64) -> Result<usize> {
-    if v.is_finite() && v.fract() == 0.0 && v >= 0.0 {
+    bounded(kernel, "length", v, 1)
+}
+
+/// A JS number as an integer from `lo` to [`MAX_LENGTH`], checked as a number before any
+/// conversion (so nothing wraps or saturates); `name` names it in the error.
+pub(crate) fn bounded(kernel: &str, name: &str, v: f64, lo: usize) -> Result<usize> {
+    if v.is_finite() && v.fract() == 0.0 && v >= lo as f64 && v <= MAX_LENGTH as f64 {
         Ok(v as usize)
     } else {
-        Err(Error::param(format!(
-            "{kernel}: length must be an integer >= 1, got {v}"
-        )))
+        Err(range_message(kernel, name, lo, v))
     }
 }
 
@@ -150,7 +154,7 @@ impl KernelStream {
     #[napi]
     pub fn push(&mut self, x: &[f64]) -> napi::Result<Float64Array> {
         guarded(|| {
-            let mut out = vec![f64::NAN; x.len()];
+            let mut out = crate::kernel::nan_vec(x.len())?;
             each(&mut self.inner, |k| k.update(x, &mut out))?;
             Ok(Float64Array::new(out))
         })

@@ -2,6 +2,7 @@
 //! (RSI and ROC are single-input kernels: see `ma.rs`.)
 use super::guarded;
 use super::ma::to_len;
+use crate::kernel::nan_vec;
 use crate::osc::{Bollinger, BollingerParams};
 use crate::Result;
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
@@ -23,7 +24,7 @@ fn params(length: f64, k: f64) -> Result<BollingerParams> {
 
 fn run(b: &mut Bollinger, x: &[f64]) -> Result<Bands> {
     let n = x.len();
-    let (mut m, mut u, mut l) = (vec![f64::NAN; n], vec![f64::NAN; n], vec![f64::NAN; n]);
+    let (mut m, mut u, mut l) = (nan_vec(n)?, nan_vec(n)?, nan_vec(n)?);
     b.update(x, &mut m, &mut u, &mut l)?;
     Ok(Bands {
         mid: Float64Array::new(m),

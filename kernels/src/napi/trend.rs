@@ -1,7 +1,9 @@
 //! Trend state and equity: `trendState`, `equity` and their streams.
 use super::guarded;
+use super::ma::bounded;
 use crate::atc::{Equity, EquityParams, Trend};
-use crate::{Error, Result};
+use crate::kernel::nan_vec;
+use crate::Result;
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
 
@@ -14,23 +16,12 @@ pub struct EquityOptions {
     pub cutout: f64,
 }
 
-/// A JS number as an integer (`name` names it in the error).
-pub(crate) fn to_int(kernel: &str, name: &str, v: f64) -> Result<i64> {
-    if v.is_finite() && v.fract() == 0.0 {
-        Ok(v as i64)
-    } else {
-        Err(Error::param(format!(
-            "{kernel}: {name} must be an integer >= 0, got {v}"
-        )))
-    }
-}
-
 fn equity_params(start: f64, o: &EquityOptions) -> Result<EquityParams> {
     Ok(EquityParams {
         start,
         lambda: o.lambda,
         decay: o.decay,
-        cutout: to_int("equity", "cutout", o.cutout)?,
+        cutout: bounded("equity", "cutout", o.cutout, 0)? as i64,
     })
 }
 
@@ -38,7 +29,7 @@ fn equity_params(start: f64, o: &EquityOptions) -> Result<EquityParams> {
 #[napi]
 pub fn trend_state(x: &[f64], line: &[f64]) -> napi::Result<Float64Array> {
     guarded(|| {
-        let mut out = vec![f64::NAN; x.len()];
+        let mut out = nan_vec(x.len())?;
         Trend::new().update(x, line, &mut out)?;
         Ok(Float64Array::new(out))
     })
@@ -53,7 +44,7 @@ pub fn equity(
     opts: EquityOptions,
 ) -> napi::Result<Float64Array> {
     guarded(|| {
-        let mut out = vec![f64::NAN; signal.len()];
+        let mut out = nan_vec(signal.len())?;
         Equity::new(&equity_params(start, &opts)?)?.update(signal, roc, &mut out)?;
         Ok(Float64Array::new(out))
     })
@@ -80,7 +71,7 @@ impl TrendStream {
     #[napi]
     pub fn push(&mut self, x: &[f64], line: &[f64]) -> napi::Result<Float64Array> {
         guarded(|| {
-            let mut out = vec![f64::NAN; x.len()];
+            let mut out = nan_vec(x.len())?;
             self.inner.update(x, line, &mut out)?;
             Ok(Float64Array::new(out))
         })
@@ -112,7 +103,7 @@ impl EquityStream {
     #[napi]
     pub fn push(&mut self, signal: &[f64], roc: &[f64]) -> napi::Result<Float64Array> {
         guarded(|| {
-            let mut out = vec![f64::NAN; signal.len()];
+            let mut out = nan_vec(signal.len())?;
             self.inner.update(signal, roc, &mut out)?;
             Ok(Float64Array::new(out))
         })

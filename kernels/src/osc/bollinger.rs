@@ -42,6 +42,9 @@ impl Bollinger {
         p.length - 1
     }
     /// `(mid, upper, lower)` for the next bar.
+    ///
+    /// # Panics
+    /// When the window is growing and no room was reserved ([`Bollinger::update`] does).
     #[inline(always)]
     pub fn step(&mut self, x: f64) -> (f64, f64, f64) {
         let mid = self.sma.step(x);
@@ -68,6 +71,7 @@ impl Bollinger {
             check_out(x.len(), o.len())?;
         }
         check_prices(x, self.sma.bars(), false)?;
+        self.sma.reserve(x.len());
         for (i, &v) in x.iter().enumerate() {
             (mid[i], upper[i], lower[i]) = self.step(v);
         }

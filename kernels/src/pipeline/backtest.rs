@@ -1,12 +1,13 @@
 //! The backtest sink: per bar, the ATC outputs, the position (following the ATC events one
 //! bar late), the strategy return and the equity, streamed into the bucket's `signals`
-//! table; per symbol, a `summary` row; per failed or skipped symbol, an `_errors` row.
+//! table; per symbol, a `summary` row; per failed or skipped symbol, an `_errors` row
+//! (stage `input`, `kernel` or `skipped`; a failed symbol's `signals` rows are taken back).
 //! At the end of the bucket the three tables become Parquet files, each renamed into place,
 //! then a `_state/bucket-<k>.json` marker says the bucket is complete.
 use super::perf::Perf;
 use super::symbol::SymbolAtc;
 use super::writer::{write_atomic, Col, ResultTable, Val};
-use super::Progress;
+use super::{Progress, Stage};
 use crate::atc::{AtcParams, NCOL};
 use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
@@ -73,7 +74,7 @@ pub struct BacktestOptions {
 struct Sym {
     symbol: String,
     bars: u64,
-    failed: Option<String>,
+    failed: Option<(Stage, String)>,
     /// Rows already in the signals table (else still in `pending`).
     flushed: bool,
     perf: Perf,
@@ -81,6 +82,22 @@ struct Sym {
     pos: f64,
     target: f64,
     last_signal: f64,
+}
+
+impl Sym {
+    fn new(symbol: &str) -> Self {
+        Sym {
+            symbol: symbol.to_string(),
+            bars: 0,
+            failed: None,
+            flushed: false,
+            perf: Perf::new(),
+            prev_close: f64::NAN,
+            pos: 0.0,
+            target: 0.0,
+            last_signal: f64::NAN,
+        }
+    }
 }
 
 struct Tables {
@@ -148,7 +165,7 @@ impl BacktestSink {
         self.pending.iter_mut().for_each(Vec::clear);
         let longest = self.atc.longest;
         let t = self.tables();
-        if let Some(mut message) = s.failed {
+        if let Some((stage, mut message)) = s.failed {
             if s.flushed {
                 let kept = t.signals.rollback_symbol(&s.symbol);
                 if kept > 0 {
@@ -159,7 +176,7 @@ impl BacktestSink {
             }
             t.errors.push_row(&[
                 Val::Text(&s.symbol),
-                Val::Text("kernel"),
+                Val::Text(stage.as_str()),
                 Val::Text(&message),
             ])?;
             self.failed += 1;
@@ -235,17 +252,7 @@ impl RunSink for BacktestSink {
         if !run.continues {
             self.end_symbol()?;
             self.atc.begin()?;
-            self.sym = Some(Sym {
-                symbol: run.symbol.to_string(),
-                bars: 0,
-                failed: None,
-                flushed: false,
-                perf: Perf::new(),
-                prev_close: f64::NAN,
-                pos: 0.0,
-                target: 0.0,
-                last_signal: f64::NAN,
-            });
+            self.sym = Some(Sym::new(run.symbol));
         }
         let n = run.ts.len();
         self.bars += n as u64;
@@ -255,7 +262,7 @@ impl RunSink for BacktestSink {
         }
         let close = run.values[0];
         if let Err(e) = self.atc.step(close) {
-            self.sym.as_mut().expect("symbol").failed = Some(e.message);
+            self.sym.as_mut().expect("symbol").failed = Some((Stage::Kernel, e.message));
             return Ok(());
         }
         self.trade(run.ts, close);
@@ -291,6 +298,20 @@ impl RunSink for BacktestSink {
             self.pending.iter_mut().for_each(Vec::clear);
             self.sym.as_mut().expect("symbol").flushed = true;
         }
+        Ok(())
+    }
+
+    /// The symbol fails at stage `input` (the first failure of a symbol is the one kept):
+    /// its rows are taken back from `signals` as for a kernel failure, and an `_errors` row
+    /// records it when the symbol ends.
+    fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        if self.sym.as_ref().is_none_or(|s| s.symbol != symbol) {
+            self.end_symbol()?;
+            self.sym = Some(Sym::new(symbol));
+        }
+        let s = self.sym.as_mut().expect("symbol");
+        s.failed
+            .get_or_insert_with(|| (Stage::Input, message.to_string()));
         Ok(())
     }
 

@@ -31,6 +31,25 @@ pub struct Progress {
     pub partitions: AtomicU64,
 }
 
+/// Where a symbol failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Its rows: a repeated timestamp, a NULL `ts` or value (see [`crate::read::split`]).
+    Input,
+    /// The kernel refused its data (e.g. a non-positive price).
+    Kernel,
+}
+
+impl Stage {
+    /// The name in outputs (`_errors.stage`, a failed entry's `stage`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Input => "input",
+            Stage::Kernel => "kernel",
+        }
+    }
+}
+
 /// What became of one symbol.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome<T> {
@@ -40,9 +59,10 @@ pub enum Outcome<T> {
         symbol: String,
         reason: String,
     },
-    /// The kernel refused the symbol's data (e.g. a non-positive price); the others go on.
+    /// Its input or the kernel refused the symbol's data; the others go on.
     Failed {
         symbol: String,
+        stage: Stage,
         message: String,
     },
 }
@@ -57,11 +77,15 @@ impl<T: Named> Outcome<T> {
         symbol: String,
         bars: u64,
         longest: u64,
-        failed: Option<String>,
+        failed: Option<(Stage, String)>,
         done: T,
     ) -> Self {
         match failed {
-            Some(message) => Outcome::Failed { symbol, message },
+            Some((stage, message)) => Outcome::Failed {
+                symbol,
+                stage,
+                message,
+            },
             None if bars < longest => Outcome::Skipped {
                 symbol,
                 reason: format!("{bars} bars, fewer than the longest MA length {longest}"),

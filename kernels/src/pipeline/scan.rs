@@ -1,7 +1,7 @@
 //! The scan sink: each symbol's ATC run to its last bar, keeping only the latest
 //! `Average_Signal`, close and timestamp. Nothing per bar is kept.
 use super::symbol::SymbolAtc;
-use super::{Outcome, Progress};
+use super::{Outcome, Progress, Stage};
 use crate::atc::AtcParams;
 use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
@@ -26,7 +26,7 @@ impl super::Named for ScanRow {
 
 struct Current {
     row: ScanRow,
-    failed: Option<String>,
+    failed: Option<(Stage, String)>,
 }
 
 pub struct ScanSink {
@@ -90,7 +90,28 @@ impl RunSink for ScanSink {
                 cur.row.close = close[n - 1];
                 cur.row.ts = run.ts[n - 1];
             }
-            Err(e) => cur.failed = Some(e.message),
+            Err(e) => cur.failed = Some((Stage::Kernel, e.message)),
+        }
+        Ok(())
+    }
+
+    /// The symbol fails at stage `input` (the first failure of a symbol is the one kept);
+    /// its signal so far is dropped.
+    fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        match self.current.as_mut() {
+            Some(cur) if cur.row.symbol == symbol => {
+                cur.failed
+                    .get_or_insert_with(|| (Stage::Input, message.to_string()));
+            }
+            _ => {
+                self.end_symbol();
+                self.outcomes.push(Outcome::Failed {
+                    symbol: symbol.to_string(),
+                    stage: Stage::Input,
+                    message: message.to_string(),
+                });
+                self.progress.symbols.fetch_add(1, Ordering::Relaxed);
+            }
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The trend scan: for every symbol, a moving average of the close and the trend state of
 //! the close against it (the crossover state of the spec), run to the last bar. What a
 //! dataframe or SQL user computes as "SMA and a rolling signal", on barstream's read path.
-use super::{Outcome, Progress};
+use super::{Outcome, Progress, Stage};
 use crate::atc::Trend;
 use crate::error::{Error, Result};
 use crate::kernel::Kernel;
@@ -69,7 +69,7 @@ struct Current {
     row: TrendRow,
     line: Box<dyn Line>,
     trend: Trend,
-    failed: Option<String>,
+    failed: Option<(Stage, String)>,
 }
 
 pub struct TrendScanSink {
@@ -102,7 +102,11 @@ impl TrendScanSink {
         if let Some(c) = self.current.take() {
             let symbol = c.row.symbol.clone();
             self.outcomes.push(match c.failed {
-                Some(message) => Outcome::Failed { symbol, message },
+                Some((stage, message)) => Outcome::Failed {
+                    symbol,
+                    stage,
+                    message,
+                },
                 None if c.row.ma.is_nan() => Outcome::Skipped {
                     symbol,
                     reason: format!(
@@ -149,7 +153,7 @@ impl RunSink for TrendScanSink {
         self.line_buf.resize(n, 0.0);
         self.state_buf.resize(n, 0.0);
         if let Err(e) = cur.line.update(close, &mut self.line_buf) {
-            cur.failed = Some(e.message);
+            cur.failed = Some((Stage::Kernel, e.message));
             return Ok(());
         }
         cur.trend.run(close, &self.line_buf, &mut self.state_buf);
@@ -161,6 +165,27 @@ impl RunSink for TrendScanSink {
         cur.row.state = self.state_buf[n - 1];
         cur.row.close = close[n - 1];
         cur.row.ts = run.ts[n - 1];
+        Ok(())
+    }
+
+    /// The symbol fails at stage `input` (the first failure of a symbol is the one kept);
+    /// its line so far is dropped.
+    fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        match self.current.as_mut() {
+            Some(cur) if cur.row.symbol == symbol => {
+                cur.failed
+                    .get_or_insert_with(|| (Stage::Input, message.to_string()));
+            }
+            _ => {
+                self.end_symbol();
+                self.outcomes.push(Outcome::Failed {
+                    symbol: symbol.to_string(),
+                    stage: Stage::Input,
+                    message: message.to_string(),
+                });
+                self.progress.symbols.fetch_add(1, Ordering::Relaxed);
+            }
+        }
         Ok(())
     }
 

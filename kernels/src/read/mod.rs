@@ -1,12 +1,15 @@
 //! The read path: a SQL query over bars, streamed from DuckDB chunk by chunk,
 //! cut into per-symbol runs handed to a [`RunSink`] in Rust.
 //!
-//! The source must deliver each symbol's rows contiguously and in strictly increasing
-//! `ts` (the canonical layout does, read in file order; other SQL is sorted by the
-//! caller). The reader checks that as rows pass and stops with [`ErrorCode::BadInput`]
-//! naming the symbol when it does not hold, so a kernel never sees reordered bars.
+//! The source must deliver each symbol's rows contiguously and in increasing `ts` (the
+//! canonical layout does, read in file order; other SQL is sorted by the caller). The
+//! reader checks that as rows pass and stops with [`ErrorCode::BadInput`] ("not ordered",
+//! naming the symbol) when it does not hold, so a kernel never sees reordered bars.
+//! A symbol with a repeated timestamp or a NULL `ts` or value fails on its own
+//! ([`RunSink::fail_symbol`]) and the others go on; see [`split`].
 pub mod columns;
 pub mod parallel;
+pub mod split;
 pub mod stats;
 
 use crate::duck::ffi::{
@@ -14,8 +17,8 @@ use crate::duck::ffi::{
 };
 use crate::duck::{Connection, DataChunk};
 use crate::error::{Error, ErrorCode, Result};
-use columns::{ArrowChild, StrColumn};
-use std::collections::HashSet;
+use columns::{ArrowChild, StrColumn, Validity};
+use split::{Batch, Splitter};
 
 /// How batches cross from DuckDB into Rust.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +55,17 @@ pub struct SymbolRun<'a> {
 /// Receives runs in order. An error stops the read and is returned to the caller.
 pub trait RunSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()>;
+    /// The input of `symbol` is bad from some row on (a repeated timestamp, a NULL `ts` or
+    /// value); `message` names the symbol and the first offending timestamp or row. Called
+    /// at most once per symbol, after the runs of it that came before the bad row (none
+    /// when its first row is bad); no run of it follows. The sink discards what it made
+    /// of the symbol and records it as failed at stage `input`.
+    ///
+    /// The default fails the whole read with [`ErrorCode::BadInput`] and the message.
+    fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        let _ = symbol;
+        Err(Error::bad_input(message))
+    }
     /// Called once after the last run of a stream that ended without error.
     fn finish(&mut self) -> Result<()> {
         Ok(())
@@ -65,6 +79,8 @@ pub struct ReadStats {
     pub batches: u64,
     pub runs: u64,
     pub symbols: u64,
+    /// Symbols whose input was bad (see [`RunSink::fail_symbol`]).
+    pub failed: u64,
 }
 
 /// What to read: the query must return `symbol VARCHAR`, `ts TIMESTAMP` and each of
@@ -111,118 +127,16 @@ fn resolve_columns(names: &[String], types: &[i32], req: &ReadRequest<'_>) -> Re
     })
 }
 
-/// Tracks run boundaries and the order guarantee across batches.
-struct Splitter {
-    current: Option<String>,
-    last_ts: i64,
-    finished: HashSet<String>,
-    stats: ReadStats,
-}
-
-impl Splitter {
-    fn new() -> Self {
-        Splitter {
-            current: None,
-            last_ts: i64::MIN,
-            finished: HashSet::new(),
-            stats: ReadStats::default(),
-        }
-    }
-
-    fn batch(
-        &mut self,
-        syms: StrColumn<'_>,
-        ts: &[i64],
-        values: &[&[f64]],
-        sink: &mut dyn RunSink,
-    ) -> Result<()> {
-        let n = ts.len();
-        self.stats.rows += n as u64;
-        self.stats.batches += 1;
-        let mut scratch: Vec<&[f64]> = Vec::with_capacity(values.len());
-        let mut i = 0;
-        while i < n {
-            let mut j = i + 1;
-            while j < n && syms.same(i, j) {
-                j += 1;
-            }
-            let bytes = syms.get(i);
-            let symbol = std::str::from_utf8(bytes)
-                .map_err(|_| Error::bad_input("a symbol is not valid UTF-8"))?;
-            let continues = self.current.as_deref() == Some(symbol);
-            if !continues {
-                if let Some(prev) = self.current.take() {
-                    self.finished.insert(prev);
-                }
-                if self.finished.contains(symbol) {
-                    return Err(Error::bad_input(format!(
-                        "rows of symbol '{symbol}' are not contiguous: the source is not ordered by (symbol, ts)"
-                    )));
-                }
-                self.current = Some(symbol.to_string());
-                self.last_ts = i64::MIN;
-                self.stats.symbols += 1;
-            }
-            let run_ts = &ts[i..j];
-            check_increasing(symbol, self.last_ts, run_ts)?;
-            self.last_ts = run_ts[run_ts.len() - 1];
-            scratch.clear();
-            scratch.extend(values.iter().map(|v| &v[i..j]));
-            sink.on_run(&SymbolRun {
-                symbol,
-                ts: run_ts,
-                values: &scratch,
-                continues,
-            })?;
-            self.stats.runs += 1;
-            i = j;
-        }
-        Ok(())
-    }
-}
-
-fn check_increasing(symbol: &str, before: i64, ts: &[i64]) -> Result<()> {
-    let mut prev = before;
-    let mut ok = true;
-    for &t in ts {
-        ok &= t > prev;
-        prev = t;
-    }
-    if ok {
-        return Ok(());
-    }
-    let mut prev = before;
-    for &t in ts {
-        if t <= prev {
-            return Err(Error::bad_input(format!(
-                "timestamps of symbol '{symbol}' are not strictly increasing ({prev} then {t} microseconds): \
-                 the source is not ordered by (symbol, ts) or holds duplicate bars"
-            )));
-        }
-        prev = t;
-    }
-    Ok(())
-}
-
-fn no_nulls(chunk: &DataChunk, col: usize, name: &str, n: usize) -> Result<()> {
-    let v = chunk.vector(col);
-    if let Some(mask) = v.validity(n) {
-        for row in 0..n {
-            if mask[row / 64] >> (row % 64) & 1 == 0 {
-                return Err(Error::bad_input(format!(
-                    "column '{name}' holds NULL values"
-                )));
-            }
-        }
-    }
-    Ok(())
+/// The validity of column `col` when DuckDB hands a mask (`None`: every row valid).
+fn duck_validity<'a>(chunk: &'a DataChunk, col: usize, n: usize) -> Option<Validity<'a>> {
+    chunk.vector(col).validity(n).map(Validity::Words)
 }
 
 /// Streams `req.sql` and hands every symbol run to `sink`, in order.
 /// `cancelled` is polled between batches.
 ///
 /// # Errors
-/// SQL errors (DuckDB's message), a missing or mistyped column (named), NULLs,
+/// SQL errors (DuckDB's message), a missing or mistyped column (named), a NULL symbol,
 /// an order violation (naming the symbol), a sink error, or [`ErrorCode::Cancelled`].
 pub fn read_runs(
     conn: &Connection,
@@ -243,35 +157,52 @@ pub fn read_runs(
             continue;
         }
         let mut values: Vec<&[f64]> = Vec::with_capacity(layout.values.len());
+        let mut value_nulls: Vec<Option<Validity<'_>>> = Vec::with_capacity(values.capacity());
         match &arrow_options {
             None => {
-                no_nulls(&chunk, layout.symbol, "symbol", n)?;
-                no_nulls(&chunk, layout.ts, "ts", n)?;
-                for (k, &c) in layout.values.iter().enumerate() {
-                    no_nulls(&chunk, c, &req.values[k], n)?;
+                for &c in &layout.values {
+                    value_nulls.push(duck_validity(&chunk, c, n));
                     values.push(unsafe { chunk.vector(c).slice::<f64>(n) });
                 }
-                let syms = StrColumn::Duck(unsafe {
-                    chunk.vector(layout.symbol).slice::<duckdb_string_t>(n)
-                });
-                let ts = unsafe { chunk.vector(layout.ts).slice::<i64>(n) };
-                splitter.batch(syms, ts, &values, sink)?;
+                let batch = Batch {
+                    syms: StrColumn::Duck(unsafe {
+                        chunk.vector(layout.symbol).slice::<duckdb_string_t>(n)
+                    }),
+                    ts: unsafe { chunk.vector(layout.ts).slice::<i64>(n) },
+                    values: &values,
+                    symbol_nulls: duck_validity(&chunk, layout.symbol, n),
+                    ts_nulls: duck_validity(&chunk, layout.ts, n),
+                    value_nulls: &value_nulls,
+                    names: req.values,
+                };
+                splitter.batch(&batch, sink)?;
             }
             Some(opts) => {
-                let batch = chunk.to_arrow(opts)?;
-                let arr = &batch.0;
+                let arrow = chunk.to_arrow(opts)?;
+                let arr = &arrow.0;
                 if arr.length as usize != n {
                     return Err(Error::duckdb(format!(
                         "Arrow batch has {} rows, chunk {n}",
                         arr.length
                     )));
                 }
-                let syms = ArrowChild::new(arr, layout.symbol, "symbol")?.utf8(n)?;
-                let ts = ArrowChild::new(arr, layout.ts, "ts")?.primitive::<i64>(n)?;
+                let syms = ArrowChild::new(arr, layout.symbol, "symbol")?;
+                let ts = ArrowChild::new(arr, layout.ts, "ts")?;
                 for (k, &c) in layout.values.iter().enumerate() {
-                    values.push(ArrowChild::new(arr, c, &req.values[k])?.primitive::<f64>(n)?);
+                    let col = ArrowChild::new(arr, c, &req.values[k])?;
+                    value_nulls.push(col.validity(n)?);
+                    values.push(col.primitive::<f64>(n)?);
                 }
-                splitter.batch(syms, ts, &values, sink)?;
+                let batch = Batch {
+                    syms: syms.utf8(n)?,
+                    ts: ts.primitive::<i64>(n)?,
+                    values: &values,
+                    symbol_nulls: syms.validity(n)?,
+                    ts_nulls: ts.validity(n)?,
+                    value_nulls: &value_nulls,
+                    names: req.values,
+                };
+                splitter.batch(&batch, sink)?;
             }
         }
     }

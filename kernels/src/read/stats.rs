@@ -16,9 +16,12 @@ pub struct SymbolStats {
 }
 
 /// Collects [`SymbolStats`] in arrival order; `values[0]` is taken as the close.
+/// A symbol whose input is bad is moved from `symbols` to `failed`.
 #[derive(Default)]
 pub struct StatsSink {
     pub symbols: Vec<SymbolStats>,
+    /// (symbol, message) of each symbol whose input was bad.
+    pub failed: Vec<(String, String)>,
 }
 
 impl RunSink for StatsSink {
@@ -48,6 +51,14 @@ impl RunSink for StatsSink {
                 sum_close: sum,
             });
         }
+        Ok(())
+    }
+
+    fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        if self.symbols.last().is_some_and(|s| s.symbol == symbol) {
+            self.symbols.pop();
+        }
+        self.failed.push((symbol.to_string(), message.to_string()));
         Ok(())
     }
 }
