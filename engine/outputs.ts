@@ -47,9 +47,13 @@ export function folderKind(dir: string, label = 'output'): FolderKind {
   const manifest = format(join(dir, '_manifest.json'));
   if (manifest.startsWith('barstream-backtest/')) return 'backtest';
   if (manifest.startsWith('barstream-scan/')) return 'scan';
-  if (readJson(join(dir, '_state', 'job.json')) !== undefined) return 'backtest';
+  // `_state/` is made first and `job.json` written into it: a run killed in between leaves it empty
+  if (readJson(join(dir, '_state', 'job.json')) !== undefined || (existsSync(join(dir, '_state')) && readdirSync(dir).every((f) => BACKTEST_OWN.has(f)))) return 'backtest';
   return 'foreign';
 }
+
+/** What a backtest writes in its folder. */
+const BACKTEST_OWN = new Set(['_state', 'signals', 'summary', '_errors', '_manifest.json']);
 
 const DESCRIBE: Record<OutputKind, string> = {
   dataset: 'a barstream dataset (metadata.json)',

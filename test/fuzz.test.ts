@@ -699,11 +699,12 @@ async function queryCase(c: Case) {
     case 'trailing comment':
       return step(['--data', 'in/ds', '--json', 'SELECT symbol, count(*) AS n FROM bars GROUP BY symbol ORDER BY symbol -- per symbol'], { mustSucceed: 'a trailing comment works (item 13)' }, async (_j, run) => {
         try {
-          const rows = JSON.parse(run.stdout) as { n: number }[];
+          // JSON Lines: one object per row
+          const rows = run.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l)) as { n: number }[];
           const n = rows.reduce((s, r) => s + Number(r.n), 0);
           return rows.length !== truth.s || n !== truth.n ? [`query returned ${rows.length} symbols and ${n} bars; the dataset holds ${truth.s} and ${truth.n}`] : [];
         } catch {
-          return ['query --json did not print a JSON array'];
+          return ['query --json did not print JSON Lines'];
         }
       });
     case 'count as CSV':
