@@ -17,8 +17,8 @@
  *   content hash), leave no temporary files (TMPDIR points into the case folder) and change
  *   no input.
  *
- * BARSTREAM_FUZZ_SEED (default 20261128) and BARSTREAM_FUZZ_CASES (default one round of the
- * schedule: 107 cases, about 125 CLI runs) choose the cases; BARSTREAM_FUZZ_CASE=i runs only
+ * BARSTREAM_FUZZ_SEED (default 20261128) and BARSTREAM_FUZZ_CASES (default two rounds of the
+ * schedule: 214 cases, about 245 CLI runs) choose the cases; BARSTREAM_FUZZ_CASE=i runs only
  * case i; BARSTREAM_FUZZ_KEEP=1 keeps the temporary folders (their path is printed).
  */
 import { existsSync } from 'node:fs';
@@ -814,7 +814,7 @@ describe.skipIf(!built)('fuzz: hostile inputs and options through the built CLI'
   beforeAll(async () => {
     duck = await Duck.open();
     root = await mkdtemp(join(tmpdir(), 'barstream-fuzz-'));
-    const indices = ONLY !== undefined ? [ONLY] : Array.from({ length: CASES ?? ROUND.length }, (_, i) => i);
+    const indices = ONLY !== undefined ? [ONLY] : Array.from({ length: CASES ?? 2 * ROUND.length }, (_, i) => i);
     await pool(WIDTH, indices.map((i) => () => runCase(i)));
     console.log(summary());
     if (KEEP) console.log(`fuzz: case folders kept under ${root}`);
