@@ -23,7 +23,7 @@ import { addon } from './native.js';
 import { checkSource, Partition } from './partitions.js';
 import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
-import { checkNesting, checkReplace, folderKind, lockOutput } from './outputs.js';
+import { BACKTEST_FILES, checkNesting, checkReplace, folderKind, lockOutput } from './outputs.js';
 
 export interface BacktestOptions extends JobControl {
   /** Output folder. */
@@ -96,8 +96,6 @@ interface BucketMarker {
 }
 
 const STATE = '_state';
-/** What a backtest writes in its output folder; `--overwrite` and a failed run remove only these. */
-const OWN = ['signals', 'summary', '_errors', STATE, '_manifest.json'];
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -131,7 +129,7 @@ async function removeTemporaries(out: string): Promise<void> {
 
 /** Removes what a backtest wrote in `out` (and `out` itself when nothing else is left). */
 async function removeOwn(out: string): Promise<void> {
-  for (const d of OWN) await rm(join(out, d), { recursive: true, force: true });
+  for (const d of BACKTEST_FILES) await rm(join(out, d), { recursive: true, force: true });
   if (existsSync(out) && (await readdir(out)).length === 0) await rm(out, { recursive: true, force: true });
 }
 

@@ -7,6 +7,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, realpathSyn
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { readDatasetMeta } from '../datasets/dataset-info.js';
 import { onExit } from './cleanup.js';
 import { BarstreamError } from './errors.js';
 
@@ -31,8 +32,8 @@ function format(path: string): string {
 }
 
 /**
- * Recognises a folder by barstream's own files: a dataset by `metadata.json` with format
- * `barstream-dataset/*`, a backtest by `_manifest.json` (`barstream-backtest/*`) or its
+ * Recognises a folder by barstream's own files: a dataset by its `metadata.json`
+ * (`readDatasetMeta`), a backtest by `_manifest.json` (`barstream-backtest/*`) or its
  * `_state/job.json`, a scan output by `_manifest.json` (`barstream-scan/*`).
  *
  * @throws BarstreamError `BARSTREAM_IO` when `dir` exists and is not a folder.
@@ -43,17 +44,17 @@ export function folderKind(dir: string, label = 'output'): FolderKind {
   if (!existsSync(dir)) return 'missing';
   if (!statSync(dir).isDirectory()) throw new BarstreamError('BARSTREAM_IO', `${label} ${dir} is a file, not a folder`);
   if (readdirSync(dir).length === 0) return 'empty';
-  if (format(join(dir, 'metadata.json')).startsWith('barstream-dataset/')) return 'dataset';
+  if (readDatasetMeta(dir) !== undefined) return 'dataset';
   const manifest = format(join(dir, '_manifest.json'));
   if (manifest.startsWith('barstream-backtest/')) return 'backtest';
   if (manifest.startsWith('barstream-scan/')) return 'scan';
   // `_state/` is made first and `job.json` written into it: a run killed in between leaves it empty
-  if (readJson(join(dir, '_state', 'job.json')) !== undefined || (existsSync(join(dir, '_state')) && readdirSync(dir).every((f) => BACKTEST_OWN.has(f)))) return 'backtest';
+  if (readJson(join(dir, '_state', 'job.json')) !== undefined || (existsSync(join(dir, '_state')) && readdirSync(dir).every((f) => BACKTEST_FILES.includes(f)))) return 'backtest';
   return 'foreign';
 }
 
-/** What a backtest writes in its folder. */
-const BACKTEST_OWN = new Set(['_state', 'signals', 'summary', '_errors', '_manifest.json']);
+/** What a backtest writes in its folder; `--overwrite` and a failed run remove only these. */
+export const BACKTEST_FILES = ['signals', 'summary', '_errors', '_state', '_manifest.json'];
 
 const DESCRIBE: Record<OutputKind, string> = {
   dataset: 'a barstream dataset (metadata.json)',
@@ -214,10 +215,11 @@ export async function lockOutput(dir: string, command: string): Promise<OutputLo
       closeSync(fd);
     }
     let released = false;
+    let forget = () => {};
     const release = () => {
       if (released) return;
       released = true;
-      remove();
+      forget();
       try {
         const now = readJson(path) as Partial<LockInfo> | undefined;
         if (now?.pid === me.pid && now.startedAt === me.startedAt) unlinkSync(path);
@@ -225,7 +227,7 @@ export async function lockOutput(dir: string, command: string): Promise<OutputLo
         // already gone
       }
     };
-    const remove = onExit(release);
+    forget = onExit(release);
     return { path, release };
   }
   throw new BarstreamError('BARSTREAM_IO', `cannot take the lock ${path} of output ${resolve(dir)}`);

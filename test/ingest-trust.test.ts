@@ -8,12 +8,12 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ingest, IngestOptions } from '../datasets/ingest.js';
-import { BarstreamError } from '../engine/errors.js';
+import { ingest } from '../datasets/ingest.js';
 import { cliBuilt, runCli } from './util/cli.js';
 import { Cell, writeCsv } from './util/csv.js';
 import { lit, query } from './util/duck.js';
 import { withTempDir } from './util/tmp.js';
+import { ingestError } from './util/ingest.js';
 
 const HEADER = ['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume'];
 const day = (i: number) => new Date(Date.UTC(2022, 2, 1) + i * 86_400_000).toISOString().slice(0, 10);
@@ -24,15 +24,6 @@ function good(symbol: string, i: number): Cell[] {
 }
 
 const barsOf = (symbol: string, n: number) => Array.from({ length: n }, (_, i) => good(symbol, i));
-
-async function ingestError(opts: IngestOptions): Promise<BarstreamError> {
-  const e = await ingest(opts).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(BarstreamError);
-  return e as BarstreamError;
-}
 
 /** Writes `rows` of the canonical columns to a Parquet file through DuckDB. */
 async function writeParquet(path: string, rows: Cell[][]): Promise<void> {

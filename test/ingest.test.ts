@@ -8,13 +8,13 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ingest, IngestOptions, parseMapping, REJECT_REASONS } from '../datasets/ingest.js';
+import { ingest, parseMapping, REJECT_REASONS } from '../datasets/ingest.js';
 import { ingestCommand, STRICT_EXIT_CODE } from '../engine/cli/ingest.js';
 import { Engine } from '../engine/engine.js';
-import { BarstreamError } from '../engine/errors.js';
 import { Cell, writeCsv } from './util/csv.js';
 import { lit, query } from './util/duck.js';
 import { withTempDir } from './util/tmp.js';
+import { ingestError } from './util/ingest.js';
 
 const COLS = ['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume'] as const;
 type Bar = { symbol: string; ts: string; open: number; high: number; low: number; close: number; volume: number };
@@ -40,16 +40,6 @@ async function outputBars(out: string): Promise<Bar[]> {
 
 async function rejectedRows(out: string): Promise<Record<string, unknown>[]> {
   return query(`SELECT * FROM read_parquet(${lit(join(out, '_rejected', 'part-0.parquet'))}) ORDER BY source_file, row`);
-}
-
-/** Runs `ingest` expecting a BarstreamError; returns it. */
-async function ingestError(opts: IngestOptions): Promise<BarstreamError> {
-  const e = await ingest(opts).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(BarstreamError);
-  return e as BarstreamError;
 }
 
 /** Asserts that a failed run left neither the output nor a staging folder next to it. */

@@ -5,7 +5,7 @@
  * trace is printed only with `BARSTREAM_DEBUG=1`.
  */
 import { CommanderError } from 'commander';
-import { BarstreamError, ErrorCode, fromNative } from '../errors.js';
+import { BarstreamError, ErrorCode, fromNative, oneLine } from '../errors.js';
 
 const REASONS: Record<string, string> = {
   EACCES: 'permission denied',
@@ -39,17 +39,8 @@ const VERBS: Record<string, string> = {
   mkdtemp: 'create folder',
 };
 
-/** One line: no newlines, DuckDB's `LINE n:` carets and the like folded away. */
-function oneLine(s: string): string {
-  return s
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !/^\^+$/.test(l) && !/^LINE \d+:/.test(l))
-    .join(' ');
-}
-
 /** The message and code a failure is reported with. */
-export function describeFailure(e: unknown): { message: string; code: ErrorCode | 'BARSTREAM_INVALID_PARAM' } {
+export function describeFailure(e: unknown): { message: string; code: ErrorCode } {
   const err = fromNative(e);
   if (err instanceof BarstreamError) return { message: oneLine(err.message), code: err.code };
   if (err instanceof CommanderError) {

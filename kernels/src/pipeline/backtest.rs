@@ -7,7 +7,7 @@
 use super::perf::Perf;
 use super::symbol::SymbolAtc;
 use super::writer::{write_atomic, Col, ResultTable, Val};
-use super::{Progress, Stage};
+use super::{keep_first_failure, Progress, Stage};
 use crate::atc::{AtcParams, NCOL};
 use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
@@ -310,8 +310,7 @@ impl RunSink for BacktestSink {
             self.sym = Some(Sym::new(symbol));
         }
         let s = self.sym.as_mut().expect("symbol");
-        s.failed
-            .get_or_insert_with(|| (Stage::Input, message.to_string()));
+        keep_first_failure(&mut s.failed, Stage::Input, message);
         Ok(())
     }
 

@@ -50,6 +50,15 @@ impl Stage {
     }
 }
 
+/// Records a symbol's failure unless it already has one: the first failure is the one kept.
+pub(crate) fn keep_first_failure(
+    failed: &mut Option<(Stage, String)>,
+    stage: Stage,
+    message: &str,
+) {
+    failed.get_or_insert_with(|| (stage, message.to_string()));
+}
+
 /// What became of one symbol.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome<T> {

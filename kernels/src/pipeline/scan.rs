@@ -1,7 +1,7 @@
 //! The scan sink: each symbol's ATC run to its last bar, keeping only the latest
 //! `Average_Signal`, close and timestamp. Nothing per bar is kept.
 use super::symbol::SymbolAtc;
-use super::{Outcome, Progress, Stage};
+use super::{keep_first_failure, Outcome, Progress, Stage};
 use crate::atc::AtcParams;
 use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
@@ -60,21 +60,27 @@ impl ScanSink {
             self.progress.symbols.fetch_add(1, Ordering::Relaxed);
         }
     }
+
+    /// Ends the symbol in progress and starts `symbol`.
+    fn begin(&mut self, symbol: &str) -> Result<()> {
+        self.end_symbol();
+        self.atc.begin()?;
+        let row = ScanRow {
+            symbol: symbol.to_string(),
+            bars: 0,
+            signal: f64::NAN,
+            close: f64::NAN,
+            ts: 0,
+        };
+        self.current = Some(Current { row, failed: None });
+        Ok(())
+    }
 }
 
 impl RunSink for ScanSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.end_symbol();
-            self.atc.begin()?;
-            let row = ScanRow {
-                symbol: run.symbol.to_string(),
-                bars: 0,
-                signal: f64::NAN,
-                close: f64::NAN,
-                ts: 0,
-            };
-            self.current = Some(Current { row, failed: None });
+            self.begin(run.symbol)?;
         }
         let n = run.ts.len();
         self.progress.bars.fetch_add(n as u64, Ordering::Relaxed);
@@ -98,21 +104,11 @@ impl RunSink for ScanSink {
     /// The symbol fails at stage `input` (the first failure of a symbol is the one kept);
     /// its signal so far is dropped.
     fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
-        match self.current.as_mut() {
-            Some(cur) if cur.row.symbol == symbol => {
-                cur.failed
-                    .get_or_insert_with(|| (Stage::Input, message.to_string()));
-            }
-            _ => {
-                self.end_symbol();
-                self.outcomes.push(Outcome::Failed {
-                    symbol: symbol.to_string(),
-                    stage: Stage::Input,
-                    message: message.to_string(),
-                });
-                self.progress.symbols.fetch_add(1, Ordering::Relaxed);
-            }
+        if self.current.as_ref().is_none_or(|c| c.row.symbol != symbol) {
+            self.begin(symbol)?;
         }
+        let cur = self.current.as_mut().expect("begun");
+        keep_first_failure(&mut cur.failed, Stage::Input, message);
         Ok(())
     }
 

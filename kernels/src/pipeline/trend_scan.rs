@@ -1,7 +1,7 @@
 //! The trend scan: for every symbol, a moving average of the close and the trend state of
 //! the close against it (the crossover state of the spec), run to the last bar. What a
 //! dataframe or SQL user computes as "SMA and a rolling signal", on barstream's read path.
-use super::{Outcome, Progress, Stage};
+use super::{keep_first_failure, Outcome, Progress, Stage};
 use crate::atc::Trend;
 use crate::error::{Error, Result};
 use crate::kernel::Kernel;
@@ -119,28 +119,34 @@ impl TrendScanSink {
             self.progress.symbols.fetch_add(1, Ordering::Relaxed);
         }
     }
+
+    /// Ends the symbol in progress and starts `symbol`.
+    fn begin(&mut self, symbol: &str) -> Result<()> {
+        self.end_symbol();
+        let row = TrendRow {
+            symbol: symbol.to_string(),
+            bars: 0,
+            ma: f64::NAN,
+            state: 0.0,
+            long_bars: 0,
+            short_bars: 0,
+            close: f64::NAN,
+            ts: 0,
+        };
+        self.current = Some(Current {
+            row,
+            line: line(&self.ma, self.len)?,
+            trend: Trend::new(),
+            failed: None,
+        });
+        Ok(())
+    }
 }
 
 impl RunSink for TrendScanSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.end_symbol();
-            let row = TrendRow {
-                symbol: run.symbol.to_string(),
-                bars: 0,
-                ma: f64::NAN,
-                state: 0.0,
-                long_bars: 0,
-                short_bars: 0,
-                close: f64::NAN,
-                ts: 0,
-            };
-            self.current = Some(Current {
-                row,
-                line: line(&self.ma, self.len)?,
-                trend: Trend::new(),
-                failed: None,
-            });
+            self.begin(run.symbol)?;
         }
         let n = run.ts.len();
         self.progress.bars.fetch_add(n as u64, Ordering::Relaxed);
@@ -171,21 +177,11 @@ impl RunSink for TrendScanSink {
     /// The symbol fails at stage `input` (the first failure of a symbol is the one kept);
     /// its line so far is dropped.
     fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
-        match self.current.as_mut() {
-            Some(cur) if cur.row.symbol == symbol => {
-                cur.failed
-                    .get_or_insert_with(|| (Stage::Input, message.to_string()));
-            }
-            _ => {
-                self.end_symbol();
-                self.outcomes.push(Outcome::Failed {
-                    symbol: symbol.to_string(),
-                    stage: Stage::Input,
-                    message: message.to_string(),
-                });
-                self.progress.symbols.fetch_add(1, Ordering::Relaxed);
-            }
+        if self.current.as_ref().is_none_or(|c| c.row.symbol != symbol) {
+            self.begin(symbol)?;
         }
+        let cur = self.current.as_mut().expect("begun");
+        keep_first_failure(&mut cur.failed, Stage::Input, message);
         Ok(())
     }
 
