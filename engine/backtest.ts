@@ -117,7 +117,7 @@ async function markers(out: string): Promise<Map<number, BucketMarker>> {
 
 /** Removes hidden temporary files a killed run left (`.<name>.tmp-<pid>`): they are never read. */
 async function removeTemporaries(out: string): Promise<void> {
-  for (const dir of ['signals', 'summary', '_errors', STATE]) {
+  for (const dir of ['signals', 'summary', 'trades', '_errors', STATE]) {
     const root = join(out, dir);
     if (!existsSync(root)) continue;
     for (const entry of await readdir(root, { recursive: true })) {
