@@ -23,8 +23,8 @@ export const FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const;
  * Where the formula's last statement starts: its line and column (both from 1, columns
  * counting characters), skipping comments (`#` to the end of the line) and blank statements.
  */
-export function lastStatement(text: string): { line: number; column: number; source: string } {
-  const lines = text.split(/\r?\n/);
+export function lastStatement(text: string): { line: number; column: number } {
+  const lines = text.split('\n');
   for (let l = lines.length - 1; l >= 0; l--) {
     const chars = Array.from(lines[l]);
     const hash = chars.indexOf('#');
@@ -34,16 +34,22 @@ export function lastStatement(text: string): { line: number; column: number; sou
     for (let k = code.length - 1; k >= -1; k--) {
       if (k >= 0 && code[k] !== ';') continue;
       const first = code.slice(k + 1, end).findIndex((c) => !/\s/.test(c));
-      if (first >= 0) return { line: l + 1, column: k + 2 + first, source: lines[l] };
+      if (first >= 0) return { line: l + 1, column: k + 2 + first };
       end = k;
     }
   }
-  return { line: 1, column: 1, source: lines[0] ?? '' };
+  return { line: 1, column: 1 };
 }
 
 /** A compile error of `text` at its last statement: `line L, column C: <what>`, the line, a caret. */
 export function errorAtEnd(text: string, what: string): BarstreamError {
-  const { line, column, source } = lastStatement(text);
+  const { line, column } = lastStatement(text);
+  return errorAt(text, line, column, what);
+}
+
+/** A compile error of `text` at `line`, `column` (from 1): the message, the line as written, a caret. */
+export function errorAt(text: string, line: number, column: number, what: string): BarstreamError {
+  const source = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '');
   return new BarstreamError('BARSTREAM_INVALID_FORMULA', `line ${line}, column ${column}: ${what}\n${source}\n${' '.repeat(column - 1)}^`);
 }
 
@@ -57,14 +63,9 @@ export function errorAtEnd(text: string, what: string): BarstreamError {
 export function compileFor(text: unknown, use: 'screen' | 'backtest'): FormulaInfo {
   if (typeof text !== 'string' || text.trim() === '') throw new BarstreamError('BARSTREAM_INVALID_PARAM', 'formula must be non-empty text');
   const info = kernels.compileFormula(text) as FormulaInfo;
-  if (use === 'screen' && info.kind !== 'condition') {
-    throw errorAtEnd(
-      text,
-      info.kind === 'strategy'
-        ? 'a screen needs a condition as the formula\'s last line (e.g. `close > sma(close, 50)`); this formula is a strategy (entry/exit rules) with no value'
-        : 'a screen needs a condition as the formula\'s value, got a number: compare it, e.g. `x > 0`',
-    );
-  }
+  // Worded as the Rust core words them (`Formula::require_condition`), which checks again.
+  if (use === 'screen' && info.kind === 'number') throw errorAtEnd(text, 'a screen needs a condition, got a number: compare it, e.g. x > 0');
+  if (use === 'screen' && info.kind === 'strategy') throw errorAt(text, 1, 1, "a screen needs a condition as the formula's value, got a strategy");
   if (use === 'backtest' && info.kind !== 'strategy') {
     throw errorAtEnd(
       text,
