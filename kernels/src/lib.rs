@@ -5,12 +5,14 @@
 //! - [`gen`]: the synthetic OHLCV generator and the canonical dataset writer.
 //! - [`kernel`]: the shape every kernel shares ([`kernel::Kernel`]) and its input checks.
 //! - [`ma`], [`osc`], [`atc`]: the indicator kernels and the Adaptive Trend Classification.
+//! - [`formula`]: the formula language (compiler and resumable evaluator).
 //! - [`codec`]: kernel state as bytes (resume a series later).
 //! - `napi` (feature `napi`, default): thin Node bindings; the rest knows nothing of Node.
 pub mod atc;
 pub mod codec;
 pub mod duck;
 pub mod error;
+pub mod formula;
 pub mod gen;
 pub mod kernel;
 pub mod ma;
