@@ -269,7 +269,11 @@ mod tests {
             l.run(&x[4..5], &mut out[4..5]);
             l.run(&x[5..], &mut out[5..]);
             for i in 0..10 {
-                let want = if i >= n as usize { x[i - n as usize] } else { NAN };
+                let want = if i >= n as usize {
+                    x[i - n as usize]
+                } else {
+                    NAN
+                };
                 assert_eq!(out[i].to_bits(), want.to_bits(), "n {n} i {i}");
             }
         }

@@ -72,7 +72,10 @@ pub fn check(text: &str, ast: &Ast) -> Checked<Checked2> {
     let mut value: Option<(Info, Pos)> = None;
     let last = ast.stmts.len().saturating_sub(1);
     for (si, st) in ast.stmts.iter().enumerate() {
-        let end = ast.stmts.get(si + 1).map_or(ast.exprs.len(), |n| n.first as usize);
+        let end = ast
+            .stmts
+            .get(si + 1)
+            .map_or(ast.exprs.len(), |n| n.first as usize);
         for id in st.first as usize..end {
             let i = expr(&mut b, ast, &info, &scope, &later, id)?;
             info.push(i);

@@ -114,10 +114,22 @@ pub fn log(a: &[f64], o: &mut [f64]) {
     map1(a, o, |x| finite(x.ln()));
 }
 pub fn min(a: &[f64], b: &[f64], o: &mut [f64]) {
-    zip2(a, b, o, |x, y| if x.is_nan() || y.is_nan() { NAN } else { x.min(y) });
+    zip2(a, b, o, |x, y| {
+        if x.is_nan() || y.is_nan() {
+            NAN
+        } else {
+            x.min(y)
+        }
+    });
 }
 pub fn max(a: &[f64], b: &[f64], o: &mut [f64]) {
-    zip2(a, b, o, |x, y| if x.is_nan() || y.is_nan() { NAN } else { x.max(y) });
+    zip2(a, b, o, |x, y| {
+        if x.is_nan() || y.is_nan() {
+            NAN
+        } else {
+            x.max(y)
+        }
+    });
 }
 
 /// `max(h - l, |h - pc|, |l - pc|)`; NaN if any is NaN (`pc` is `close[1]`).

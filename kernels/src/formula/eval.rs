@@ -138,10 +138,14 @@ impl Evaluator {
         let n = self.check(bars)?;
         let want = if self.f.kind == Kind::Strategy { 0 } else { n };
         if value.len() != want || named.len() != self.f.names.len() {
-            return Err(Error::param("formula: output buffers do not match the formula"));
+            return Err(Error::param(
+                "formula: output buffers do not match the formula",
+            ));
         }
         if named.iter().any(|v| v.len() != n) {
-            return Err(Error::param("formula: every output buffer must be as long as the bars"));
+            return Err(Error::param(
+                "formula: every output buffer must be as long as the bars",
+            ));
         }
         let mut outs: Vec<&mut [f64]> = std::iter::once(value)
             .chain(named.iter_mut().map(|v| &mut v[..]))

@@ -85,7 +85,8 @@ pub fn lex(text: &str) -> Checked<Vec<Token>> {
                 "false" => Tok::False,
                 _ => Tok::Name(start as u32, i as u32),
             }
-        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+        } else if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
             i = number_end(b, i);
             let s = &text[start..i];
             let v: f64 = match s.parse() {

@@ -59,7 +59,13 @@ fn kernel(b: &mut Builder, k: KernelKind, len: f64, x: NodeId) -> NodeId {
 
 /// The node of `name(args)`: `s[i]` is the node of series argument `i`, `lits[i]` the
 /// value of literal argument `i` (defaults filled in).
-pub fn call(b: &mut Builder, name: &str, kind: Option<KernelKind>, s: &[NodeId], lits: &[f64]) -> NodeId {
+pub fn call(
+    b: &mut Builder,
+    name: &str,
+    kind: Option<KernelKind>,
+    s: &[NodeId],
+    lits: &[f64],
+) -> NodeId {
     if let Some(k) = kind {
         return kernel(b, k, lits[1], s[0]);
     }
@@ -138,7 +144,11 @@ pub fn call(b: &mut Builder, name: &str, kind: Option<KernelKind>, s: &[NodeId],
 
 /// `100 * (close - lowest(low, L)) / (highest(high, L) - lowest(low, L))`.
 fn stoch_k(b: &mut Builder, len: f64) -> NodeId {
-    let (h, l, c) = (b.field(Field::High), b.field(Field::Low), b.field(Field::Close));
+    let (h, l, c) = (
+        b.field(Field::High),
+        b.field(Field::Low),
+        b.field(Field::Close),
+    );
     let lo = kernel(b, KernelKind::Lowest, len, l);
     let hi = kernel(b, KernelKind::Highest, len, h);
     let hundred = b.constant(100.0);

@@ -96,11 +96,30 @@ impl Op {
         use Op::*;
         match *self {
             Field(_) | Const(_) => ([0; 3], 0),
-            Neg(a) | Not(a) | Lag(a, _) | BarsSince(a) | Count(a, _) | Na(a) | Abs(a)
-            | Sqrt(a) | Log(a) | Kernel(_, _, a) => ([a, 0, 0], 1),
-            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Cmp(_, a, b) | And(a, b)
-            | Or(a, b) | CrossAbove(a, b) | CrossBelow(a, b) | ValueWhen(a, b, _)
-            | State(a, b) | Nz(a, b) | Min(a, b) | Max(a, b) => ([a, b, 0], 2),
+            Neg(a)
+            | Not(a)
+            | Lag(a, _)
+            | BarsSince(a)
+            | Count(a, _)
+            | Na(a)
+            | Abs(a)
+            | Sqrt(a)
+            | Log(a)
+            | Kernel(_, _, a) => ([a, 0, 0], 1),
+            Add(a, b)
+            | Sub(a, b)
+            | Mul(a, b)
+            | Div(a, b)
+            | Cmp(_, a, b)
+            | And(a, b)
+            | Or(a, b)
+            | CrossAbove(a, b)
+            | CrossBelow(a, b)
+            | ValueWhen(a, b, _)
+            | State(a, b)
+            | Nz(a, b)
+            | Min(a, b)
+            | Max(a, b) => ([a, b, 0], 2),
             Iff(a, b, c) | TrueRange(a, b, c) => ([a, b, c], 3),
         }
     }
@@ -203,7 +222,10 @@ impl Plan {
     pub fn finish(b: Builder, value: Option<NodeId>, named: &[NodeId]) -> Plan {
         let n = b.ops.len();
         let mut live = vec![false; n];
-        value.iter().chain(named).for_each(|&o| live[o as usize] = true);
+        value
+            .iter()
+            .chain(named)
+            .for_each(|&o| live[o as usize] = true);
         for i in (0..n).rev() {
             if live[i] {
                 let (a, k) = b.ops[i].args();

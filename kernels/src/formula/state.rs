@@ -51,13 +51,17 @@ impl Evaluator {
         for (node, op) in ev.nodes.iter_mut().zip(&f.plan.ops) {
             *node = match (&*node, *op) {
                 (NodeState::Plain, _) => continue,
-                (NodeState::Lag(_), Op::Lag(_, n)) => NodeState::Lag(Lookback::load(n, seen, &mut d)?),
+                (NodeState::Lag(_), Op::Lag(_, n)) => {
+                    NodeState::Lag(Lookback::load(n, seen, &mut d)?)
+                }
                 (NodeState::Cross(_), _) => NodeState::Cross(Cross::load(&mut d)?),
                 (NodeState::BarsSince(_), _) => NodeState::BarsSince(BarsSince::load(&mut d)?),
                 (NodeState::ValueWhen(_), Op::ValueWhen(_, _, k)) => {
                     NodeState::ValueWhen(ValueWhen::load(k, &mut d)?)
                 }
-                (NodeState::Count(_), Op::Count(_, n)) => NodeState::Count(Count::load(n, seen, &mut d)?),
+                (NodeState::Count(_), Op::Count(_, n)) => {
+                    NodeState::Count(Count::load(n, seen, &mut d)?)
+                }
                 (NodeState::State(_), _) => NodeState::State(State::load(&mut d)?),
                 (NodeState::Kernel(_), Op::Kernel(k, len, _)) => {
                     NodeState::Kernel(AnyKernel::load(k, len as usize, &mut d)?)

@@ -7,6 +7,7 @@ use crate::codec::{Dec, Enc};
 use crate::kernel::Kernel;
 use crate::ma::{Dema, Ema, Hma, Kama, Lsma, Rma, Sma, Wma};
 use crate::osc::Rsi;
+use crate::stat::{Highest, Lowest, Stdev, Sum};
 use crate::Result;
 
 /// Which kernel a [`super::plan::Op::Kernel`] node runs.
@@ -42,7 +43,10 @@ impl KernelKind {
             Lsma => <crate::ma::Lsma as Kernel>::first_defined(&len),
             Kama => <crate::ma::Kama as Kernel>::first_defined(&len),
             Rsi => <crate::osc::Rsi as Kernel>::first_defined(&len),
-            Stdev | Highest | Lowest | Sum => len - 1,
+            Stdev => <crate::stat::Stdev as Kernel>::first_defined(&len),
+            Highest => <crate::stat::Highest as Kernel>::first_defined(&len),
+            Lowest => <crate::stat::Lowest as Kernel>::first_defined(&len),
+            Sum => <crate::stat::Sum as Kernel>::first_defined(&len),
             Atc => 0,
         }) as u64
     }
@@ -74,6 +78,10 @@ pub enum AnyKernel {
     Lsma(Lsma),
     Kama(Kama),
     Rsi(Rsi),
+    Stdev(Stdev),
+    Highest(Highest),
+    Lowest(Lowest),
+    Sum(Sum),
     Atc(Box<AtcNode>),
 }
 
@@ -89,6 +97,10 @@ macro_rules! each {
             AnyKernel::Lsma($v) => $body,
             AnyKernel::Kama($v) => $body,
             AnyKernel::Rsi($v) => $body,
+            AnyKernel::Stdev($v) => $body,
+            AnyKernel::Highest($v) => $body,
+            AnyKernel::Lowest($v) => $body,
+            AnyKernel::Sum($v) => $body,
             AnyKernel::Atc($a) => $atc,
         }
     };
@@ -113,33 +125,30 @@ impl AnyKernel {
                 atc: Atc::new(&atc_params(len))?,
                 rest: vec![0.0; (NCOL - 1) * BLOCK],
             })),
-            K::Stdev | K::Highest | K::Lowest | K::Sum => {
-                return Err(crate::Error::param(format!("{kind:?} is not available yet")))
-            }
+            K::Stdev => AnyKernel::Stdev(Stdev::new(&len)?),
+            K::Highest => AnyKernel::Highest(Highest::new(&len)?),
+            K::Lowest => AnyKernel::Lowest(Lowest::new(&len)?),
+            K::Sum => AnyKernel::Sum(Sum::new(&len)?),
         })
     }
 
     /// Continues the kernel over finite `x` (and > 0 for the ATC), `x.len() <= BLOCK`.
     pub fn run(&mut self, x: &[f64], out: &mut [f64]) {
-        each!(
-            self,
-            |k| Kernel::run(k, x, out),
-            |a| {
-                let n = x.len();
-                let mut cols = a.rest.chunks_exact_mut(BLOCK);
-                let mut o: [&mut [f64]; NCOL] = std::array::from_fn(|c| {
-                    if c == 0 {
-                        &mut [][..]
-                    } else {
-                        &mut cols.next().expect("a scratch column")[..n]
-                    }
-                });
-                o[0] = out;
-                a.atc
-                    .update(x, &mut o)
-                    .expect("inputs checked finite and > 0 before the ATC");
-            }
-        )
+        each!(self, |k| Kernel::run(k, x, out), |a| {
+            let n = x.len();
+            let mut cols = a.rest.chunks_exact_mut(BLOCK);
+            let mut o: [&mut [f64]; NCOL] = std::array::from_fn(|c| {
+                if c == 0 {
+                    &mut [][..]
+                } else {
+                    &mut cols.next().expect("a scratch column")[..n]
+                }
+            });
+            o[0] = out;
+            a.atc
+                .update(x, &mut o)
+                .expect("inputs checked finite and > 0 before the ATC");
+        })
     }
 
     pub fn save(&self, e: &mut Enc) {
@@ -181,9 +190,10 @@ impl AnyKernel {
                     rest: vec![0.0; (NCOL - 1) * BLOCK],
                 }))
             }
-            K::Stdev | K::Highest | K::Lowest | K::Sum => {
-                return Err(crate::Error::param(format!("{kind:?} is not available yet")))
-            }
+            K::Stdev => AnyKernel::Stdev(Stdev::load(&len, d)?),
+            K::Highest => AnyKernel::Highest(Highest::load(&len, d)?),
+            K::Lowest => AnyKernel::Lowest(Lowest::load(&len, d)?),
+            K::Sum => AnyKernel::Sum(Sum::load(&len, d)?),
         })
     }
 }

@@ -133,8 +133,7 @@ pub fn compile(text: &str) -> Arc<Formula> {
 /// Bit-identical (every NaN equal).
 pub fn same_bits(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
-        && a
-            .iter()
+        && a.iter()
             .zip(b)
             .all(|(x, y)| x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()))
 }
