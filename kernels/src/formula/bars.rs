@@ -264,7 +264,7 @@ mod tests {
         let x: Vec<f64> = (0..10).map(f64::from).collect();
         for n in [1u32, 2, 3, 7, 12] {
             let mut l = Lookback::new(n);
-            let mut out = vec![0.0; 10];
+            let mut out = [0.0; 10];
             l.run(&x[..4], &mut out[..4]);
             l.run(&x[4..5], &mut out[4..5]);
             l.run(&x[5..], &mut out[5..]);

@@ -6,30 +6,32 @@
 //!
 //! | kind | first line |
 //! |---|---|
-//! | syntax | `line 1, column 15: expected ')', got end of formula` |
+//! | syntax | `line 1, column 14: expected ',' or ')', got end of formula` |
 //! | unexpected character | `line 1, column 7: unexpected character '$'` |
-//! | chained comparison | `line 1, column 11: comparisons cannot be chained: join them with 'and', e.g. a < b and b < c` |
-//! | bad number | `line 1, column 9: the number '1e999' is too large` |
+//! | chained comparison | `line 1, column 7: comparisons cannot be chained: join them with 'and', e.g. a < b and b < c` |
+//! | number too large | `line 1, column 9: the number '1e999' is too large` |
 //! | unknown name | `line 2, column 5: unknown name 'clsoe' (did you mean 'close'?)` |
 //! | unknown function | `line 1, column 1: unknown function 'smaa' (did you mean 'sma'?)` |
 //! | name used before it is assigned | `line 1, column 5: 'b' is used before it is assigned (on line 2)` |
-//! | a function used as a value | `line 1, column 9: 'sma' is a function: call it, e.g. sma(close, 20)` |
+//! | a function used as a value | `line 1, column 9: 'sma' is a function: call it, e.g. sma(x, L)` |
 //! | a field or name called | `line 1, column 1: 'close' is a bar field, not a function` |
-//! | argument count | `line 1, column 9: sma takes 2 arguments, sma(x, L), got 3` |
-//! | non-literal argument | `line 1, column 19: argument L of sma(x, L) must be a number written in the formula, e.g. 20` |
-//! | out-of-range argument | `line 1, column 19: argument L of sma(x, L) must be an integer from 1 to 1000000, got 0` |
+//! | argument count | `line 1, column 1: sma takes 2 arguments, sma(x, L), got 3` |
+//! | non-literal argument | `line 1, column 12: argument L of sma(x, L) must be a number written in the formula (an integer from 1 to 1000000)` |
+//! | out-of-range argument | `line 1, column 12: argument L of sma(x, L) must be an integer from 1 to 1000000, got 0` |
 //! | out-of-range offset | `line 1, column 7: the offset in x[n] must be an integer from 0 to 1000000, got 1.5` |
-//! | type | `line 1, column 5: expected a condition, got a number: compare it, e.g. x > 0` |
+//! | type | ``line 1, column 5: expected a condition, got a number: compare it, e.g. `x > 0` `` |
 //! | reserved name | `line 1, column 1: cannot assign 'and': it is a reserved word` |
-//! | function or field assigned | `line 1, column 1: cannot assign 'sma': it is a function` |
+//! | function or field assigned | `line 1, column 1: cannot assign 'sma': it is a function` (`... it is a bar field`) |
 //! | reassigned name | `line 2, column 1: cannot assign 'x' again: it was assigned on line 1` |
-//! | bare expression before the end | `line 1, column 1: only the last statement may be a bare expression: assign it a name, e.g. x = ...` |
-//! | no value | `line 1, column 21: the formula has no value: end it with an expression, or assign entry for a strategy` |
-//! | strategy without `entry` | `line 1, column 1: a strategy needs 'entry': assign it, e.g. entry = crosses_above(close, sma(close, 20))` |
+//! | bare expression before the end | ``line 1, column 1: only the last statement may be a bare expression: assign it a name, e.g. `x = ...` `` |
+//! | no value | ``line 1, column 14: the formula has no value: end it with an expression, or assign `entry` for a strategy`` |
+//! | strategy without `entry` | ``line 1, column 1: a strategy needs 'entry': assign it, e.g. `entry = crosses_above(close, sma(close, 20))` `` |
 //! | bare expression in a strategy | `line 2, column 1: a strategy has no final expression: assign it a name (entry, exit, short_entry, short_exit or another)` |
-//! | too deep | `line 1, column 201: the formula is nested too deep: at most 100 levels of parentheses, calls and brackets` |
-//! | too long | `line 1, column 1: the formula is too long: 5000000 characters, at most 4194304` |
+//! | nested too deep | `line 1, column 101: the formula is nested too deep: at most 100 levels of parentheses, calls and brackets` |
+//! | too long | `line 1, column 1: the formula is too long: 5600009 characters, at most 4194304` |
+//! | a screen's value is a number | ``line 2, column 1: a screen needs a condition, got a number: compare it, e.g. `x > 0` `` |
 //!
+//! `kernels/tests/formula_errors.rs` asserts each of these, all three lines.
 //! [`not_a_condition`] gives a screen's "value is not a condition" in the same form.
 use crate::{Error, ErrorCode};
 
@@ -80,7 +82,7 @@ pub fn not_a_condition(text: &str, pos: Pos) -> Error {
         text,
         &Located {
             pos,
-            what: "a screen needs a condition, got a number: compare it, e.g. x > 0".into(),
+            what: "a screen needs a condition, got a number: compare it, e.g. `x > 0`".into(),
         },
     )
 }

@@ -25,7 +25,7 @@ pub(crate) enum NodeState {
     ValueWhen(ValueWhen),
     Count(Count),
     State(State),
-    Kernel(AnyKernel),
+    Kernel(Box<AnyKernel>),
 }
 
 impl NodeState {
@@ -37,7 +37,7 @@ impl NodeState {
             Op::ValueWhen(_, _, k) => NodeState::ValueWhen(ValueWhen::new(k)),
             Op::Count(_, n) => NodeState::Count(Count::new(n)),
             Op::State(..) => NodeState::State(State::default()),
-            Op::Kernel(k, len, _) => NodeState::Kernel(AnyKernel::new(k, len as usize)?),
+            Op::Kernel(k, len, _) => NodeState::Kernel(Box::new(AnyKernel::new(k, len as usize)?)),
             _ => NodeState::Plain,
         })
     }

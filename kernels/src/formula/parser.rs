@@ -283,7 +283,6 @@ impl Parser<'_> {
                     return Ok(self.push(ExprKind::Name(name), pos));
                 }
                 self.next();
-                self.deeper()?;
                 let mut args = Vec::new();
                 if !self.is_op(")") {
                     loop {
@@ -299,7 +298,6 @@ impl Parser<'_> {
                     return self.expected("',' or ')'");
                 }
                 self.next();
-                self.depth -= 1;
                 Ok(self.push(ExprKind::Call { name, args }, pos))
             }
             Tok::Op("(") => {

@@ -73,7 +73,7 @@ pub fn run(
 /// `v`, or NaN when it is infinite.
 #[inline(always)]
 pub fn finite(v: f64) -> f64 {
-    if (v - v) == 0.0 {
+    if v.is_finite() {
         v
     } else {
         f64::NAN

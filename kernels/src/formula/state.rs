@@ -64,7 +64,7 @@ impl Evaluator {
                 }
                 (NodeState::State(_), _) => NodeState::State(State::load(&mut d)?),
                 (NodeState::Kernel(_), Op::Kernel(k, len, _)) => {
-                    NodeState::Kernel(AnyKernel::load(k, len as usize, &mut d)?)
+                    NodeState::Kernel(Box::new(AnyKernel::load(k, len as usize, &mut d)?))
                 }
                 _ => unreachable!("node states follow the plan"),
             };
