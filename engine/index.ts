@@ -25,6 +25,6 @@ export function version(): { barstream: string; duckdb: string } {
   return addon.version();
 }
 export { kernels } from './kernels.js';
-export type { AtcParams, AtcResult, AtcColumn, MaTypeName, Stream, Bands, EquityOptions } from './kernels.js';
+export type { AtcParams, AtcResult, AtcColumn, MaTypeName, Stream, Bands, EquityOptions, MacdResult, StochResult, Hlc } from './kernels.js';
 export { query, QuerySession, listReports, reportSql } from './query.js';
 export type { QueryOptions, ResultStream } from './query.js';
