@@ -7,6 +7,7 @@
 import { addon } from './native.js';
 import { fromNative } from './errors.js';
 import type { AtcOptions } from '../native/index.js';
+import { formulaKernels } from './formula.js';
 
 /** The six moving-average types of the ATC, in output order. */
 export type MaTypeName = 'EMA' | 'HMA' | 'WMA' | 'DEMA' | 'LSMA' | 'KAMA';
@@ -183,6 +184,7 @@ function stochInto(fill: (k: Float64Array, d: Float64Array) => void, n: number):
  * const rest = kernels.atcStream({ robustness: 'Wide' }, saved).push(close.subarray(1000));
  */
 export const kernels = {
+  ...formulaKernels,
   sma: whole('sma'),
   ema: whole('ema'),
   rma: whole('rma'),

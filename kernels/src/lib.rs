@@ -6,12 +6,14 @@
 //! - [`kernel`]: the shape every kernel shares ([`kernel::Kernel`]) and its input checks.
 //! - [`ma`], [`osc`], [`stat`], [`vol`], [`atc`]: the indicator kernels and the Adaptive
 //!   Trend Classification.
+//! - [`formula`]: the formula language (compiler and resumable evaluator).
 //! - [`codec`]: kernel state as bytes (resume a series later).
 //! - `napi` (feature `napi`, default): thin Node bindings; the rest knows nothing of Node.
 pub mod atc;
 pub mod codec;
 pub mod duck;
 pub mod error;
+pub mod formula;
 pub mod gen;
 pub mod kernel;
 pub mod ma;

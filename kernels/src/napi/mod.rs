@@ -4,6 +4,7 @@
 mod atc;
 mod dataset;
 mod engine;
+mod formula;
 mod job;
 mod ma;
 mod osc;
