@@ -9,6 +9,7 @@ mod job;
 mod ma;
 mod osc;
 mod trend;
+mod vol;
 
 use crate::error::Error;
 use napi_derive::napi;

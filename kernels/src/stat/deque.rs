@@ -105,7 +105,7 @@ impl<const MAX: bool> Extreme<MAX> {
         let mut q = VecDeque::new();
         for _ in 0..n {
             let (j, v) = (d.u64()?, d.f64()?);
-            let in_window = j < seen && j + len as u64 >= seen;
+            let in_window = j < seen && j.saturating_add(len as u64) >= seen;
             let ordered = q
                 .back()
                 .is_none_or(|&(pj, pv): &(u64, f64)| pj < j && !Self::dominated(pv, v));
