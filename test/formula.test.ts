@@ -213,6 +213,19 @@ describe('compile errors', () => {
     expect(() => kernels.formulaStream(text)).toThrow(want);
   });
 
+  it('a 1 MB formula gives its result', () => {
+    const lines = ['x0 = close'];
+    for (let i = 1, size = 0; size < 1 << 20; i++) {
+      lines.push(`x${i} = x${i - 1} * 1.0001 + sma(close, ${1 + (i % 50)})`);
+      size += lines[i].length + 1;
+    }
+    const text = `${lines.join('\n')}\nx${lines.length - 1} > 0`;
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const out = kernels.formula(text, { close: new Float64Array(64).fill(2) });
+    expect(Object.keys(out.values).length).toBe(lines.length);
+    expect(out.value.length).toBe(64);
+  });
+
   it('a 100,000-term sum gives its result', () => {
     const close = new Float64Array([1, 2, 3]);
     const out = kernels.formula(`${Array(100_000).fill('close').join(' + ')} > 0`, { close });

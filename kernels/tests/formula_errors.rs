@@ -11,6 +11,7 @@ const CASES: &[(&str, &str)] = &[
     ("(close", "line 1, column 7: expected ')', got end of formula"),
     ("close + ", "line 1, column 9: expected a number, a name or '(', got end of formula"),
     ("close > 1 close", "line 1, column 11: expected an operator or the end of the statement, got 'close'"),
+    ("close > 1 = 2", "line 1, column 11: expected an operator or the end of the statement, got '=': compare with '=='"),
     ("close[close]", "line 1, column 7: expected a whole number of bars inside [ ], e.g. close[1], got 'close'"),
     ("close $ 1", "line 1, column 7: unexpected character '$'"),
     ("a < b < c", "line 1, column 7: comparisons cannot be chained: join them with 'and', e.g. a < b and b < c"),

@@ -7,6 +7,7 @@
 //! | kind | first line |
 //! |---|---|
 //! | syntax | `line 1, column 14: expected ',' or ')', got end of formula` |
+//! | `=` where `==` was meant | `line 1, column 11: expected an operator or the end of the statement, got '=': compare with '=='` |
 //! | unexpected character | `line 1, column 7: unexpected character '$'` |
 //! | chained comparison | `line 1, column 7: comparisons cannot be chained: join them with 'and', e.g. a < b and b < c` |
 //! | number too large | `line 1, column 9: the number '1e999' is too large` |

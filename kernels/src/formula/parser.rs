@@ -121,6 +121,10 @@ impl Parser<'_> {
             self.statement()?;
             match self.peek() {
                 Tok::Sep | Tok::Eof => {}
+                Tok::Op("=") => return at(
+                    self.pos(),
+                    "expected an operator or the end of the statement, got '=': compare with '=='",
+                ),
                 _ => return self.expected("an operator or the end of the statement"),
             }
         }
