@@ -33,7 +33,7 @@ export function fromNative(e: unknown): unknown {
     const m = NATIVE.exec(e.message);
     if (m) {
       const code = m[1] as ErrorCode;
-      // A formula's compile error keeps its three lines (the message, the line, the caret).
+      // A formula's compile error keeps its three lines (place, the line, a caret).
       let message = code === 'BARSTREAM_INVALID_FORMULA' ? m[2] : oneLine(m[2]);
       if (code === 'BARSTREAM_DUCKDB') {
         message = readFailure(message);

@@ -4,10 +4,13 @@
 mod atc;
 mod dataset;
 mod engine;
+mod formula;
 mod job;
 mod ma;
 mod osc;
+mod screen;
 mod trend;
+mod vol;
 
 use crate::error::Error;
 use napi_derive::napi;
