@@ -140,7 +140,9 @@ export interface NativeScreenResult {
   names: string[];
   warmup: number;
   kind: string;
-  matches: {
+  matches: { symbol: string; ts: number; open: number; high: number; low: number; close: number; volume: number; values: number[] }[];
+  /** With `everySymbol`: every processed symbol's last evaluated bar, its value, bars, and bars with value > 0 and < 0. */
+  symbols?: {
     symbol: string;
     ts: number;
     open: number;
@@ -149,11 +151,11 @@ export interface NativeScreenResult {
     close: number;
     volume: number;
     values: number[];
-    /** With `everySymbol`: the formula's value at the bar, the symbol's bars, and how many bars the value was > 0 and < 0. */
-    value?: number;
-    bars?: number;
-    positive?: number;
-    negative?: number;
+    value: number;
+    bars: number;
+    positive: number;
+    negative: number;
+    matched: boolean;
   }[];
   processed: number;
   matched: number;

@@ -68,13 +68,13 @@ export async function trendScan(engine: Engine, opts: TrendScanOptions = {}): Pr
   const { result: r, sorted } = await runScreen(engine, opts.sql, plan, opts, { everySymbol: true });
   if (r.processed + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
   const at = r.names.indexOf('ma');
-  const symbols: TrendEntry[] = r.matches.map((m) => ({
+  const symbols: TrendEntry[] = (r.symbols ?? []).map((m) => ({
     symbol: m.symbol,
-    bars: m.bars ?? NaN,
+    bars: m.bars,
     ma: m.values[at],
-    state: m.value ?? NaN,
-    longBars: m.positive ?? NaN,
-    shortBars: m.negative ?? NaN,
+    state: m.value,
+    longBars: m.positive,
+    shortBars: m.negative,
     close: m.close,
     ts: new Date(m.ts / 1000),
   }));
