@@ -49,19 +49,19 @@ function rule(close: Float64Array, v: Record<string, Float64Array>) {
   return { pos, ret, eq };
 }
 
-/** Trades from positions, as the contract defines them (a reversal's bar closes the old trade). */
+/** Trades from positions, as the contract defines them (a reversal's bar closes the old trade); `bars` from the entry bar to the exit (or last) bar. */
 function tradesOf(symbol: string, b: SymbolBars, pos: Float64Array, ret: Float64Array) {
   const out: { symbol: string; side: string; entry_ts: number; exit_ts: number | null; entry_price: number; exit_price: number; bars: number }[] = [];
   let open: { side: number; start: number } | undefined;
   for (let i = 0; i < pos.length; i++) {
     if (open && pos[i] !== open.side) {
-      out.push({ symbol, side: open.side > 0 ? 'long' : 'short', entry_ts: b.ts[open.start], exit_ts: b.ts[i], entry_price: b.close[open.start], exit_price: b.close[i], bars: i - open.start + 1 });
+      out.push({ symbol, side: open.side > 0 ? 'long' : 'short', entry_ts: b.ts[open.start], exit_ts: b.ts[i], entry_price: b.close[open.start], exit_price: b.close[i], bars: i - open.start });
       open = undefined;
       if (pos[i] !== 0) open = { side: pos[i], start: i };
     } else if (!open && pos[i] !== 0) open = { side: pos[i], start: i };
   }
   const last = pos.length - 1;
-  if (open) out.push({ symbol, side: open.side > 0 ? 'long' : 'short', entry_ts: b.ts[open.start], exit_ts: null, entry_price: b.close[open.start], exit_price: b.close[last], bars: last - open.start + 1 });
+  if (open) out.push({ symbol, side: open.side > 0 ? 'long' : 'short', entry_ts: b.ts[open.start], exit_ts: null, entry_price: b.close[open.start], exit_price: b.close[last], bars: last - open.start });
   void ret;
   return out;
 }

@@ -66,7 +66,7 @@ describe('views', () => {
   it('defines bars, signals, summary and errors over the given folders, with the manifest counts', async () => {
     const s = await QuerySession.open({ data, results: out });
     try {
-      expect(s.views).toEqual(['bars', 'signals', 'summary', 'errors']);
+      expect(s.views).toEqual(['bars', 'signals', 'summary', 'errors', 'trades']);
       const t = await s.query(`
         SELECT (SELECT count(*) FROM bars) AS bars, (SELECT count(*) FROM signals) AS signals,
                (SELECT count(*) FROM summary) AS summary, (SELECT count(*) FROM errors) AS errors`);
