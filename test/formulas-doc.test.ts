@@ -90,7 +90,7 @@ describe('docs/formulas.md', () => {
 
   it.skipIf(!cliBuilt)('every formula example of the tables evaluates on real bars', () => {
     const ex = examples(md);
-    expect(ex.length).toBeGreaterThan(50);
+    expect(ex.length).toBeGreaterThan(45);
     for (const { example, line } of ex) {
       let r;
       try {
@@ -129,7 +129,7 @@ describe('docs/formulas.md', () => {
         const r = cli(['query', '--sql-file', '-'], { cwd: tmp, input: b.text });
         expect(r.stderr, `line ${b.line}`).toBe('');
         expect(r.status, `line ${b.line}`).toBe(0);
-        expect(r.stdout).toMatch(/\d+ rows?\n$/);
+        expect(r.stdout).toMatch(/(\d+ rows?|more follow[^\n]*)\n$/);
         ran++;
       }
     }
