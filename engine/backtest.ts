@@ -1,9 +1,13 @@
 /**
- * The ATC backtest, Parquet in and Parquet out:
+ * The backtest, Parquet in and Parquet out, of the ATC (default) or of a strategy formula
+ * (`strategy: { formula }`, see `docs/formulas.md`):
  *
  * - `OUT/signals/bucket=<k>/part-0.parquet`: per bar `symbol, ts, close, average_signal,
- *   <type>_signal x6, <type>_s x6, event, position, strategy_return, equity`;
+ *   <type>_signal x6, <type>_s x6, event, position, strategy_return, equity` (ATC), or
+ *   `symbol, ts, close, <named values...>, position, strategy_return, equity` (formula);
  * - `OUT/summary/part-<k>.parquet`: per symbol performance;
+ * - `OUT/trades/part-<k>.parquet`: per trade `symbol, side, entry_ts, exit_ts, entry_price,
+ *   exit_price, bars, return` (`exit_ts` NULL for a trade still open at the last bar);
  * - `OUT/_errors/part-<k>.parquet`: `symbol, stage, message` for failed (`kernel`) and
  *   `skipped` symbols;
  * - `OUT/_state/`: the job's parameters and one marker per finished bucket (for `resume`);
@@ -16,6 +20,8 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { join, resolve } from 'node:path';
 import type { FileEntry } from '../datasets/layout.js';
 import type { Engine } from './engine.js';
+import { compileFor, FIELDS } from './formula-use.js';
+import { checkFormulaFields } from './screen.js';
 import { BarstreamError, invalidParam, native } from './errors.js';
 import { JobControl, noBars, runJob } from './jobs.js';
 import type { AtcParams } from './kernels.js';
@@ -25,13 +31,20 @@ import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
 import { BACKTEST_FILES, checkNesting, checkReplace, folderKind, lockOutput } from './outputs.js';
 
+/** A strategy formula: `entry` and optionally `exit`, `short_entry`, `short_exit` (see `docs/formulas.md`). */
+export interface FormulaStrategy {
+  formula: string;
+}
+
 export interface BacktestOptions extends JobControl {
   /** Output folder. */
   out: string;
   /** SQL over `bars` (run per bucket); default every bar. */
   sql?: string;
-  /** ATC parameters (spec defaults). */
-  strategy?: AtcParams;
+  /** ATC parameters (spec defaults), or `{ formula }` for a strategy formula. */
+  strategy?: AtcParams | FormulaStrategy;
+  /** The time budget of one symbol, in ms (60,000); a symbol over it fails with stage `timeout`. */
+  symbolTimeoutMs?: number;
   /** Cost per unit of position change, in basis points (0). */
   feeBps?: number;
   /** Short events go flat instead of short. */
@@ -50,6 +63,8 @@ export interface BacktestCounts {
   skipped: number;
   failed: number;
   signalRows: number;
+  /** Rows of `trades/` (trades of every symbol, open ones included). */
+  tradeRows: number;
   rejectedRows: number;
 }
 
@@ -57,7 +72,7 @@ export interface Manifest {
   format: 'barstream-backtest/1';
   barstream: string;
   duckdb: string;
-  strategy: { name: 'atc'; params: AtcParams; feeBps: number; longOnly: boolean };
+  strategy: { name: 'atc'; params: AtcParams; feeBps: number; longOnly: boolean } | { name: 'formula'; formula: string; feeBps: number; longOnly: boolean };
   source: { dataset: string; sql: string | null; sorted: boolean };
   counts: BacktestCounts;
   files: FileEntry[];
@@ -75,6 +90,8 @@ export interface BacktestResult {
 
 interface JobFile {
   params: AtcParams;
+  /** The strategy formula (absent for the ATC). */
+  formula?: string;
   sql: string | null;
   feeBps: number;
   longOnly: boolean;
@@ -117,7 +134,7 @@ async function markers(out: string): Promise<Map<number, BucketMarker>> {
 
 /** Removes hidden temporary files a killed run left (`.<name>.tmp-<pid>`): they are never read. */
 async function removeTemporaries(out: string): Promise<void> {
-  for (const dir of ['signals', 'summary', '_errors', STATE]) {
+  for (const dir of ['signals', 'summary', 'trades', '_errors', STATE]) {
     const root = join(out, dir);
     if (!existsSync(root)) continue;
     for (const entry of await readdir(root, { recursive: true })) {
@@ -170,23 +187,33 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
   const t0 = performance.now();
   if (!opts || typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
   const feeBps = checkRange('feeBps', opts.feeBps ?? 0, LIMITS.feeBps);
-  checkStrategy(opts.strategy);
+  const symbolTimeoutMs = checkRange('symbolTimeoutMs', opts.symbolTimeoutMs ?? 60_000, LIMITS.symbolTimeoutMs);
+  const formula = formulaOf(opts.strategy);
+  const params = formula === undefined ? (opts.strategy as AtcParams | undefined) : undefined;
+  if (formula === undefined) checkStrategy(params);
+  const info = formula === undefined ? undefined : compileFor(formula, 'backtest');
+  // A formula backtest reads the formula's fields and the close its returns come from.
+  const columns = info === undefined ? ['close'] : FIELDS.filter((f) => f === 'close' || info.fields.includes(f));
   const out = resolve(opts.out);
   checkNesting(out, engine.inputs, engine.files);
   folderKind(out);
   const lock = await lockOutput(out, 'backtest');
   try {
-    const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns: ['close'], sorted });
+    const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns, sorted });
     // A bad SQL, a missing column or bad parameters stop here, before anything is written.
     const parts = plan(false);
-    checkSource(engine.db, opts.sql, parts[0], ['close']);
-    await native(() => addon.atc(new Float64Array(0), opts.strategy));
+    if (formula === undefined) {
+      checkSource(engine.db, opts.sql, parts[0], columns);
+      await native(() => addon.atc(new Float64Array(0), params));
+    } else {
+      checkFormulaFields(engine, opts.sql, columns, 'formula (with the close its returns need)');
+    }
     const job: JobFile = {
-      params: opts.strategy ?? {}, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files, buckets: parts.length, inputs: fingerprint(engine.files),
+      params: params ?? {}, formula, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files, buckets: parts.length, inputs: fingerprint(engine.files),
     };
     const { done, fresh } = await prepareOut(out, job, opts);
     try {
-      return await run(engine, opts, out, job, done, t0);
+      return await run(engine, opts, out, job, done, t0, columns, symbolTimeoutMs);
     } catch (e) {
       // A run that fails as a whole leaves nothing that blocks its rerun; a stopped run keeps
       // its finished buckets for --resume, and so does a failed resume.
@@ -199,8 +226,31 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
   }
 }
 
-async function run(engine: Engine, opts: BacktestOptions, out: string, job: JobFile, done: Map<number, BucketMarker>, t0: number): Promise<BacktestResult> {
-  const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns: ['close'], sorted });
+/**
+ * The formula of a `{ formula }` strategy, or undefined for ATC parameters; a formula
+ * together with ATC parameters is refused, naming them.
+ */
+function formulaOf(strategy: BacktestOptions['strategy']): string | undefined {
+  if (strategy === null || typeof strategy !== 'object' || !('formula' in strategy)) return undefined;
+  const others = Object.keys(strategy).filter((k) => k !== 'formula' && (strategy as unknown as Record<string, unknown>)[k] !== undefined);
+  if (others.length > 0) {
+    throw invalidParam(`strategy.formula replaces the ATC: ATC parameters (${others.map((k) => `strategy.${k}`).join(', ')}) cannot be given with it`);
+  }
+  if (typeof strategy.formula !== 'string' || strategy.formula.trim() === '') throw invalidParam('strategy.formula must be non-empty text');
+  return strategy.formula;
+}
+
+async function run(
+  engine: Engine,
+  opts: BacktestOptions,
+  out: string,
+  job: JobFile,
+  done: Map<number, BucketMarker>,
+  t0: number,
+  columns: string[],
+  symbolTimeoutMs: number,
+): Promise<BacktestResult> {
+  const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns, sorted });
   const todo = (parts: Partition[]) => parts.filter((p) => !done.has(p.bucket));
   let bucketsRun = 0;
   const { sorted } = await engine.orderFallback(async (order) => {
@@ -212,7 +262,10 @@ async function run(engine: Engine, opts: BacktestOptions, out: string, job: JobF
     await runJob(
       (j) =>
         engine.db.backtest(
-          { partitions: parts, params: opts.strategy, workers: engine.threads, out, feeBps: job.feeBps, longOnly: job.longOnly },
+          {
+            partitions: parts, params: job.formula === undefined ? job.params : undefined, workers: engine.threads, out, feeBps: job.feeBps, longOnly: job.longOnly,
+            ...(job.formula !== undefined ? { formula: job.formula } : {}), symbolTimeoutMs,
+          } as Parameters<typeof engine.db.backtest>[0],
           j,
         ),
       engine.metadata?.symbols ?? 0,
@@ -225,7 +278,7 @@ async function run(engine: Engine, opts: BacktestOptions, out: string, job: JobF
 
 async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: boolean, elapsedMs: number): Promise<Manifest> {
   const all = [...(await markers(out)).values()].sort((a, b) => a.bucket - b.bucket);
-  const counts: BacktestCounts = { buckets: all.length, bars: 0, symbols: 0, processed: 0, skipped: 0, failed: 0, signalRows: 0, rejectedRows: engine.metadata?.rejectedRows ?? 0 };
+  const counts: BacktestCounts = { buckets: all.length, bars: 0, symbols: 0, processed: 0, skipped: 0, failed: 0, signalRows: 0, tradeRows: 0, rejectedRows: engine.metadata?.rejectedRows ?? 0 };
   const files: FileEntry[] = [];
   for (const m of all) {
     counts.bars += m.bars;
@@ -236,6 +289,7 @@ async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: 
       files.push(f);
       if (f.path.startsWith('signals/')) counts.signalRows += f.rows;
       if (f.path.startsWith('summary/')) counts.processed += f.rows;
+      if (f.path.startsWith('trades/')) counts.tradeRows += f.rows;
     }
   }
   if (counts.bars === 0) {
@@ -249,7 +303,10 @@ async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: 
     format: 'barstream-backtest/1',
     barstream: v.barstream,
     duckdb: v.duckdb,
-    strategy: { name: 'atc', params: job.params, feeBps: job.feeBps, longOnly: job.longOnly },
+    strategy:
+      job.formula === undefined
+        ? { name: 'atc', params: job.params, feeBps: job.feeBps, longOnly: job.longOnly }
+        : { name: 'formula', formula: job.formula, feeBps: job.feeBps, longOnly: job.longOnly },
     source: { dataset: engine.dataset, sql: job.sql, sorted },
     counts,
     files,

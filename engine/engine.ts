@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { resolveSources, SourceFile, Sources } from '../datasets/inputs.js';
 import { invalidParam, native } from './errors.js';
 import { checkRange, LIMITS } from './limits.js';
-import { explainReadError, explainSourceError, Partition, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
+import { explainReadError, explainSourceError, Partition, partitionSources, planPartitions, sourceSql, withOrderFallback } from './partitions.js';
 import { addon, Native } from './native.js';
 import { checkDisjointInputs } from './overlap.js';
 import { sqlFile } from './sql.js';
@@ -14,6 +14,7 @@ import { scan, ScanOptions, ScanResult } from './scan.js';
 import { backtest, BacktestOptions, BacktestResult } from './backtest.js';
 import { query } from './query.js';
 import { trendScan, TrendScanOptions, TrendScanResult } from './trend.js';
+import { screen, ScreenOptions, ScreenResult } from './screen.js';
 import type { Table } from 'apache-arrow';
 
 export interface EngineOptions {
@@ -111,6 +112,16 @@ export class Engine {
     return withOrderFallback(run, (e) => explainReadError(this.db, this.files, e));
   }
 
+  /**
+   * The columns (lower case) a job's source gives: the user's SQL as the first partition
+   * runs it, or the canonical columns without SQL. Check the SQL first (`checkSource`). @internal
+   */
+  sourceColumns(sql?: string): string[] {
+    const first = partitionSources(this.dataFiles, sql)[0];
+    if (first === undefined) return [];
+    return this.db.columns(`SELECT * FROM (\n${first.body}\n) AS src LIMIT 0`).map((c) => c.toLowerCase());
+  }
+
   /** The partitions of a job over this dataset (see `partitions.ts`). @internal */
   partitions(opts: { sql?: string; columns: string[]; sorted: boolean }): Partition[] {
     return planPartitions(this.dataFiles, opts);
@@ -190,10 +201,23 @@ export class Engine {
   }
 
   /**
-   * The ATC backtest: per-bar signals, positions and equity, per-symbol summaries, errors
-   * and a manifest, written under `out` bucket by bucket.
+   * A screen: the symbols whose formula value is true at their last bar (or, with `all`,
+   * every bar where it is true), each with its bar and named values; see `docs/formulas.md`.
+   * @example
+   * const r = await engine.screen({ formula: 'r = rsi(close, 14)\nclose > sma(close, 50) and r < 70', rank: 'r', top: 20 });
+   * for (const m of r.matches) console.log(m.symbol, m.close, m.values.r);
+   */
+  screen(opts: ScreenOptions): Promise<ScreenResult> {
+    return screen(this, opts);
+  }
+
+  /**
+   * A backtest, the ATC (default) or a strategy formula (`strategy: { formula }`): per-bar
+   * signals, positions and equity, per-symbol summaries, trades, errors and a manifest,
+   * written under `out` bucket by bucket.
    * @example
    * const r = await engine.backtest({ out: 'results/run1', feeBps: 5 });
+   * await engine.backtest({ out: 'results/rules', strategy: { formula: 'entry = crosses_above(sma(close, 10), sma(close, 30))\nexit = crosses_below(sma(close, 10), sma(close, 30))' } });
    */
   backtest(opts: BacktestOptions): Promise<BacktestResult> {
     return backtest(this, opts);

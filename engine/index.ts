@@ -9,7 +9,8 @@
 export { Engine } from './engine.js';
 export type { EngineOptions, StreamOptions, StreamResult, SymbolStats } from './engine.js';
 export type { ScanOptions, ScanResult, ScanEntry } from './scan.js';
-export type { BacktestOptions, BacktestResult, Manifest } from './backtest.js';
+export type { BacktestOptions, BacktestResult, Manifest, FormulaStrategy } from './backtest.js';
+export type { ScreenOptions, ScreenResult, ScreenMatch, ScreenFailure, ScreenManifest } from './screen.js';
 export type { TrendScanOptions, TrendScanResult, TrendEntry, MaName } from './trend.js';
 export { BarstreamError } from './errors.js';
 export type { ErrorCode } from './errors.js';

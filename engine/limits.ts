@@ -37,6 +37,8 @@ export const LIMITS = {
   /** Bars per generated symbol (the generator holds one symbol's bars at a time). */
   bars: int(1, 10_000_000),
   seed: int(0, Number.MAX_SAFE_INTEGER),
+  /** A screen's or backtest's time budget per symbol, in milliseconds (up to a day). */
+  symbolTimeoutMs: int(1, 86_400_000),
 } satisfies Record<string, Range>;
 
 export type LimitName = keyof typeof LIMITS;

@@ -12,7 +12,7 @@ import { onExit } from './cleanup.js';
 import { BarstreamError } from './errors.js';
 
 /** What barstream writes: a dataset (`metadata.json`) or a job's output (`_manifest.json`). */
-export type OutputKind = 'dataset' | 'backtest' | 'scan';
+export type OutputKind = 'dataset' | 'backtest' | 'scan' | 'screen';
 
 /** What a folder is, as far as barstream can tell. */
 export type FolderKind = 'missing' | 'empty' | OutputKind | 'foreign';
@@ -34,7 +34,9 @@ function format(path: string): string {
 /**
  * Recognises a folder by barstream's own files: a dataset by its `metadata.json`
  * (`readDatasetMeta`), a backtest by `_manifest.json` (`barstream-backtest/*`) or its
- * `_state/job.json`, a scan output by `_manifest.json` (`barstream-scan/*`).
+ * `_state/job.json`, a scan output by `_manifest.json` (`barstream-scan/*`), a screen output
+ * by `_manifest.json` (`barstream-screen/*`) or, left by a killed run, a `matches/` folder
+ * beside nothing but what a screen writes.
  *
  * @throws BarstreamError `BARSTREAM_IO` when `dir` exists and is not a folder.
  * @example
@@ -48,18 +50,25 @@ export function folderKind(dir: string, label = 'output'): FolderKind {
   const manifest = format(join(dir, '_manifest.json'));
   if (manifest.startsWith('barstream-backtest/')) return 'backtest';
   if (manifest.startsWith('barstream-scan/')) return 'scan';
+  if (manifest.startsWith('barstream-screen/')) return 'screen';
   // `_state/` is made first and `job.json` written into it: a run killed in between leaves it empty
   if (readJson(join(dir, '_state', 'job.json')) !== undefined || (existsSync(join(dir, '_state')) && readdirSync(dir).every((f) => BACKTEST_FILES.includes(f)))) return 'backtest';
+  const entries = readdirSync(dir);
+  if (entries.includes('matches') && entries.every((f) => SCREEN_FILES.includes(f))) return 'screen';
   return 'foreign';
 }
 
 /** What a backtest writes in its folder; `--overwrite` and a failed run remove only these. */
-export const BACKTEST_FILES = ['signals', 'summary', '_errors', '_state', '_manifest.json'];
+export const BACKTEST_FILES = ['signals', 'summary', 'trades', '_errors', '_state', '_manifest.json'];
+
+/** What a screen writes in its folder; `--overwrite` and a failed run remove only these. */
+export const SCREEN_FILES = ['matches', '_errors', '_manifest.json'];
 
 const DESCRIBE: Record<OutputKind, string> = {
   dataset: 'a barstream dataset (metadata.json)',
   backtest: 'a barstream backtest output (_manifest.json or _state/job.json)',
   scan: 'a barstream scan output (_manifest.json)',
+  screen: 'a barstream screen output (_manifest.json)',
 };
 
 /**

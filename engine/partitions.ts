@@ -128,14 +128,21 @@ export function planPartitions(files: SourceFile[], opts: { sql?: string; column
   for (const c of opts.columns) if (!IDENT.test(c)) throw invalidParam(`column name '${c}' is not a plain identifier`);
   if (opts.sql !== undefined && scanSql(embeddable(opts.sql)).end === 0) throw invalidParam('sql is empty');
   const select = (body: string, sorted: boolean) =>
-    `SELECT symbol::VARCHAR AS symbol, ts::TIMESTAMP AS ts, ${opts.columns.map((c) => `${c}::DOUBLE AS ${c}`).join(', ')}\n` +
+    `SELECT ${['symbol::VARCHAR AS symbol', 'ts::TIMESTAMP AS ts', ...opts.columns.map((c) => `${c}::DOUBLE AS ${c}`)].join(', ')}\n` +
     `FROM (\n${body}\n) AS src${sorted ? ' ORDER BY symbol, ts' : ''}`;
-  const userSql = opts.sql === undefined ? undefined : embeddable(opts.sql);
-  if (userSql !== undefined && !readsBars(userSql)) return [{ bucket: 0, sql: select(userSql, opts.sorted) }];
+  return partitionSources(files, opts.sql).map(({ bucket, body, unordered }) => ({ bucket, sql: select(body, opts.sorted || unordered) }));
+}
+
+/**
+ * Each partition's source query before the columns are picked: the bucket's files, or the
+ * user's SQL with `bars` bound to them (once, when the SQL does not read `bars`).
+ */
+export function partitionSources(files: SourceFile[], sql: string | undefined): { bucket: number; body: string; unordered: boolean }[] {
+  const userSql = sql === undefined ? undefined : embeddable(sql);
+  if (userSql !== undefined && !readsBars(userSql)) return [{ bucket: 0, body: userSql, unordered: false }];
   return groups(files).map(({ bucket, paths, unordered }) => {
     const source = sourceSql(paths);
-    const body = userSql === undefined ? source : `WITH bars AS (\n${source}\n)\nSELECT * FROM (\n${userSql}\n) AS q`;
-    return { bucket, sql: select(body, opts.sorted || unordered) };
+    return { bucket, body: userSql === undefined ? source : `WITH bars AS (\n${source}\n)\nSELECT * FROM (\n${userSql}\n) AS q`, unordered };
   });
 }
 
@@ -187,7 +194,7 @@ export function checkSource(db: { columns(sql: string): string[] }, userSql: str
   } catch (e) {
     const { code, message } = nativeError(e);
     // Only a binder or conversion error is about the columns; anything else speaks for itself.
-    const about = /^(Binder|Conversion) Error/.test(message) ? `the source must give symbol, ts and ${columns.join(', ')}: ` : '';
+    const about = /^(Binder|Conversion) Error/.test(message) ? `the source must give ${['symbol', 'ts', ...columns].join(', ')}: ` : '';
     throw new BarstreamError(code, `${about}${message}`, { cause: e });
   }
 }

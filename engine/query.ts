@@ -3,10 +3,11 @@
  * and macros of `sql/` defined for the given paths, results as `apache-arrow` tables.
  *
  * - `data` (a canonical dataset folder): the `bars` view (`sql/views_bars.sql`);
- * - `results` (a `barstream backtest` output folder): the `signals`, `summary` and `errors`
- *   views (`sql/views.sql`), each only when its folder holds Parquet files, and the macros
- *   of `sql/macros.sql` when `signals` is defined. A folder without `_manifest.json` (an
- *   interrupted or running backtest) is refused unless `allowIncomplete` is set.
+ * - `results` (a `barstream backtest` or `barstream screen` output folder): the `signals`,
+ *   `summary`, `errors`, `trades` and `matches` views (`sql/views.sql`), each only when its
+ *   folder holds Parquet files, and the macros of `sql/macros.sql` when `signals` is
+ *   defined. A folder without `_manifest.json` (an interrupted or running job) is refused
+ *   unless `allowIncomplete` is set.
  *
  * The SQL runs as given, with DuckDB's full powers: it can write files (`COPY ... TO`),
  * including over the result files that later queries read. The views themselves only read.
@@ -74,7 +75,7 @@ export interface QueryOptions {
   data?: string;
   /** Or the Parquet files of `bars` (canonical columns), as `Engine` resolved them. */
   files?: string[];
-  /** A `barstream backtest` output folder: defines `signals`, `summary`, `errors` and the macros. */
+  /** A `barstream backtest` or `screen` output folder: defines `signals`, `summary`, `errors`, `trades`, `matches` and the macros. */
   results?: string;
   /**
    * Read `results` even without its `_manifest.json` (an interrupted or running backtest);
@@ -100,7 +101,7 @@ export interface ResultStream extends AsyncIterable<Table> {
 }
 
 /** The result views and the folder each reads under `results`. */
-const RESULT_VIEWS: Record<string, string> = { signals: 'signals', summary: 'summary', errors: '_errors' };
+const RESULT_VIEWS: Record<string, string> = { signals: 'signals', summary: 'summary', errors: '_errors', trades: 'trades', matches: 'matches' };
 
 function hasParquet(dir: string, depth: number): boolean {
   if (!existsSync(dir)) return false;
@@ -171,7 +172,7 @@ export class QuerySession {
     const present = results ? Object.keys(RESULT_VIEWS).filter((v) => hasParquet(join(results, RESULT_VIEWS[v]), 1)) : [];
     const state = results ? resultsState(results) : undefined;
     if (results && present.length === 0 && !state?.started) {
-      throw new BarstreamError('BARSTREAM_IO', `results folder ${opts.results} holds no signals/, summary/ or _errors/ Parquet files (is it a barstream backtest output?)`);
+      throw new BarstreamError('BARSTREAM_IO', `results folder ${opts.results} holds no signals/, summary/, trades/, matches/ or _errors/ Parquet files (is it a barstream backtest or screen output?)`);
     }
     let incomplete: string | undefined;
     if (state && !state.complete) {

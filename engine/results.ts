@@ -51,11 +51,11 @@ export function resultsState(dir: string): ResultsState {
 }
 
 /** Result folders whose Parquet files a manifest lists (and the query views read). */
-const LISTED = ['signals', 'summary', '_errors'];
+const LISTED = ['signals', 'summary', 'trades', 'matches', '_errors'];
 
 /**
  * Compares the result files with `_manifest.json` by presence and size (cheap: no file is
- * read); a file the manifest does not list under `signals/`, `summary/` or `_errors/` counts.
+ * read); a Parquet file the manifest does not list under one of the `LISTED` folders counts.
  */
 function changedSinceManifest(dir: string): string | undefined {
   let files: { path: string; bytes: number }[];
@@ -123,6 +123,7 @@ export function ranges(ns: number[], limit = 20): string {
 export function describeIncomplete(dir: string, s: ResultsState): string {
   const of = s.expected !== undefined ? ` of ${s.expected}` : '';
   const finished = s.buckets.length === 0 ? `no bucket is finished${of ? ` (the job has ${s.expected})` : ''}` : `finished buckets: ${ranges(s.buckets)} (${s.buckets.length}${of})`;
+  if (!s.started) return `results folder ${dir} is incomplete: it has no _manifest.json (the run that wrote it was interrupted or is still running)`;
   let text = `results folder ${dir} is incomplete: it has no _manifest.json (the backtest was interrupted or is still running); ${finished}`;
   if (s.shards.length > 0) {
     const total = new Set(s.shards.map((x) => x.of));

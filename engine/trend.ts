@@ -4,7 +4,11 @@
  * last bar, with how many bars were spent long and short.
  */
 import type { Engine } from './engine.js';
-import { JobControl, noBars, runJob } from './jobs.js';
+import { invalidParam } from './errors.js';
+import type { FormulaInfo } from './formula-use.js';
+import { JobControl, noBars } from './jobs.js';
+import { kernels } from './kernels.js';
+import { runScreen, sourceFields } from './screen.js';
 import { checkRange, LIMITS } from './limits.js';
 import { checkSource } from './partitions.js';
 
@@ -39,30 +43,42 @@ export interface TrendScanResult {
   sorted: boolean;
 }
 
-interface NativeTrend {
-  processed: (Omit<TrendEntry, 'ts'> & { ts: number })[];
-  skipped: { symbol: string; reason: string }[];
-  failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
+const MAS: MaName[] = ['SMA', 'EMA', 'RMA', 'WMA', 'DEMA', 'HMA', 'LSMA', 'KAMA'];
+
+/** The preset formula of the trend scan: the line and the trend state of the close against it. */
+export function trendFormula(ma: MaName, length: number): string {
+  return `ma = ${ma.toLowerCase()}(close, ${length})\ntrend_state(close, ma)`;
 }
 
-/** Runs the trend scan; see `Engine.trendScan`. */
+/**
+ * Runs the trend scan; see `Engine.trendScan`. It is a screen of the preset formula
+ * {@link trendFormula} that returns every processed symbol (`everySymbol`), with how many
+ * bars its state was positive and negative.
+ */
 export async function trendScan(engine: Engine, opts: TrendScanOptions = {}): Promise<TrendScanResult> {
   const length = opts.length ?? 28;
   checkRange('length', length, LIMITS.length);
+  const ma = opts.ma ?? 'SMA';
+  if (!MAS.includes(ma)) throw invalidParam(`ma must be one of ${MAS.join(', ')}, got '${String(ma)}'`);
   const t0 = performance.now();
-  checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
-  const { result: r, sorted } = await engine.orderFallback((order) =>
-    runJob<NativeTrend>(
-      (job) =>
-        engine.db.trendScan(
-          { partitions: engine.partitions({ sql: opts.sql, columns: ['close'], sorted: order }).map((p) => p.sql), ma: opts.ma ?? 'SMA', length, workers: engine.threads },
-          job,
-        ),
-      engine.metadata?.symbols ?? 0,
-      opts,
-    ),
-  );
-  if (r.processed.length + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
-  const symbols = r.processed.map((s) => ({ ...s, ts: new Date(s.ts / 1000) }));
-  return { symbols, processed: symbols.length, skipped: r.skipped, failed: r.failed, elapsedMs: performance.now() - t0, sorted };
+  const formula = trendFormula(ma, length);
+  const info = kernels.compileFormula(formula) as FormulaInfo;
+  checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: info.fields, sorted: false })[0], info.fields);
+  const plan = { formula, info, mode: 'latest' as const, symbolTimeoutMs: LIMITS.symbolTimeoutMs.max, sourceColumns: sourceFields(engine, opts.sql) };
+  const { result: r, sorted } = await runScreen(engine, opts.sql, plan, opts, { everySymbol: true });
+  if (r.processed + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
+  const at = r.names.indexOf('ma');
+  const symbols: TrendEntry[] = (r.symbols ?? []).map((m) => ({
+    symbol: m.symbol,
+    bars: m.bars,
+    ma: m.values[at],
+    state: m.value,
+    longBars: m.positive,
+    shortBars: m.negative,
+    close: m.close,
+    ts: new Date(m.ts / 1000),
+  }));
+  // Failures of a trend scan are input failures (its formula cannot fail on prices).
+  const failed = r.failed.map((f) => ({ ...f, stage: f.stage === 'input' ? ('input' as const) : ('kernel' as const) }));
+  return { symbols, processed: symbols.length, skipped: r.skipped, failed, elapsedMs: performance.now() - t0, sorted };
 }

@@ -1,4 +1,5 @@
--- Views over the output folder of `barstream backtest`, whose path is the variable `results`:
+-- Views over the output folder of `barstream backtest` or `barstream screen`, whose path is
+-- the variable `results`:
 --   SET VARIABLE results = 'results/run1';
 --   .read sql/views.sql
 -- The path is read each time a view is queried, so setting `results` again switches runs.
@@ -17,3 +18,14 @@ SELECT * FROM read_parquet(getvariable('results') || '/summary/*.parquet');
 -- Symbols that failed (`stage` = 'kernel') or were skipped, with the reason.
 CREATE OR REPLACE VIEW errors AS
 SELECT * FROM read_parquet(getvariable('results') || '/_errors/*.parquet');
+
+-- Per trade of a backtest (ATC or formula): symbol, side ('long' | 'short'), entry_ts,
+-- exit_ts (NULL while still open at the last bar), entry_price, exit_price, bars, return.
+-- The product of (1 + return) over a symbol's trades is its last equity / first equity.
+CREATE OR REPLACE VIEW trades AS
+SELECT * FROM read_parquet(getvariable('results') || '/trades/*.parquet');
+
+-- The output folder of `barstream screen --out`: one row per match, symbol, ts, open, high,
+-- low, close, volume, then one DOUBLE column per named value of the formula, and `bucket`.
+CREATE OR REPLACE VIEW matches AS
+SELECT * FROM read_parquet(getvariable('results') || '/matches/bucket=*/*.parquet', hive_partitioning = true);

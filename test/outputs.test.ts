@@ -7,7 +7,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../engine/index.js';
-import { lockPath } from '../engine/outputs.js';
+import { checkReplace, folderKind, lockPath } from '../engine/outputs.js';
 import { query, lit } from './util/duck.js';
 import { cli, failureCode, cliBuilt, start } from './util/cli.js';
 import { withTempDir } from './util/tmp.js';
@@ -141,6 +141,30 @@ describe.skipIf(!cliBuilt)('one writer per output (item 4)', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`taking over the lock of .*bt2 left by pid ${dead.pid}`));
       expect(existsSync(lockPath(join(tmp, 'bt2')))).toBe(false);
+    });
+  });
+});
+
+describe('screen outputs are recognised (issue 9 item 3)', () => {
+  it('by their manifest, or as matches/ beside nothing but what a screen writes; a backtest is not replaced by a screen', async () => {
+    await withTempDir(async (tmp) => {
+      const done = join(tmp, 'done');
+      await mkdir(join(done, 'matches', 'bucket=0'), { recursive: true });
+      await writeFile(join(done, '_manifest.json'), JSON.stringify({ format: 'barstream-screen/1' }));
+      expect(folderKind(done)).toBe('screen');
+      const killed = join(tmp, 'killed');
+      await mkdir(join(killed, 'matches', 'bucket=0'), { recursive: true });
+      await mkdir(join(killed, '_errors'));
+      expect(folderKind(killed)).toBe('screen');
+      expect(checkReplace(killed, 'screen', true)).toBe('replace');
+      await writeFile(join(killed, 'notes.txt'), 'mine');
+      expect(folderKind(killed)).toBe('foreign');
+      const bt = join(tmp, 'bt');
+      await mkdir(join(bt, '_state'), { recursive: true });
+      await mkdir(join(bt, 'trades'));
+      expect(folderKind(bt)).toBe('backtest');
+      expect(() => checkReplace(bt, 'screen', true)).toThrow(/holds a barstream backtest output .*not a barstream screen output/);
+      expect(() => checkReplace(done, 'backtest', true)).toThrow(/holds a barstream screen output/);
     });
   });
 });

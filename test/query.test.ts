@@ -66,7 +66,7 @@ describe('views', () => {
   it('defines bars, signals, summary and errors over the given folders, with the manifest counts', async () => {
     const s = await QuerySession.open({ data, results: out });
     try {
-      expect(s.views).toEqual(['bars', 'signals', 'summary', 'errors']);
+      expect(s.views).toEqual(['bars', 'signals', 'summary', 'errors', 'trades']);
       const t = await s.query(`
         SELECT (SELECT count(*) FROM bars) AS bars, (SELECT count(*) FROM signals) AS signals,
                (SELECT count(*) FROM summary) AS summary, (SELECT count(*) FROM errors) AS errors`);
@@ -93,7 +93,7 @@ describe('views', () => {
 
   it('names a missing folder, or a folder that is no backtest output', async () => {
     await expect(query('SELECT 1', { results: join(tmp, 'nope') })).rejects.toThrow(/results folder .*nope does not exist/);
-    await expect(query('SELECT 1', { results: data })).rejects.toThrow(/holds no signals\/, summary\/ or _errors\//);
+    await expect(query('SELECT 1', { results: data })).rejects.toThrow(/holds no signals\/, summary\/, trades\/, matches\/ or _errors\/ Parquet files \(is it a barstream backtest or screen output\?\)/);
     await expect(query('SELECT 1', { data: join(tmp, 'nope') })).rejects.toThrow(/data folder .*nope does not exist/);
   });
 });
@@ -163,9 +163,10 @@ describe('query() returns apache-arrow tables', () => {
 describe('reports (sql/reports)', () => {
   const report = async (name: string) => query(reportSql(name), { results: out });
 
-  it('are the four documented ones, each runnable on the views and non-empty', async () => {
-    expect(listReports()).toEqual(['portfolio_equity', 'signal_breadth', 'top_sharpe', 'worst_drawdowns']);
-    for (const name of listReports()) expect((await report(name)).numRows, name).toBeGreaterThan(0);
+  it('are the six documented ones, each backtest report runnable on the views and non-empty', async () => {
+    expect(listReports()).toEqual(['portfolio_equity', 'screen_hits_by_day', 'signal_breadth', 'top_sharpe', 'trades_by_symbol', 'worst_drawdowns']);
+    // screen_hits_by_day reads a screen output (test/screen.test.ts runs it).
+    for (const name of listReports().filter((r) => r !== 'screen_hits_by_day')) expect((await report(name)).numRows, name).toBeGreaterThan(0);
   });
 
   it('top_sharpe: the summary sorted by Sharpe, descending', async () => {

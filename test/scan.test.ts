@@ -104,7 +104,7 @@ describe('Engine.trendScan', () => {
       await expect(engine.trendScan({ ma: 'XMA' as never })).rejects.toMatchObject({ code: 'BARSTREAM_INVALID_PARAM', message: expect.stringContaining("ma must be one of SMA") });
       const short = await engine.trendScan({ length: 5000 });
       expect(short.skipped.length).toBe(7);
-      expect(short.skipped[0].reason).toBe('3000 bars: the SMA(5000) is never defined');
+      expect(short.skipped[0].reason).toBe(`3000 bars, the formula needs at least ${kernels.compileFormula('ma = sma(close, 5000)\ntrend_state(close, ma)').warmup + 1}`);
     });
   });
 });

@@ -1,9 +1,10 @@
-/** `barstream backtest`: the ATC backtest, Parquet in and Parquet out. */
+/** `barstream backtest`: the ATC or a strategy formula, Parquet in and Parquet out. */
 import { Command } from 'commander';
+import { compileFor } from '../formula-use.js';
 import { Engine } from '../engine.js';
-import { BarstreamError } from '../errors.js';
-import { action, formatRate, numberOption } from './common.js';
-import { sqlOption } from './sqlfile.js';
+import { BarstreamError, invalidParam } from '../errors.js';
+import { action, durationOption, formatRate, numberOption } from './common.js';
+import { formulaOption, sqlOption } from './sqlfile.js';
 import { addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
 import { backtestSummary } from './summary.js';
 
@@ -13,22 +14,40 @@ interface BacktestFlags extends StrategyFlags {
   longOnly: boolean;
   resume: boolean;
   overwrite: boolean;
+  formula?: string;
+  formulaFile?: string;
+  symbolTimeout: number;
 }
 
+/** The ATC's own options: refused together with --formula when given on the command line. */
+const ATC_OPTIONS = ['length', 'robustness', 'lambda', 'decay', 'cutout', 'hma'];
+
 export function backtestCommand(): Command {
-  return addStrategyOptions(new Command('backtest').description('ATC backtest: per-bar signals, positions and equity, per-symbol summary, as Parquet'))
+  return addStrategyOptions(
+    new Command('backtest').description('backtest of the ATC (default) or a strategy formula (--formula): per-bar signals, positions and equity, per-symbol summary and trades, as Parquet'),
+  )
+    .option('--formula <text>', "a strategy formula instead of the ATC: entry = ..., and optionally exit, short_entry, short_exit (docs/formulas.md)")
+    .option('--formula-file <path>', 'read the strategy formula from a file (- for stdin)')
+    .option('--symbol-timeout <duration>', 'time budget of one symbol, e.g. 60s, 500ms, 2m; a symbol over it fails (stage timeout)', durationOption('--symbol-timeout'), 60_000)
     .requiredOption('--out <dir>', 'output folder')
     .option('--fee-bps <x>', 'cost per unit of position change, basis points', numberOption('--fee-bps'), 0)
     .option('--long-only', 'short events go flat instead of short', false)
     .option('--resume', 'finish only the buckets a previous run left undone', false)
     .option('--overwrite', 'replace an existing barstream output', false)
     .action(
-      action(async (o: BacktestFlags) => {
+      action(async (o: BacktestFlags, cmd: Command) => {
+        const formula = await formulaOption(o, false);
+        if (formula !== undefined) {
+          const given = ATC_OPTIONS.filter((k) => cmd.getOptionValueSource(k) === 'cli');
+          if (given.length > 0) throw invalidParam(`--formula replaces the ATC: ${given.map((k) => `--${k}`).join(', ')} cannot be given with it`);
+          compileFor(formula, 'backtest'); // a formula error is told before the data is opened
+        }
         const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
         try {
           const r = await engine.backtest({
-            out: o.out, sql: await sqlOption(o), strategy: strategyParams(o), feeBps: o.feeBps, longOnly: o.longOnly,
+            out: o.out, sql: await sqlOption(o), strategy: formula !== undefined ? { formula } : strategyParams(o), feeBps: o.feeBps, longOnly: o.longOnly,
+            symbolTimeoutMs: o.symbolTimeout,
             resume: o.resume, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal,
           });
           const c = r.manifest.counts;
@@ -40,7 +59,7 @@ export function backtestCommand(): Command {
             `${c.symbols} symbols (${c.processed} processed, ${c.skipped} skipped, ${c.failed} failed), ` +
               `${c.bars.toLocaleString('en-US')} bars -> ${c.signalRows.toLocaleString('en-US')} signal rows in ${c.buckets} buckets ` +
               `(${r.bucketsRun} run now) in ${(r.elapsedMs / 1000).toFixed(2)} s (${formatRate(c.bars, r.elapsedMs)})\n` +
-              `results: ${r.out} (signals/, summary/, _errors/, _manifest.json)\n\n`,
+              `${c.tradeRows.toLocaleString('en-US')} trades; results: ${r.out} (signals/, summary/, trades/, _errors/, _manifest.json)\n\n`,
           );
           process.stdout.write(`${await backtestSummary(r.out)}\n`);
         } catch (e) {

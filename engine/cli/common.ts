@@ -70,3 +70,24 @@ export function table(headers: string[], rows: (string | number)[][]): string {
   const line = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   return [line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration such as `60s`, `500ms`, `2m` or `1h` into milliseconds, within
+ * `LIMITS.symbolTimeoutMs` (1 ms to 24 h).
+ * @throws InvalidArgumentError naming the option and the accepted forms.
+ * @example
+ * durationOption('--symbol-timeout')('2m'); // 120000
+ */
+export function durationOption(name: string): (v: string) => number {
+  return (value: string): number => {
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$/.exec(value);
+    const ms = m ? Number(m[1]) * UNITS[m[2]] : NaN;
+    const r = LIMITS.symbolTimeoutMs;
+    if (!m || !Number.isInteger(ms) || ms < r.min || ms > r.max) {
+      throw new InvalidArgumentError(`${name} must be a duration from 1ms to 24h such as 60s, 500ms or 2m, got '${value}'`);
+    }
+    return ms;
+  };
+}

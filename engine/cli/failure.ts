@@ -63,8 +63,19 @@ export function describeFailure(e: unknown): { message: string; code: ErrorCode 
   return { message: `internal error: ${oneLine(msg)}`, code: 'BARSTREAM_INTERNAL' };
 }
 
-/** Prints the failure as one line on stderr and sets exit status 1. */
+/**
+ * Prints the failure as one line on stderr and sets exit status 1. A formula's compile
+ * error is that line (`barstream: formula: line L, column C: ... (BARSTREAM_INVALID_FORMULA)`)
+ * followed by the formula's line and a caret under the place.
+ */
 export function reportFailure(e: unknown): void {
+  const err = fromNative(e);
+  if (err instanceof BarstreamError && err.code === 'BARSTREAM_INVALID_FORMULA') {
+    const [first, ...rest] = err.message.split('\n');
+    process.stderr.write(`barstream: formula: ${oneLine(first)} (${err.code})\n${rest.map((l) => `${l}\n`).join('')}`);
+    process.exitCode = 1;
+    return;
+  }
   const { message, code } = describeFailure(e);
   process.stderr.write(`barstream: ${message} (${code})\n`);
   if (process.env.BARSTREAM_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);

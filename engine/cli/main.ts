@@ -10,6 +10,7 @@ import { readCommand } from './read.js';
 import { scanCommand } from './scan.js';
 import { backtestCommand } from './backtest.js';
 import { trendCommand } from './trend.js';
+import { screenCommand } from './screen.js';
 import { describeRanges } from './common.js';
 import { isCleanExit, reportFailure } from './failure.js';
 
@@ -35,6 +36,7 @@ const program = new Command('barstream')
   .addCommand(generateCommand())
   .addCommand(ingestCommand())
   .addCommand(scanCommand())
+  .addCommand(screenCommand())
   .addCommand(backtestCommand())
   .addCommand(trendCommand())
   .addCommand(readCommand())

@@ -235,11 +235,11 @@ export function queryCommand(): Command {
   const reports = listReports();
   const width = Math.max(...reports.map((r) => r.length));
   return new Command('query')
-    .description('run SQL with DuckDB over a dataset (view bars) and backtest results (views signals, summary, errors; macros from sql/macros.sql)')
+    .description('run SQL with DuckDB over a dataset (view bars) and backtest or screen results (views signals, summary, trades, errors, matches; macros from sql/macros.sql)')
     .argument('[sql]', "SQL to run; the last statement's result is printed")
     .option('--sql-file <path>', 'read the SQL from a file (- for stdin) instead of the argument')
     .option('--data <dir>', 'dataset folder: defines the bars view')
-    .option('--results <dir>', 'backtest output folder: defines signals, summary, errors and the macros')
+    .option('--results <dir>', 'backtest or screen output folder: defines signals, summary, trades, errors, matches (each when present) and the macros')
     .option('--allow-incomplete', 'read --results even without its _manifest.json (an interrupted or running backtest), with a warning', false)
     .option('--report <name>', `run sql/reports/<name>.sql instead of SQL (${reports.join(', ')})`)
     .option('--json', 'print JSON Lines: one object per row, streamed', false)
@@ -262,6 +262,8 @@ export function queryCommand(): Command {
         '  barstream query --results results/run1 --report portfolio_equity --json',
         '  barstream query --data datasets/demo "SELECT symbol, count(*) FROM bars GROUP BY symbol"',
         '  barstream query --results results/run1 --sql-file queries/top.sql --csv > top.csv',
+        '  barstream query --results results/run1 --report trades_by_symbol',
+        '  barstream query --results results/breakouts "SELECT symbol, ts, close FROM matches ORDER BY ts DESC LIMIT 20"',
       ].join('\n'),
     )
     .action(
