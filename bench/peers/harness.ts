@@ -28,6 +28,10 @@ export interface Report {
   symbols?: string[];
   /** Bars actually processed when a peer times a subset (pandas). */
   bars?: number;
+  /** The symbols a subset run saw (pandas screen). */
+  seen?: string[];
+  /** Matches found (screens). */
+  matches?: number;
 }
 
 /** One line of the results: a tool on a task at a size. */
