@@ -47,6 +47,8 @@ export interface Row {
   peakRssMB: number;
   /** Max abs difference to barstream over the compared outputs (barstream rows: 0). */
   maxAbsDiff?: number;
+  /** `maxAbsDiff` is relative: max |a - b| / max(1, |reference|) (the formula spec's agreement). */
+  relative?: boolean;
   /** `agrees` within 1e-9; `disagrees`; `not-specd` where the peer computes something else by design. */
   agreement: 'agrees' | 'disagrees' | 'not-specd' | 'reference';
   /** Peer median / barstream median (barstream rows: 1). */
