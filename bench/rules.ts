@@ -3,8 +3,8 @@
  * a Parquet dataset, time and peak RSS of the whole process as a user runs it, beside the ATC
  * backtest (`barstream backtest --out DIR`, no formula) on the same data in the same run.
  *
- * Agreement before timing: on a sample of symbols, the formula backtest's `f`, `s` and `position`
- * columns are checked against the rule written again here from `kernels.sma` and the spec's
+ * Agreement before timing: on a sample of symbols, the formula backtest's `f`, `s`, `entry`, `exit`
+ * and `position` columns are checked against the rule written again here from `kernels.sma` and the spec's
  * strategy rule (positions one bar late).
  */
 import { join } from 'node:path';
@@ -21,25 +21,37 @@ function cli(ctx: Context, name: string, dataset: string, extra: string[]): Prom
   return runPython(ctx, 'cli_run', name, { command, out, tool: name }).then((r) => ({ ...r, outputs: { out } }));
 }
 
-/** The spec's strategy rule for `RULE_FORMULA` on one symbol's closes: f, s and the position per bar. */
-export function ruleReference(close: Float64Array): { f: Float64Array; s: Float64Array; position: Float64Array } {
+/** The columns of the formula backtest that {@link ruleAgreement} checks, in this order. */
+const CHECKED = ['f', 's', 'entry', 'exit', 'position'] as const;
+
+/**
+ * The spec's strategy rule for `RULE_FORMULA` on one symbol's closes: f, s, entry, exit (1/0/NaN)
+ * and the position per bar (0 at bar 0, then the target after the bar before: one bar late).
+ */
+export function ruleReference(close: Float64Array): Record<(typeof CHECKED)[number], Float64Array> {
   const f = kernels.sma(close, 10);
   const s = kernels.sma(close, 30);
-  const position = new Float64Array(close.length);
+  const n = close.length;
+  const entry = new Float64Array(n).fill(NaN);
+  const exit = new Float64Array(n).fill(NaN);
+  const position = new Float64Array(n);
   let T = 0;
-  for (let i = 0; i < close.length; i++) {
-    // crosses_above / crosses_below, NaN (not true) where any of the four values is NaN.
-    const entry = i > 0 && f[i] > s[i] && f[i - 1] <= s[i - 1];
-    const exit = i > 0 && f[i] < s[i] && f[i - 1] >= s[i - 1];
-    if (entry && !exit) T = 1;
-    else if (T === 1 && exit) T = 0;
-    if (i + 1 < close.length) position[i + 1] = T;
+  for (let i = 0; i < n; i++) {
+    // The crossings: NaN where i = 0 or any of the four values is NaN.
+    if (i > 0 && ![f[i], s[i], f[i - 1], s[i - 1]].some(Number.isNaN)) {
+      entry[i] = f[i] > s[i] && f[i - 1] <= s[i - 1] ? 1 : 0;
+      exit[i] = f[i] < s[i] && f[i - 1] >= s[i - 1] ? 1 : 0;
+    }
+    // The strategy rule, NaN counting as not true (long only: no short rules).
+    if (entry[i] === 1 && exit[i] !== 1) T = 1;
+    else if (T === 1 && exit[i] === 1) T = 0;
+    if (i + 1 < n) position[i + 1] = T;
   }
-  return { f, s, position };
+  return { f, s, entry, exit, position };
 }
 
 /**
- * Max relative difference of `f`, `s` and `position` between the backtest output and
+ * Max relative difference of `f`, `s`, `entry`, `exit` and `position` between the backtest output and
  * {@link ruleReference}, over every `every`-th symbol; Infinity when the rows or NaN places differ.
  */
 export async function ruleAgreement(out: string, every: number): Promise<{ maxRelDiff: number; symbols: number; note?: string }> {
@@ -48,7 +60,7 @@ export async function ruleAgreement(out: string, every: number): Promise<{ maxRe
   try {
     const src = `read_parquet(${literal(join(out, 'signals', '**', '*.parquet'))})`;
     const sql = `WITH s AS (SELECT DISTINCT symbol FROM ${src}), k AS (SELECT symbol FROM (SELECT symbol, row_number() OVER (ORDER BY symbol) - 1 AS r FROM s) WHERE r % ${every} = 0)
-      SELECT symbol, close, f, s, position FROM ${src} WHERE symbol IN (SELECT symbol FROM k) ORDER BY symbol, ts`;
+      SELECT symbol, close, ${CHECKED.join(', ')} FROM ${src} WHERE symbol IN (SELECT symbol FROM k) ORDER BY symbol, ts`;
     const rows = (await conn.runAndReadAll(sql)).getRows();
     const bySymbol = new Map<string, number[][]>();
     for (const r of rows) {
@@ -60,9 +72,10 @@ export async function ruleAgreement(out: string, every: number): Promise<{ maxRe
     for (const [symbol, rs] of bySymbol) {
       const want = ruleReference(Float64Array.from(rs, (r) => r[0]));
       for (let i = 0; i < rs.length; i++) {
-        const pairs: [number, number][] = [[want.f[i], rs[i][1]], [want.s[i], rs[i][2]], [want.position[i], rs[i][3]]];
-        for (const [w, g] of pairs) {
-          if (Number.isNaN(w) !== Number.isNaN(g)) return { maxRelDiff: Infinity, symbols: bySymbol.size, note: `${symbol} bar ${i}: NaN places differ` };
+        for (let c = 0; c < CHECKED.length; c++) {
+          const w = want[CHECKED[c]][i];
+          const g = rs[i][c + 1];
+          if (Number.isNaN(w) !== Number.isNaN(g)) return { maxRelDiff: Infinity, symbols: bySymbol.size, note: `${symbol} bar ${i}: ${CHECKED[c]} is ${g}, the rule gives ${w}` };
           if (!Number.isNaN(w)) worst = Math.max(worst, Math.abs(w - g) / Math.max(1, Math.abs(w)));
         }
       }
