@@ -12,7 +12,7 @@
  * Writes bench/results/<date>[-quick].json, .md (ratio table) and .png (scaling plot).
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { table } from '../engine/cli/common.js';
 import { compare as atcNumba } from './atc-vs-numba.js';
@@ -53,6 +53,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 const ctx: Context = { quick, runs, threads, tmp, log, cache: new Map() };
 
 const t0 = performance.now();
+/** The 1-minute load average when the run began: a busy machine slows every tool (the ratios less). */
+const loadAtStart = loadavg()[0];
 venvPython();
 const rows: Row[] = [];
 const add = (rs: Row[]) => rows.push(...rs.filter((r) => r.agreement !== 'reference' || !rows.some((o) => o.task === r.task && o.tool === r.tool)));
@@ -177,7 +179,7 @@ const stamp = new Date().toISOString().slice(0, 10) + (quick ? '-quick' : '');
 const notes = [...new Set([...peers, ...formulaRows].flatMap((r) => r.notes.map((n) => `${isFormulaTask(r) ? `${r.task} ` : ''}${r.tool}: ${n}`)))];
 const header = [
   `barstream vs peers (${quick ? 'quick' : 'full'} mode), ${new Date().toISOString()}`,
-  `machine: ${machine()}; ${threads} threads for barstream/DuckDB/Polars/Dask (numba and pandas ATC: one symbol at a time, one thread; pandas screen: a pool of ${threads} processes)`,
+  `machine: ${machine()}; load average ${loadAtStart.toFixed(1)} at the start; ${threads} threads for barstream/DuckDB/Polars/Dask (numba and pandas ATC: one symbol at a time, one thread; pandas screen: a pool of ${threads} processes)`,
   `command: npm run bench --${quick ? ' --quick' : ''}${runs !== 5 ? ` --runs ${runs}` : ''}${args.includes('--only') ? ` --only ${only.join(',')}` : ''}; ${runs} timed runs after a warm-up; ratio = peer median / barstream median`,
   `sizes: one series of ${size.series.toLocaleString('en-US')} bars; ${size.symbols.map((n) => sizeLabel(n, size.bars)).join(', ')} (symbols x bars); formula screen ${size.screenSymbols.map((n) => sizeLabel(n, size.bars)).join(', ')}; rule backtest ${sizeLabel(size.rulesSymbols, size.bars)}`,
 ];
