@@ -4,6 +4,7 @@
  */
 export type ErrorCode =
   | 'BARSTREAM_INVALID_PARAM'
+  | 'BARSTREAM_INVALID_FORMULA'
   | 'BARSTREAM_DUCKDB'
   | 'BARSTREAM_BAD_INPUT'
   | 'BARSTREAM_IO'
@@ -32,7 +33,8 @@ export function fromNative(e: unknown): unknown {
     const m = NATIVE.exec(e.message);
     if (m) {
       const code = m[1] as ErrorCode;
-      let message = oneLine(m[2]);
+      // A formula's compile error keeps its three lines (place, the line, a caret).
+      let message = code === 'BARSTREAM_INVALID_FORMULA' ? m[2] : oneLine(m[2]);
       if (code === 'BARSTREAM_DUCKDB') {
         message = readFailure(message);
         if (/^Out of Memory Error/.test(message)) message += '; raise --memory-limit or lower --threads';

@@ -25,6 +25,7 @@ export function version(): { barstream: string; duckdb: string } {
   return addon.version();
 }
 export { kernels } from './kernels.js';
-export type { AtcParams, AtcResult, AtcColumn, MaTypeName, Stream, Bands, EquityOptions } from './kernels.js';
+export type { AtcParams, AtcResult, AtcColumn, MaTypeName, Stream, Bands, EquityOptions, MacdResult, StochResult, Hlc } from './kernels.js';
+export type { FormulaInfo, FormulaBars, FormulaResult, FormulaStream, FormulaKind, BarField } from './formula.js';
 export { query, QuerySession, listReports, reportSql } from './query.js';
 export type { QueryOptions, ResultStream } from './query.js';

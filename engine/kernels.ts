@@ -7,6 +7,7 @@
 import { addon } from './native.js';
 import { fromNative } from './errors.js';
 import type { AtcOptions } from '../native/index.js';
+import { formulaKernels } from './formula.js';
 
 /** The six moving-average types of the ATC, in output order. */
 export type MaTypeName = 'EMA' | 'HMA' | 'WMA' | 'DEMA' | 'LSMA' | 'KAMA';
@@ -65,6 +66,27 @@ export interface Bands {
   lower: Float64Array;
 }
 
+/** MACD outputs, one value per input bar each. */
+export interface MacdResult {
+  /** `ema(x, fast) - ema(x, slow)`. */
+  macd: Float64Array;
+  /** EMA(signal) over the defined macd values. */
+  signal: Float64Array;
+  /** `macd - signal`. */
+  hist: Float64Array;
+}
+
+/** Stochastic outputs, one value per input bar each. */
+export interface StochResult {
+  /** %K: `100 * (close - lowest(low, k)) / (highest(high, k) - lowest(low, k))`, NaN where the range is 0. */
+  k: Float64Array;
+  /** %D: SMA(d) over the defined %K values (NaN where %K is NaN). */
+  d: Float64Array;
+}
+
+/** The bar series a true range, ATR or stochastic reads. */
+export type Hlc = [high: Float64Array, low: Float64Array, close: Float64Array];
+
 function call<T>(f: () => T): T {
   try {
     return f();
@@ -98,15 +120,17 @@ function atcOptions(p?: AtcParams): AtcOptions | undefined {
 }
 
 type MaKind = 'sma' | 'ema' | 'rma' | 'wma' | 'dema' | 'hma' | 'lsma' | 'kama' | 'rsi';
+/** The window statistics: single-input kernels with a length. */
+type StatKind = 'stdev' | 'highest' | 'lowest' | 'sum';
 
 /** Output allocated on the JS heap (see `atcOut`), filled by Rust. */
-function kernelOut(kind: MaKind | 'roc', x: Float64Array, length: number): Float64Array {
+function kernelOut(kind: MaKind | StatKind | 'roc', x: Float64Array, length: number): Float64Array {
   const out = new Float64Array(x.length);
   call(() => addon.kernelInto(kind, x, length, out));
   return out;
 }
 
-const whole = (kind: MaKind) => (x: Float64Array, length: number): Float64Array => kernelOut(kind, x, length);
+const whole = (kind: MaKind | StatKind) => (x: Float64Array, length: number): Float64Array => kernelOut(kind, x, length);
 
 function kernelStream(kind: MaKind | 'roc', length: number, state?: Uint8Array): Stream<[Float64Array], Float64Array> {
   const s = call(() => new addon.KernelStream(kind, length, state));
@@ -114,6 +138,40 @@ function kernelStream(kind: MaKind | 'roc', length: number, state?: Uint8Array):
 }
 
 const streamOf = (kind: MaKind) => (length: number, state?: Uint8Array) => kernelStream(kind, length, state);
+
+/** A single-input stream whose `push` fills a JS-heap buffer (see `atcOut`). */
+const statStream =
+  (kind: StatKind) =>
+  (length: number, state?: Uint8Array): Stream<[Float64Array], Float64Array> => {
+    const s = call(() => new addon.KernelStream(kind, length, state));
+    return {
+      push: (x) => {
+        const out = new Float64Array(x.length);
+        call(() => s.pushInto(x, out));
+        return out;
+      },
+      state: () => s.state(),
+    };
+  };
+
+/** One JS-heap output per bar of `high`; the Rust side checks that low and close match it. */
+function hlcInto(high: Float64Array, fill: (out: Float64Array) => void): Float64Array {
+  const out = new Float64Array(high.length);
+  call(() => fill(out));
+  return out;
+}
+
+function macdInto(fill: (m: Float64Array, s: Float64Array, h: Float64Array) => void, n: number): MacdResult {
+  const r = { macd: new Float64Array(n), signal: new Float64Array(n), hist: new Float64Array(n) };
+  call(() => fill(r.macd, r.signal, r.hist));
+  return r;
+}
+
+function stochInto(fill: (k: Float64Array, d: Float64Array) => void, n: number): StochResult {
+  const r = { k: new Float64Array(n), d: new Float64Array(n) };
+  call(() => fill(r.k, r.d));
+  return r;
+}
 
 /**
  * Every kernel, whole-series and streaming.
@@ -126,6 +184,7 @@ const streamOf = (kind: MaKind) => (length: number, state?: Uint8Array) => kerne
  * const rest = kernels.atcStream({ robustness: 'Wide' }, saved).push(close.subarray(1000));
  */
 export const kernels = {
+  ...formulaKernels,
   sma: whole('sma'),
   ema: whole('ema'),
   rma: whole('rma'),
@@ -135,6 +194,26 @@ export const kernels = {
   lsma: whole('lsma'),
   kama: whole('kama'),
   rsi: whole('rsi'),
+  /** Population standard deviation of the last `length` values (Bollinger's `sd`); first defined at `length - 1`. */
+  stdev: whole('stdev'),
+  /** Max of the last `length` values; first defined at `length - 1`. */
+  highest: whole('highest'),
+  /** Min of the last `length` values; first defined at `length - 1`. */
+  lowest: whole('lowest'),
+  /** Sum of the last `length` values; first defined at `length - 1`. */
+  sum: whole('sum'),
+  /** True range: NaN at bar 0, then `max(high - low, |high - close[i-1]|, |low - close[i-1]|)`. */
+  trueRange: (high: Float64Array, low: Float64Array, close: Float64Array): Float64Array =>
+    hlcInto(high, (out) => addon.trueRangeInto(high, low, close, out)),
+  /** Wilder's ATR: `rma(trueRange, length)` seeded by the mean true range of bars 1..length; first defined at `length`. */
+  atr: (high: Float64Array, low: Float64Array, close: Float64Array, length: number): Float64Array =>
+    hlcInto(high, (out) => addon.atrInto(high, low, close, length, out)),
+  /** MACD line `ema(x, fast) - ema(x, slow)`, its signal EMA and the histogram. */
+  macd: (x: Float64Array, fast: number, slow: number, signal: number): MacdResult =>
+    macdInto((m, s, h) => addon.macdInto(x, fast, slow, signal, m, s, h), x.length),
+  /** Stochastic %K over `k` bars and %D, its `d`-bar SMA over the defined %K values. */
+  stoch: (high: Float64Array, low: Float64Array, close: Float64Array, k: number, d: number): StochResult =>
+    stochInto((ko, dout) => addon.stochInto(high, low, close, k, d, ko, dout), high.length),
   /** One-bar rate of change `(x[i]-x[i-1])/x[i-1]`; prices must be > 0. */
   roc: (x: Float64Array): Float64Array => kernelOut('roc', x, 1),
   /** SMA mid with population standard-deviation bands at `k` deviations. */
@@ -177,6 +256,26 @@ export const kernels = {
   kamaStream: streamOf('kama'),
   rsiStream: streamOf('rsi'),
   rocStream: (state?: Uint8Array) => kernelStream('roc', 1, state),
+  stdevStream: statStream('stdev'),
+  highestStream: statStream('highest'),
+  lowestStream: statStream('lowest'),
+  sumStream: statStream('sum'),
+  trueRangeStream: (state?: Uint8Array): Stream<Hlc, Float64Array> => {
+    const s = call(() => new addon.TrueRangeStream(state));
+    return { push: (h, l, c) => hlcInto(h, (out) => s.pushInto(h, l, c, out)), state: () => s.state() };
+  },
+  atrStream: (length: number, state?: Uint8Array): Stream<Hlc, Float64Array> => {
+    const s = call(() => new addon.AtrStream(length, state));
+    return { push: (h, l, c) => hlcInto(h, (out) => s.pushInto(h, l, c, out)), state: () => s.state() };
+  },
+  macdStream: (fast: number, slow: number, signal: number, state?: Uint8Array): Stream<[Float64Array], MacdResult> => {
+    const s = call(() => new addon.MacdStream(fast, slow, signal, state));
+    return { push: (x) => macdInto((m, g, h) => s.pushInto(x, m, g, h), x.length), state: () => s.state() };
+  },
+  stochStream: (k: number, d: number, state?: Uint8Array): Stream<Hlc, StochResult> => {
+    const s = call(() => new addon.StochStream(k, d, state));
+    return { push: (h, l, c) => stochInto((ko, dout) => s.pushInto(h, l, c, ko, dout), h.length), state: () => s.state() };
+  },
   bollingerStream: (length: number, k: number, state?: Uint8Array): Stream<[Float64Array], Bands> => {
     const s = call(() => new addon.BollingerStream(length, k, state));
     return { push: (x) => call(() => s.push(x)), state: () => s.state() };

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     Io,
     /// The caller cancelled the work.
     Cancelled,
+    /// A formula does not compile; the message has three lines (place, line, caret).
+    InvalidFormula,
 }
 
 impl ErrorCode {
@@ -24,6 +26,7 @@ impl ErrorCode {
             ErrorCode::BadInput => "BARSTREAM_BAD_INPUT",
             ErrorCode::Io => "BARSTREAM_IO",
             ErrorCode::Cancelled => "BARSTREAM_CANCELLED",
+            ErrorCode::InvalidFormula => "BARSTREAM_INVALID_FORMULA",
         }
     }
 }

@@ -144,6 +144,44 @@ pub fn check_prices(x: &[f64], base: u64, positive: bool) -> Result<()> {
     )))
 }
 
+/// Every value of the series `what` finite; `base` is the global index of `x[0]`.
+///
+/// # Errors
+/// `BadInput` naming the series and the first offending index (`high[12] is NaN: ...`).
+pub fn check_finite(what: &str, x: &[f64], base: u64) -> Result<()> {
+    check_prices(x, base, false).map_err(|_| {
+        let j = x.iter().position(|v| !v.is_finite()).expect("a bad value");
+        Error::bad_input(format!(
+            "{what}[{}] is {}: prices must be finite",
+            base + j as u64,
+            x[j]
+        ))
+    })
+}
+
+/// `high`, `low` and `close` (and the outputs) of one length, each value finite: the
+/// checks at the door of a kernel of bars (true range, ATR, stochastic).
+///
+/// # Errors
+/// `InvalidParam` naming the series whose length differs from `high`'s; `BadInput`
+/// naming the series and the global index of a non-finite value.
+pub fn check_bars(h: &[f64], l: &[f64], c: &[f64], outs: &[usize], base: u64) -> Result<()> {
+    let n = h.len();
+    for (what, len) in [("low", l.len()), ("close", c.len())] {
+        if len != n {
+            return Err(Error::param(format!(
+                "{what} has {len} values, high has {n}: the series must be as long as each other"
+            )));
+        }
+    }
+    for &o in outs {
+        check_out(n, o)?;
+    }
+    check_finite("high", h, base)?;
+    check_finite("low", l, base)?;
+    check_finite("close", c, base)
+}
+
 /// Values that may be NaN ("not defined") but never infinite; `what` names the series.
 ///
 /// # Errors

@@ -1,9 +1,11 @@
-//! Single-input kernels (moving averages, RSI, ROC): `kernel(kind, x, length)`
-//! over a whole series and `KernelStream` to continue one in chunks.
+//! Single-input kernels (moving averages, RSI, ROC, and the window statistics stdev,
+//! highest, lowest, sum): `kernel(kind, x, length)` over a whole series and
+//! `KernelStream` to continue one in chunks.
 use super::guarded;
 use crate::kernel::{compute, range_message, Kernel, MAX_LENGTH};
 use crate::ma::{Dema, Ema, Hma, Kama, Lsma, Rma, Sma, Wma};
 use crate::osc::{Roc, Rsi};
+use crate::stat::{Highest, Lowest, Stdev, Sum};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
@@ -35,6 +37,10 @@ enum Any {
     Kama(Kama),
     Rsi(Rsi),
     Roc(Roc),
+    Stdev(Stdev),
+    Highest(Highest),
+    Lowest(Lowest),
+    Sum(Sum),
 }
 
 macro_rules! dispatch {
@@ -92,12 +98,33 @@ macro_rules! dispatch {
                 let $p = ();
                 $body
             }
+            "stdev" => {
+                type $ty = Stdev;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "highest" => {
+                type $ty = Highest;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "lowest" => {
+                type $ty = Lowest;
+                let $p = to_len(kind, len)?;
+                $body
+            }
+            "sum" => {
+                type $ty = Sum;
+                let $p = to_len(kind, len)?;
+                $body
+            }
             _ => Err(Error::param(format!("unknown kernel '{kind}'"))),
         }
     }};
 }
 
-/// `kind` (sma, ema, rma, wma, dema, hma, lsma, kama, rsi, roc) over the whole of `x`.
+/// `kind` (sma, ema, rma, wma, dema, hma, lsma, kama, rsi, roc, stdev, highest, lowest,
+/// sum) over the whole of `x`.
 #[napi]
 pub fn kernel(kind: String, x: &[f64], length: f64) -> napi::Result<Float64Array> {
     guarded(|| {
@@ -160,6 +187,15 @@ impl KernelStream {
         })
     }
 
+    /// The outputs for exactly these bars, into `out` (as long as `x`), which the caller
+    /// allocated on the JS heap.
+    #[napi]
+    pub fn push_into(&mut self, x: &[f64], mut out: Float64Array) -> napi::Result<()> {
+        // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
+        let out = unsafe { out.as_mut() };
+        guarded(|| each(&mut self.inner, |k| k.update(x, out)))
+    }
+
     /// The carried state, to resume from later.
     #[napi]
     pub fn state(&self) -> napi::Result<Uint8Array> {
@@ -181,7 +217,7 @@ macro_rules! wraps {
         }
     };
 }
-wraps!(Sma, Ema, Rma, Wma, Dema, Hma, Lsma, Kama, Rsi, Roc);
+wraps!(Sma, Ema, Rma, Wma, Dema, Hma, Lsma, Kama, Rsi, Roc, Stdev, Highest, Lowest, Sum);
 
 fn wrap<K: Wrap>(k: K) -> Any {
     k.wrap()

@@ -4,10 +4,12 @@
 mod atc;
 mod dataset;
 mod engine;
+mod formula;
 mod job;
 mod ma;
 mod osc;
 mod trend;
+mod vol;
 
 use crate::error::Error;
 use napi_derive::napi;

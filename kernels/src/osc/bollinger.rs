@@ -2,10 +2,12 @@
 //! population standard deviation of the same window. First defined at `L-1`.
 //!
 //! `sd` is computed from the window around `mid` (two passes), not from a running
-//! sum of squares, so a flat window gives `sd` = 0 instead of `sqrt` of rounding noise.
+//! sum of squares, so a flat window gives `sd` = 0 instead of `sqrt` of rounding noise;
+//! the one computation of [`crate::stat::Stdev`] ([`window_sd`]).
 use crate::codec::{Dec, Enc};
 use crate::kernel::{check_length, check_out, check_prices};
 use crate::ma::Sma;
+use crate::stat::stdev::window_sd;
 use crate::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,9 +53,7 @@ impl Bollinger {
         if mid.is_nan() {
             return (mid, mid, mid);
         }
-        let (a, b) = self.sma.window();
-        let ss: f64 = a.iter().chain(b).map(|&v| (v - mid) * (v - mid)).sum();
-        let sd = (ss / self.p.length as f64).sqrt();
+        let sd = window_sd(&self.sma, mid);
         (mid, mid + self.p.k * sd, mid - self.p.k * sd)
     }
     /// Continues the series; `mid`, `upper`, `lower` each get one value per input.
