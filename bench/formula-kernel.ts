@@ -28,7 +28,18 @@ export function screenValue(close: Float64Array, volume: Float64Array): Record<s
   return { value, s50, f, s, v };
 }
 
-/** Rows: kernels.formula (barstream) and kernels.sma beside it, on the one-series dataset. */
+/** Max |a - b| / max(1, |a|) over the bars; Infinity when the lengths or the NaN places differ. */
+function exactDiff(want: Float64Array, got: Float64Array): number {
+  if (got.length !== want.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (Number.isNaN(want[i]) !== Number.isNaN(got[i])) return Infinity;
+    if (!Number.isNaN(want[i])) worst = Math.max(worst, Math.abs(want[i] - got[i]) / Math.max(1, Math.abs(want[i])));
+  }
+  return worst;
+}
+
+/** Rows: kernels.formula (barstream) and kernels.sma beside it, on the one-series dataset; then `sma(close, 50)` as a formula beside kernels.sma. */
 export async function compare(ctx: Context, dataset: string): Promise<Row[]> {
   let series: SymbolBars | undefined;
   await eachSymbol(dataset, (b) => (series = b));
@@ -40,16 +51,7 @@ export async function compare(ctx: Context, dataset: string): Promise<Row[]> {
   const bs = await barstream(ctx, 'formula', { closes, volumes, formula: SCREEN_FORMULA, length: 50 });
   const want = screenValue(close, volume);
   let worst = 0;
-  for (const [k, w] of Object.entries(want)) {
-    const got = readF64(bs.outputs[k === 'value' ? 'value' : `values/${k}`]);
-    for (let i = 0; i < w.length; i++) {
-      if (Number.isNaN(w[i]) !== Number.isNaN(got[i]) || got.length !== w.length) {
-        worst = Infinity;
-        break;
-      }
-      if (!Number.isNaN(w[i])) worst = Math.max(worst, Math.abs(w[i] - got[i]) / Math.max(1, Math.abs(w[i])));
-    }
-  }
+  for (const [k, w] of Object.entries(want)) worst = Math.max(worst, exactDiff(w, readF64(bs.outputs[k === 'value' ? 'value' : `values/${k}`])));
   const t = bs.times as Record<string, number[]>;
   const n = close.length;
   const task = `formula-${sizeLabel(1, n)}`;
@@ -57,5 +59,12 @@ export async function compare(ctx: Context, dataset: string): Promise<Row[]> {
   b.notes = [`kernels.formula of the screen formula (4 SMAs, crosses_above, 3 comparisons) on close + volume`];
   const p = row(task, { ...bs, tool: 'barstream kernels.sma' }, t.sma, 1, n, { agreement: 'reference', notes: ['kernels.sma(close, 50) alone on the same series'] });
   p.ratio = p.median / b.median;
-  return [b, p];
+  // The cost of the plan around one kernel: the formula `sma(close, 50)` against kernels.sma itself.
+  const single = `formula-sma-${sizeLabel(1, n)}`;
+  const d = exactDiff(want.s50, readF64(bs.outputs.formulaSma));
+  const b1 = row(single, bs, t.formulaSma, 1, n, { ratio: 1, maxAbsDiff: d, relative: true, agreement: d <= 1e-9 ? 'agrees' : 'disagrees' });
+  b1.notes = ['kernels.formula of `sma(close, 50)` alone: the plan around one kernel'];
+  const p1 = row(single, { ...bs, tool: 'barstream kernels.sma' }, t.sma, 1, n, { agreement: 'reference', notes: ['kernels.sma(close, 50) alone on the same series'] });
+  p1.ratio = p1.median / b1.median;
+  return [b, p, b1, p1];
 }

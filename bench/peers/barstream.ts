@@ -134,15 +134,20 @@ async function screen() {
   return { times: r.times, symbols, matches: matches.length, notes: [`Engine.screen({ all: true }) (DuckDB -> Rust formula plan per symbol), ${cfg.threads} threads`] };
 }
 
-/** kernels.formula on one series (close, volume) beside kernels.sma(close, cfg.length) on it. */
+/**
+ * kernels.formula of `cfg.formula` on one series (close, volume), kernels.formula of
+ * `sma(close, cfg.length)` alone, and kernels.sma(close, cfg.length), each timed.
+ */
 async function formula() {
   const bars = { close: load(cfg.closes), volume: load(cfg.volumes) };
   const f = await time(() => kernels.formula(cfg.formula, bars));
+  const one = await time(() => kernels.formula(`sma(close, ${cfg.length})`, { close: bars.close }));
   const sma = await time(() => kernels.sma(bars.close, cfg.length));
   write('value', f.out.value);
   for (const [k, v] of Object.entries(f.out.values)) write(`values/${k}`, v);
+  write('formulaSma', one.out.value);
   write('sma', sma.out);
-  return { times: { formula: f.times, sma: sma.times }, notes: ['kernels.formula (Rust plan via napi, zero-copy Float64Array in and out)'] };
+  return { times: { formula: f.times, formulaSma: one.times, sma: sma.times }, notes: ['kernels.formula (Rust plan via napi, zero-copy Float64Array in and out)'] };
 }
 
 const tasks: Record<string, () => Promise<{ times: unknown; notes: string[]; symbols?: string[] }>> = { indicators, atc, scan, trend, screen, formula };
