@@ -7,6 +7,7 @@
  * (raw float64 files `sym ts close volume s50 f s v`, `sym` indexing the report's `symbols`), see
  * `bench/peers/screen_common.py`.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Engine } from '../../engine/engine.js';
@@ -95,9 +96,13 @@ export function screenSymbol(b: SymbolBars, out: Matches): void {
   }
 }
 
-/** The reference matches of a dataset, cached beside it (`<dataset>.screen-ref.*`). */
+/**
+ * The reference matches of a dataset, cached beside it (`<dataset>.screen-ref-<hash>.*`, the hash
+ * of the formula and of {@link screenSymbol}'s source, so that a change to either recomputes it).
+ */
 export async function referenceMatches(dataset: string): Promise<{ matches: Matches; symbols: string[] }> {
-  const base = `${dataset}.screen-ref`;
+  const hash = createHash('sha256').update(SCREEN_FORMULA).update(screenSymbol.toString()).digest('hex').slice(0, 12);
+  const base = `${dataset}.screen-ref-${hash}`;
   if (!existsSync(`${base}.json`)) {
     const matches: Matches = new Map();
     const symbols: string[] = [];
