@@ -14,30 +14,12 @@ fn tmp(name: &str) -> std::path::PathBuf {
 }
 
 const FIELDS: [Field; 6] = [
-    Field {
-        name: "symbol",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "ts",
-        kind: Kind::TimestampMicros,
-    },
-    Field {
-        name: "x",
-        kind: Kind::Double,
-    },
-    Field {
-        name: "n",
-        kind: Kind::Int64,
-    },
-    Field {
-        name: "note",
-        kind: Kind::Text,
-    },
-    Field {
-        name: "level",
-        kind: Kind::Double,
-    },
+    Field::new("symbol", Kind::Text),
+    Field::new("ts", Kind::TimestampMicros),
+    Field::new("x", Kind::Double),
+    Field::new("n", Kind::Int64),
+    Field::new("note", Kind::Text),
+    Field::new("level", Kind::Double),
 ];
 
 /// A number whose minimum is zero (both signs of it), with NaN among its values.
@@ -263,4 +245,77 @@ fn a_full_device_names_the_file_and_the_reason() {
         e.message,
         "cannot write /out/signals/bucket=3/part-0.parquet: No space left on device (os error 28)"
     );
+}
+
+#[test]
+fn nullable_timestamps_read_back_as_null_across_pages_with_their_statistics() {
+    let path = tmp("nullable.parquet");
+    let fields = [
+        Field::new("id", Kind::Int64),
+        Field {
+            nullable: true,
+            ..Field::new("exit_ts", Kind::TimestampMicros)
+        },
+    ];
+    let mut w = FileWriter::create(&path, &fields).unwrap();
+    // Over a page boundary (65,536 rows): every 7th row NULL, then a row group all NULL.
+    let rows = 70_000usize;
+    let id: Vec<i64> = (0..rows as i64).collect();
+    let at: Vec<i64> = id
+        .iter()
+        .map(|i| 1_600_000_000_000_000 + i * 1_000_000)
+        .collect();
+    let valid: Vec<bool> = (0..rows).map(|i| i % 7 != 3).collect();
+    w.write_row_group(&[
+        ColumnData::I64(&id),
+        ColumnData::NullableI64 {
+            values: &at,
+            valid: &valid,
+        },
+    ])
+    .unwrap();
+    w.write_row_group(&[
+        ColumnData::I64(&[rows as i64, rows as i64 + 1]),
+        ColumnData::NullableI64 {
+            values: &[0, 0],
+            valid: &[false, false],
+        },
+    ])
+    .unwrap();
+    // A REQUIRED column refuses NULLs.
+    assert!(w
+        .write_row_group(&[
+            ColumnData::NullableI64 {
+                values: &[1],
+                valid: &[true],
+            },
+            ColumnData::I64(&[1]),
+        ])
+        .is_err());
+    w.finish().unwrap();
+    let db = Database::open(None, &[]).unwrap();
+    let conn = db.connect().unwrap();
+    let p = path.display();
+    let check = |sql: &str| {
+        let mut r = conn.stream(sql).unwrap();
+        let c = r.next_chunk().unwrap().unwrap();
+        unsafe { c.vector(0).slice::<i64>(1)[0] }
+    };
+    assert_eq!(
+        check(&format!("SELECT count(*) FROM '{p}'")),
+        rows as i64 + 2
+    );
+    let wrong = check(&format!(
+        "SELECT count(*) FROM '{p}' WHERE CASE WHEN id >= {rows} OR id % 7 = 3 THEN exit_ts IS NOT NULL \
+         ELSE exit_ts IS NULL OR epoch_us(exit_ts) <> 1600000000000000 + id * 1000000 END"
+    ));
+    assert_eq!(wrong, 0, "rows that differ from what was written");
+    let nulls = check(&format!(
+        "SELECT sum(stats_null_count)::BIGINT FROM parquet_metadata('{p}') WHERE path_in_schema = 'exit_ts'"
+    ));
+    assert_eq!(nulls, (0..rows).filter(|i| i % 7 == 3).count() as i64 + 2);
+    let min = check(&format!(
+        "SELECT epoch_us(stats_min_value::TIMESTAMP) FROM parquet_metadata('{p}') WHERE path_in_schema = 'exit_ts' AND row_group_id = 0"
+    ));
+    assert_eq!(min, 1_600_000_000_000_000, "the first row is a value");
 }

@@ -1,11 +1,13 @@
-//! Long jobs (scan, backtest) as async tasks, with a `NativeJob` handle the caller polls
+//! Long jobs (scan, backtest; screen in `screen.rs`) as async tasks, with a `NativeJob` handle the caller polls
 //! for progress and uses to cancel (checked between batches).
 use super::atc::{atc_params, AtcOptions};
 use super::engine::NativeEngine;
 use super::guarded;
+use crate::formula::Formula;
 use crate::pipeline::backtest::BacktestOptions;
+use crate::pipeline::budget::Budget;
 use crate::pipeline::scan::ScanRow;
-use crate::pipeline::trend_scan::TrendRow;
+use crate::pipeline::strategy::StrategySpec;
 use crate::pipeline::{self, BacktestCounts, Outcome, Progress};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -17,8 +19,8 @@ use std::sync::Arc;
 #[napi]
 #[derive(Default)]
 pub struct NativeJob {
-    progress: Arc<Progress>,
-    cancel: Arc<AtomicBool>,
+    pub(super) progress: Arc<Progress>,
+    pub(super) cancel: Arc<AtomicBool>,
 }
 
 #[napi(object)]
@@ -78,7 +80,8 @@ pub struct SkippedSymbol {
 #[napi(object)]
 pub struct FailedSymbol {
     pub symbol: String,
-    /// `input` (its rows: a duplicate timestamp, a NULL) or `kernel` (e.g. a price <= 0).
+    /// `input` (its rows: a duplicate timestamp, a NULL), `kernel` (e.g. a price <= 0),
+    /// `formula` (its evaluation failed) or `timeout` (over its time budget).
     pub stage: String,
     pub message: String,
 }
@@ -157,83 +160,6 @@ impl Task for ScanTask {
 }
 
 #[napi(object)]
-pub struct TrendScanOptions {
-    pub partitions: Vec<String>,
-    /// `SMA`, `EMA`, `RMA`, `WMA`, `DEMA`, `HMA`, `LSMA` or `KAMA`.
-    pub ma: String,
-    /// A number (not u32, which would wrap): checked to be an integer from 1 to 1,000,000.
-    pub length: f64,
-    pub workers: Option<u32>,
-}
-
-#[napi(object)]
-pub struct TrendSymbol {
-    pub symbol: String,
-    pub bars: f64,
-    pub ma: f64,
-    pub state: f64,
-    pub long_bars: f64,
-    pub short_bars: f64,
-    pub close: f64,
-    /// Microseconds since the epoch.
-    pub ts: f64,
-}
-
-#[napi(object)]
-pub struct TrendScanOutput {
-    pub processed: Vec<TrendSymbol>,
-    pub skipped: Vec<SkippedSymbol>,
-    pub failed: Vec<FailedSymbol>,
-}
-
-pub struct TrendScanTask {
-    engine: crate::Result<crate::duck::Database>,
-    opts: TrendScanOptions,
-    progress: Arc<Progress>,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Task for TrendScanTask {
-    type Output = Vec<Outcome<TrendRow>>;
-    type JsValue = TrendScanOutput;
-
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        guarded(|| {
-            let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
-            let o = &self.opts;
-            let length = super::ma::to_len("trend", o.length)?;
-            pipeline::trend_scan(
-                &self.engine.clone()?,
-                &o.partitions,
-                &o.ma,
-                length,
-                workers,
-                &self.progress,
-                &self.cancel,
-            )
-        })
-    }
-
-    fn resolve(&mut self, _env: Env, outcomes: Self::Output) -> napi::Result<Self::JsValue> {
-        let (processed, skipped, failed) = split(outcomes, |r: TrendRow| TrendSymbol {
-            symbol: r.symbol,
-            bars: r.bars as f64,
-            ma: r.ma,
-            state: r.state,
-            long_bars: r.long_bars as f64,
-            short_bars: r.short_bars as f64,
-            close: r.close,
-            ts: r.ts as f64,
-        });
-        Ok(TrendScanOutput {
-            processed,
-            skipped,
-            failed,
-        })
-    }
-}
-
-#[napi(object)]
 pub struct BucketSource {
     pub bucket: u32,
     pub sql: String,
@@ -247,6 +173,11 @@ pub struct BacktestJobOptions {
     pub out: String,
     pub fee_bps: Option<f64>,
     pub long_only: Option<bool>,
+    /// Milliseconds each symbol may take (unlimited when absent).
+    pub symbol_timeout_ms: Option<f64>,
+    /// A strategy formula instead of the ATC (`params` then unused); each partition's SQL
+    /// returns `symbol, ts`, the formula's fields and `close`.
+    pub formula: Option<String>,
 }
 
 #[napi(object)]
@@ -278,10 +209,19 @@ impl Task for BacktestTask {
                     "feeBps must be a finite number >= 0, got {fee_bps}"
                 )));
             }
+            let budget = match self.opts.symbol_timeout_ms {
+                Some(ms) => Budget::millis(ms)?,
+                None => Budget::unlimited(),
+            };
             let opts = BacktestOptions {
                 out: PathBuf::from(&self.opts.out),
                 fee: fee_bps / 10_000.0,
                 long_only: self.opts.long_only.unwrap_or(false),
+                budget,
+            };
+            let strategy = match &self.opts.formula {
+                Some(text) => StrategySpec::Formula(Arc::new(Formula::compile(text)?)),
+                None => StrategySpec::Atc(params),
             };
             let parts: Vec<(u32, String)> = self
                 .opts
@@ -293,7 +233,7 @@ impl Task for BacktestTask {
             pipeline::backtest(
                 &self.engine.clone()?,
                 &parts,
-                &params,
+                &strategy,
                 &opts,
                 workers,
                 &self.progress,
@@ -319,17 +259,6 @@ impl NativeEngine {
     #[napi]
     pub fn scan(&self, opts: ScanOptions, job: &NativeJob) -> AsyncTask<ScanTask> {
         AsyncTask::new(ScanTask {
-            engine: self.database(),
-            opts,
-            progress: job.progress.clone(),
-            cancel: job.cancel.clone(),
-        })
-    }
-
-    /// A moving average and the trend state against it, per symbol (see `pipeline::trend_scan`).
-    #[napi]
-    pub fn trend_scan(&self, opts: TrendScanOptions, job: &NativeJob) -> AsyncTask<TrendScanTask> {
-        AsyncTask::new(TrendScanTask {
             engine: self.database(),
             opts,
             progress: job.progress.clone(),

@@ -8,6 +8,7 @@ mod formula;
 mod job;
 mod ma;
 mod osc;
+mod screen;
 mod trend;
 mod vol;
 

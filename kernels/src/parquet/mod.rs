@@ -1,5 +1,6 @@
 //! A small, fast Parquet writer for barstream's result tables: a flat schema of REQUIRED
-//! columns (UTF-8 text, timestamps in microseconds, DOUBLE, INT64), snappy-compressed v1
+//! columns (UTF-8 text, timestamps in microseconds, DOUBLE, INT64) and OPTIONAL timestamp or
+//! INT64 columns (NULLs as definition levels), snappy-compressed v1
 //! pages; numbers PLAIN, text through a dictionary (a symbol repeated on every row costs a
 //! few bits); min/max statistics on every column in the current `min_value`/`max_value`
 //! fields, with type-defined column orders (without them pyarrow and polars ignore
@@ -18,6 +19,7 @@ pub mod thrift;
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -33,10 +35,23 @@ pub enum Kind {
     Int64,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Field {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub kind: Kind,
+    /// OPTIONAL (may hold NULLs, written from [`ColumnData::NullableI64`]) rather than REQUIRED.
+    pub nullable: bool,
+}
+
+impl Field {
+    /// A REQUIRED column.
+    pub const fn new(name: &'static str, kind: Kind) -> Field {
+        Field {
+            name: Cow::Borrowed(name),
+            kind,
+            nullable: false,
+        }
+    }
 }
 
 /// One column of a row group.
@@ -46,6 +61,12 @@ pub enum ColumnData<'a> {
     Text(&'a [String]),
     I64(&'a [i64]),
     F64(&'a [f64]),
+    /// Integers or timestamps of a nullable column: `values[i]` where `valid[i]`, else NULL
+    /// (the value is then ignored).
+    NullableI64 {
+        values: &'a [i64],
+        valid: &'a [bool],
+    },
 }
 
 impl ColumnData<'_> {
@@ -55,6 +76,15 @@ impl ColumnData<'_> {
             ColumnData::Text(v) => v.len(),
             ColumnData::I64(v) => v.len(),
             ColumnData::F64(v) => v.len(),
+            ColumnData::NullableI64 { values, .. } => values.len(),
+        }
+    }
+
+    /// How many values are NULL.
+    fn nulls(&self) -> usize {
+        match self {
+            ColumnData::NullableI64 { valid, .. } => valid.iter().filter(|v| !**v).count(),
+            _ => 0,
         }
     }
 }
@@ -82,6 +112,7 @@ struct ChunkMeta {
     uncompressed: u64,
     compressed: u64,
     stats: Option<(Vec<u8>, Vec<u8>)>,
+    nulls: u64,
 }
 
 struct GroupMeta {
@@ -194,7 +225,8 @@ impl FileWriter {
                     col.len()
                 )));
             }
-            chunks.push(self.write_chunk(self.fields[i], col, rows)?);
+            let field = self.fields[i].clone();
+            chunks.push(self.write_chunk(&field, col, rows)?);
         }
         self.groups.push(GroupMeta {
             rows: rows as u64,
@@ -238,16 +270,23 @@ impl FileWriter {
 
     fn write_chunk(
         &mut self,
-        field: Field,
+        field: &Field,
         col: &ColumnData<'_>,
         rows: usize,
     ) -> Result<ChunkMeta> {
-        let kind_ok = matches!(
-            (field.kind, col),
-            (Kind::Text, ColumnData::TextRuns(_) | ColumnData::Text(_))
-                | (Kind::TimestampMicros | Kind::Int64, ColumnData::I64(_))
-                | (Kind::Double, ColumnData::F64(_))
-        );
+        let kind_ok = match col {
+            ColumnData::NullableI64 { valid, .. } => {
+                field.nullable
+                    && matches!(field.kind, Kind::TimestampMicros | Kind::Int64)
+                    && valid.len() == rows
+            }
+            _ => matches!(
+                (field.kind, col),
+                (Kind::Text, ColumnData::TextRuns(_) | ColumnData::Text(_))
+                    | (Kind::TimestampMicros | Kind::Int64, ColumnData::I64(_))
+                    | (Kind::Double, ColumnData::F64(_))
+            ),
+        };
         if !kind_ok {
             return Err(Error::param(format!(
                 "column {} holds values of the wrong type",
@@ -279,6 +318,9 @@ impl FileWriter {
                     PLAIN_DICTIONARY
                 }
                 None => {
+                    if field.nullable {
+                        definition_levels(col, start, end, &mut self.page);
+                    }
                     plain(col, start, end, &mut self.page);
                     PLAIN
                 }
@@ -304,6 +346,7 @@ impl FileWriter {
             uncompressed,
             compressed,
             stats: stats(col),
+            nulls: col.nulls() as u64,
         })
     }
 
@@ -321,9 +364,9 @@ impl FileWriter {
                 c.binary(4, b"schema").i32(5, fields.len() as i32);
                 return;
             }
-            let f = fields[i - 1];
+            let f = &fields[i - 1];
             c.i32(1, physical(f.kind))
-                .i32(3, 0)
+                .i32(3, i32::from(f.nullable))
                 .binary(4, f.name.as_bytes());
             match f.kind {
                 Kind::Text => {
@@ -350,7 +393,7 @@ impl FileWriter {
             let group = &groups[g];
             c.list_struct(1, group.chunks.len(), |c, k| {
                 let m = &group.chunks[k];
-                let f = fields[k];
+                let f = &fields[k];
                 let encodings: &[i32] = if m.dictionary {
                     &[PLAIN, RLE, PLAIN_DICTIONARY]
                 } else {
@@ -369,14 +412,21 @@ impl FileWriter {
                 if m.dictionary {
                     c.i64(11, m.offset as i64);
                 }
-                if let Some((min, max)) = &m.stats {
-                    c.begin(12)
-                        .i64(3, 0)
-                        .binary(5, max)
-                        .binary(6, min)
-                        .bool(7, true)
-                        .bool(8, true)
-                        .end();
+                match &m.stats {
+                    Some((min, max)) => {
+                        c.begin(12)
+                            .i64(3, m.nulls as i64)
+                            .binary(5, max)
+                            .binary(6, min)
+                            .bool(7, true)
+                            .bool(8, true)
+                            .end();
+                    }
+                    // Every value NULL: the count alone.
+                    None if m.nulls > 0 => {
+                        c.begin(12).i64(3, m.nulls as i64).end();
+                    }
+                    None => {}
                 }
                 c.end();
             });
@@ -414,6 +464,36 @@ impl FileWriter {
     }
 }
 
+/// The definition levels of rows `start..end` of a nullable column (1 = a value, 0 =
+/// NULL), as the v1 data page puts them before the values: a 4-byte length, then RLE runs
+/// of bit width 1 (header `count << 1`, then the level in one byte).
+fn definition_levels(col: &ColumnData<'_>, start: usize, end: usize, out: &mut Vec<u8>) {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    let level = |i: usize| match col {
+        ColumnData::NullableI64 { valid, .. } => valid[i],
+        _ => true,
+    };
+    let mut i = start;
+    while i < end {
+        let v = level(i);
+        let mut j = i + 1;
+        while j < end && level(j) == v {
+            j += 1;
+        }
+        let mut header = ((j - i) as u64) << 1;
+        while header >= 0x80 {
+            out.push((header as u8) | 0x80);
+            header >>= 7;
+        }
+        out.push(header as u8);
+        out.push(u8::from(v));
+        i = j;
+    }
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
 fn physical(k: Kind) -> i32 {
     match k {
         Kind::Text => 6,
@@ -444,7 +524,7 @@ fn dictionary<'a>(col: &ColumnData<'a>) -> Option<Dictionary<'a>> {
     let fits = match col {
         ColumnData::TextRuns(r) => r.iter().all(|&(s, n)| push(s, n)),
         ColumnData::Text(v) => v.iter().all(|s| push(s.as_str(), 1)),
-        ColumnData::I64(_) | ColumnData::F64(_) => return None,
+        ColumnData::I64(_) | ColumnData::F64(_) | ColumnData::NullableI64 { .. } => return None,
     };
     if !fits {
         return None;
@@ -488,6 +568,9 @@ fn plain(col: &ColumnData<'_>, start: usize, end: usize, out: &mut Vec<u8>) {
     match col {
         ColumnData::F64(v) => le_bytes(&v[start..end], out),
         ColumnData::I64(v) => le_bytes(&v[start..end], out),
+        ColumnData::NullableI64 { values, valid } => (start..end)
+            .filter(|&i| valid[i])
+            .for_each(|i| out.extend_from_slice(&values[i].to_le_bytes())),
         ColumnData::Text(v) => v[start..end].iter().for_each(|s| text(s, out)),
         ColumnData::TextRuns(runs) => {
             let mut row = 0;
@@ -548,6 +631,14 @@ fn stats(col: &ColumnData<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
                 .iter()
                 .fold((i64::MAX, i64::MIN), |(a, b), &x| (a.min(x), b.max(x)));
             Some((min.to_le_bytes().to_vec(), max.to_le_bytes().to_vec()))
+        }
+        ColumnData::NullableI64 { values, valid } => {
+            let (min, max) = values
+                .iter()
+                .zip(valid.iter())
+                .filter(|(_, ok)| **ok)
+                .fold((i64::MAX, i64::MIN), |(a, b), (&x, _)| (a.min(x), b.max(x)));
+            (min <= max).then(|| (min.to_le_bytes().to_vec(), max.to_le_bytes().to_vec()))
         }
         ColumnData::F64(v) => {
             let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);

@@ -1,74 +1,73 @@
-//! The backtest sink: per bar, the ATC outputs, the position (following the ATC events one
-//! bar late), the strategy return and the equity, streamed into the bucket's `signals`
-//! table; per symbol, a `summary` row; per failed or skipped symbol, an `_errors` row
-//! (stage `input`, `kernel` or `skipped`; a failed symbol's `signals` rows are taken back).
-//! At the end of the bucket the three tables become Parquet files, each renamed into place,
-//! then a `_state/bucket-<k>.json` marker says the bucket is complete.
+//! The backtest sink: per bar, the strategy's outputs (see [`super::strategy`]), the
+//! position (following the strategy's target one bar late), the strategy return and the
+//! equity, streamed into the bucket's `signals` table; per symbol, a `summary` row and its
+//! `trades` (see [`super::trades`]); per failed or skipped symbol, an `_errors` row (stage
+//! `input`, `kernel`, `formula`, `timeout` or `skipped`; a failed symbol's `signals` and
+//! `trades` rows are taken back). At the end of the bucket the four tables become Parquet
+//! files, each renamed into place, then a `_state/bucket-<k>.json` marker says the bucket
+//! is complete.
+use super::budget::{slices, Budget, Clock};
 use super::perf::Perf;
-use super::symbol::SymbolAtc;
+use super::strategy::Strategy;
+use super::trades::{Trade, TradeBook, TRADE_COLUMNS};
 use super::writer::{write_atomic, Col, ResultTable, Val};
 use super::{keep_first_failure, Progress, Stage};
-use crate::atc::{AtcParams, NCOL};
 use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
-pub const SIGNAL_COLUMNS: [Col; 20] = [
-    Col::Text("symbol"),
-    Col::Timestamp("ts"),
-    Col::Double("close"),
-    Col::Double("average_signal"),
-    Col::Double("ema_signal"),
-    Col::Double("hma_signal"),
-    Col::Double("wma_signal"),
-    Col::Double("dema_signal"),
-    Col::Double("lsma_signal"),
-    Col::Double("kama_signal"),
-    Col::Double("ema_s"),
-    Col::Double("hma_s"),
-    Col::Double("wma_s"),
-    Col::Double("dema_s"),
-    Col::Double("lsma_s"),
-    Col::Double("kama_s"),
-    Col::Double("event"),
-    Col::Double("position"),
-    Col::Double("strategy_return"),
-    Col::Double("equity"),
-];
-/// DOUBLE columns after `(symbol, ts)`.
-const NVAL: usize = 18;
+/// The `signals` table's columns for a strategy: `symbol, ts, close`, the strategy's
+/// columns, then `position, strategy_return, equity`.
+pub fn signal_columns(strategy: &dyn Strategy) -> Vec<Col> {
+    let mut cols = vec![
+        Col::text("symbol"),
+        Col::timestamp("ts"),
+        Col::double("close"),
+    ];
+    cols.extend(strategy.columns().iter().cloned());
+    cols.extend([
+        Col::double("position"),
+        Col::double("strategy_return"),
+        Col::double("equity"),
+    ]);
+    cols
+}
 
 pub const SUMMARY_COLUMNS: [Col; 13] = [
-    Col::Text("symbol"),
-    Col::Timestamp("first_ts"),
-    Col::Timestamp("last_ts"),
-    Col::BigInt("bars"),
-    Col::Double("last_signal"),
-    Col::Double("total_return"),
-    Col::Double("cagr"),
-    Col::Double("volatility"),
-    Col::Double("sharpe"),
-    Col::Double("max_drawdown"),
-    Col::BigInt("trades"),
-    Col::Double("win_rate"),
-    Col::Double("exposure"),
+    Col::text("symbol"),
+    Col::timestamp("first_ts"),
+    Col::timestamp("last_ts"),
+    Col::bigint("bars"),
+    Col::double("last_signal"),
+    Col::double("total_return"),
+    Col::double("cagr"),
+    Col::double("volatility"),
+    Col::double("sharpe"),
+    Col::double("max_drawdown"),
+    Col::bigint("trades"),
+    Col::double("win_rate"),
+    Col::double("exposure"),
 ];
 
 pub const ERROR_COLUMNS: [Col; 3] = [
-    Col::Text("symbol"),
-    Col::Text("stage"),
-    Col::Text("message"),
+    Col::text("symbol"),
+    Col::text("stage"),
+    Col::text("message"),
 ];
 
-/// What a backtest does beside the ATC.
+/// What a backtest does beside its strategy.
 #[derive(Clone, Debug)]
 pub struct BacktestOptions {
     pub out: PathBuf,
     /// Cost per unit of position change, as a fraction (`fee_bps / 10_000`).
     pub fee: f64,
+    /// A short target goes flat instead.
     pub long_only: bool,
+    /// The time each symbol may take.
+    pub budget: Budget,
 }
 
 struct Sym {
@@ -82,10 +81,12 @@ struct Sym {
     pos: f64,
     target: f64,
     last_signal: f64,
+    clock: Clock,
+    book: TradeBook,
 }
 
 impl Sym {
-    fn new(symbol: &str) -> Self {
+    fn new(symbol: &str, clock: Clock) -> Self {
         Sym {
             symbol: symbol.to_string(),
             bars: 0,
@@ -96,6 +97,8 @@ impl Sym {
             pos: 0.0,
             target: 0.0,
             last_signal: f64::NAN,
+            clock,
+            book: TradeBook::new(),
         }
     }
 }
@@ -103,19 +106,23 @@ impl Sym {
 struct Tables {
     signals: ResultTable,
     summary: ResultTable,
+    trades: ResultTable,
     errors: ResultTable,
 }
 
 pub struct BacktestSink {
     bucket: u32,
     opts: BacktestOptions,
-    atc: SymbolAtc,
+    strategy: Box<dyn Strategy>,
+    signal_cols: Vec<Col>,
+    /// Where `close` is among the strategy's inputs.
+    close_at: usize,
     tables: Option<Tables>,
     sym: Option<Sym>,
-    /// Bars of a symbol not yet known to reach the longest MA length.
+    /// Bars of a symbol not yet known to reach the strategy's minimum.
     pending_ts: Vec<i64>,
     pending: Vec<Vec<f64>>,
-    /// This run's position, strategy return and equity.
+    /// This slice's position, strategy return and equity.
     run_cols: [Vec<f64>; 3],
     progress: Arc<Progress>,
     pub symbols: u64,
@@ -127,21 +134,29 @@ pub struct BacktestSink {
 
 impl BacktestSink {
     /// # Errors
-    /// `InvalidParam` naming the parameter.
+    /// `InvalidParam` when the strategy's inputs lack `close`.
     pub fn new(
         bucket: u32,
-        params: &AtcParams,
+        strategy: Box<dyn Strategy>,
         opts: &BacktestOptions,
         progress: Arc<Progress>,
     ) -> Result<Self> {
+        let close_at = strategy
+            .inputs()
+            .iter()
+            .position(|c| c == "close")
+            .ok_or_else(|| crate::Error::param("a backtest strategy must read close"))?;
+        let signal_cols = signal_columns(strategy.as_ref());
         Ok(BacktestSink {
             bucket,
             opts: opts.clone(),
-            atc: SymbolAtc::new(params)?,
+            pending: vec![Vec::new(); signal_cols.len() - 2],
+            signal_cols,
+            strategy,
+            close_at,
             tables: None,
             sym: None,
             pending_ts: Vec::new(),
-            pending: vec![Vec::new(); NVAL],
             run_cols: [Vec::new(), Vec::new(), Vec::new()],
             progress,
             symbols: 0,
@@ -151,19 +166,37 @@ impl BacktestSink {
         })
     }
 
+    /// The value columns this sink reads after `symbol, ts`.
+    pub fn inputs(&self) -> &[String] {
+        self.strategy.inputs()
+    }
+
     fn tables(&mut self) -> &mut Tables {
-        ensure_tables(&mut self.tables, &self.opts.out, self.bucket)
+        ensure_tables(
+            &mut self.tables,
+            &self.opts.out,
+            self.bucket,
+            &self.signal_cols,
+        )
+    }
+
+    fn begin(&mut self, symbol: &str) -> Result<()> {
+        self.end_symbol()?;
+        self.strategy.begin()?;
+        self.sym = Some(Sym::new(symbol, self.opts.budget.clock()));
+        Ok(())
     }
 
     fn end_symbol(&mut self) -> Result<()> {
-        let Some(s) = self.sym.take() else {
+        let Some(mut s) = self.sym.take() else {
             return Ok(());
         };
         self.symbols += 1;
         self.progress.symbols.fetch_add(1, Ordering::Relaxed);
         self.pending_ts.clear();
         self.pending.iter_mut().for_each(Vec::clear);
-        let longest = self.atc.longest;
+        let min_bars = self.strategy.min_bars();
+        let skip_reason = self.strategy.skip_reason(s.bars);
         let t = self.tables();
         if let Some((stage, mut message)) = s.failed {
             if s.flushed {
@@ -173,6 +206,12 @@ impl BacktestSink {
                         " (its first {kept} rows were already written to signals)"
                     ));
                 }
+                let kept = t.trades.rollback_symbol(&s.symbol);
+                if kept > 0 {
+                    message.push_str(&format!(
+                        " (its first {kept} trades were already written to trades)"
+                    ));
+                }
             }
             t.errors.push_row(&[
                 Val::Text(&s.symbol),
@@ -180,15 +219,17 @@ impl BacktestSink {
                 Val::Text(&message),
             ])?;
             self.failed += 1;
-        } else if s.bars < longest {
-            let why = format!(
-                "{} bars, fewer than the longest MA length {longest}",
-                s.bars
-            );
-            t.errors
-                .push_row(&[Val::Text(&s.symbol), Val::Text("skipped"), Val::Text(&why)])?;
+        } else if s.bars < min_bars {
+            t.errors.push_row(&[
+                Val::Text(&s.symbol),
+                Val::Text("skipped"),
+                Val::Text(&skip_reason),
+            ])?;
             self.skipped += 1;
         } else {
+            let open = s.book.still_open();
+            s.book.closed.extend(open);
+            push_trades(&mut t.trades, &s.symbol, &mut s.book.closed)?;
             let p = s.perf.summary();
             t.summary.push_row(&[
                 Val::Text(&s.symbol),
@@ -209,10 +250,11 @@ impl BacktestSink {
         Ok(())
     }
 
-    /// Position, strategy return and equity for this run's bars (`out` = ATC outputs).
+    /// Position, strategy return and equity for this slice's bars, from the strategy's
+    /// targets: the target after bar i is the position from bar i+1 on.
     fn trade(&mut self, ts: &[i64], close: &[f64]) {
         let s = self.sym.as_mut().expect("a run belongs to a symbol");
-        let event = &self.atc.outputs()[NCOL - 1];
+        let targets = self.strategy.targets();
         let n = close.len();
         let [pos_out, ret_out, eq_out] = &mut self.run_cols;
         for v in [&mut *pos_out, &mut *ret_out, &mut *eq_out] {
@@ -232,82 +274,142 @@ impl BacktestSink {
                 s.pos * r - self.opts.fee * (pos - s.pos).abs()
             };
             eq_out[i] = s.perf.bar(ts[i], pos, ret);
+            s.book.bar(ts[i], close[i], pos, ret);
             pos_out[i] = pos;
             ret_out[i] = ret;
             s.pos = pos;
             s.prev_close = close[i];
-            // The event of this bar moves the position from the next bar on.
-            if event[i] > 0.0 {
-                s.target = 1.0;
-            } else if event[i] < 0.0 {
-                s.target = if self.opts.long_only { 0.0 } else { -1.0 };
-            }
+            let t = targets[i];
+            s.target = if t < 0.0 && self.opts.long_only {
+                0.0
+            } else {
+                t
+            };
         }
-        s.last_signal = self.atc.outputs()[0][n - 1];
+        s.last_signal = self.strategy.last_signal();
     }
+
+    /// Computes bars `range` of `run`; `Err((stage, message))` when the symbol fails.
+    fn slice(
+        &mut self,
+        run: &SymbolRun<'_>,
+        range: std::ops::Range<usize>,
+    ) -> Result<std::result::Result<(), (Stage, String)>> {
+        let n = range.len();
+        let values: Vec<&[f64]> = run.values.iter().map(|v| &v[range.clone()]).collect();
+        let ts = &run.ts[range];
+        let close = values[self.close_at];
+        if let Err(e) = self.strategy.step(&values) {
+            return Ok(Err((self.strategy.stage(), e.message)));
+        }
+        self.trade(ts, close);
+        let sym = self.sym.as_mut().expect("symbol");
+        sym.bars += n as u64;
+        let (bars, flushed) = (sym.bars, sym.flushed);
+        let outs = self.strategy.outputs();
+        let cols: Vec<&[f64]> = std::iter::once(close)
+            .chain(outs)
+            .chain(self.run_cols.iter().map(|v| v.as_slice()))
+            .collect();
+        if flushed {
+            let t = ensure_tables(
+                &mut self.tables,
+                &self.opts.out,
+                self.bucket,
+                &self.signal_cols,
+            );
+            let sym = self.sym.as_mut().expect("symbol");
+            t.signals.push_series(&sym.symbol, ts, &cols)?;
+            push_trades(&mut t.trades, &sym.symbol, &mut sym.book.closed)?;
+            return Ok(Ok(()));
+        }
+        self.pending_ts.extend_from_slice(ts);
+        for (p, c) in self.pending.iter_mut().zip(cols) {
+            p.extend_from_slice(c);
+        }
+        if bars >= self.strategy.min_bars() {
+            let ts = std::mem::take(&mut self.pending_ts);
+            let pending = std::mem::take(&mut self.pending);
+            let cols: Vec<&[f64]> = pending.iter().map(|v| v.as_slice()).collect();
+            let t = ensure_tables(
+                &mut self.tables,
+                &self.opts.out,
+                self.bucket,
+                &self.signal_cols,
+            );
+            let sym = self.sym.as_mut().expect("symbol");
+            t.signals.push_series(&sym.symbol, &ts, &cols)?;
+            push_trades(&mut t.trades, &sym.symbol, &mut sym.book.closed)?;
+            sym.flushed = true;
+            self.pending_ts = ts;
+            self.pending_ts.clear();
+            self.pending = pending;
+            self.pending.iter_mut().for_each(Vec::clear);
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// Moves `trades` of `symbol` into the trades table.
+fn push_trades(table: &mut ResultTable, symbol: &str, trades: &mut Vec<Trade>) -> Result<()> {
+    for t in trades.drain(..) {
+        table.push_row(&[
+            Val::Text(symbol),
+            Val::Text(t.side_name()),
+            Val::Timestamp(t.entry_ts),
+            t.exit_ts.map_or(Val::Null, Val::Timestamp),
+            Val::Double(t.entry_price),
+            Val::Double(t.exit_price),
+            Val::BigInt(t.bars as i64),
+            Val::Double(t.ret),
+        ])?;
+    }
+    Ok(())
 }
 
 impl RunSink for BacktestSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.end_symbol()?;
-            self.atc.begin()?;
-            self.sym = Some(Sym::new(run.symbol));
+            self.begin(run.symbol)?;
         }
         let n = run.ts.len();
         self.bars += n as u64;
         self.progress.bars.fetch_add(n as u64, Ordering::Relaxed);
-        if self.sym.as_ref().expect("symbol").failed.is_some() {
-            return Ok(());
-        }
-        let close = run.values[0];
-        if let Err(e) = self.atc.step(close) {
-            self.sym.as_mut().expect("symbol").failed = Some((Stage::Kernel, e.message));
-            return Ok(());
-        }
-        self.trade(run.ts, close);
         let sym = self.sym.as_mut().expect("symbol");
-        sym.bars += n as u64;
-        let (bars, flushed) = (sym.bars, sym.flushed);
-        let outs = self.atc.outputs();
-        let cols: [&[f64]; NVAL] = {
-            let mut it = std::iter::once(close)
-                .chain(outs.iter().map(|v| v.as_slice()))
-                .chain(self.run_cols.iter().map(|v| v.as_slice()));
-            std::array::from_fn(|_| it.next().expect("18 columns"))
-        };
-        if flushed {
-            let symbol = &self.sym.as_ref().expect("symbol").symbol;
-            return ensure_tables(&mut self.tables, &self.opts.out, self.bucket)
-                .signals
-                .push_series(symbol, run.ts, &cols);
+        if sym.failed.is_some() {
+            return Ok(());
         }
-        self.pending_ts.extend_from_slice(run.ts);
-        for (p, c) in self.pending.iter_mut().zip(cols) {
-            p.extend_from_slice(c);
+        if let Err(m) = sym.clock.check() {
+            sym.failed = Some((Stage::Timeout, m));
+            return Ok(());
         }
-        if bars >= self.atc.longest {
-            let symbol = self.sym.as_ref().expect("symbol").symbol.clone();
-            let ts = std::mem::take(&mut self.pending_ts);
-            let pending = std::mem::take(&mut self.pending);
-            let cols: Vec<&[f64]> = pending.iter().map(|v| v.as_slice()).collect();
-            self.tables().signals.push_series(&symbol, &ts, &cols)?;
-            self.pending_ts = ts;
-            self.pending_ts.clear();
-            self.pending = pending;
-            self.pending.iter_mut().for_each(Vec::clear);
-            self.sym.as_mut().expect("symbol").flushed = true;
+        for range in slices(n) {
+            let start = Instant::now();
+            let len = range.len();
+            let outcome = match self.slice(run, range)? {
+                Ok(()) => {
+                    let sym = self.sym.as_mut().expect("symbol");
+                    sym.clock
+                        .charge(start, len)
+                        .map_err(|m| (Stage::Timeout, m))
+                }
+                Err(f) => Err(f),
+            };
+            if let Err(f) = outcome {
+                self.sym.as_mut().expect("symbol").failed = Some(f);
+                return Ok(());
+            }
         }
         Ok(())
     }
 
     /// The symbol fails at stage `input` (the first failure of a symbol is the one kept):
-    /// its rows are taken back from `signals` as for a kernel failure, and an `_errors` row
-    /// records it when the symbol ends.
+    /// its rows are taken back from `signals` and `trades` as for a kernel failure, and an
+    /// `_errors` row records it when the symbol ends.
     fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
         if self.sym.as_ref().is_none_or(|s| s.symbol != symbol) {
             self.end_symbol()?;
-            self.sym = Some(Sym::new(symbol));
+            self.sym = Some(Sym::new(symbol, self.opts.budget.clock()));
         }
         let s = self.sym.as_mut().expect("symbol");
         keep_first_failure(&mut s.failed, Stage::Input, message);
@@ -324,7 +426,7 @@ impl RunSink for BacktestSink {
         let mut entries = Vec::new();
         for (rel, table) in bucket_files(k)
             .into_iter()
-            .zip([t.signals, t.summary, t.errors])
+            .zip([t.signals, t.summary, t.trades, t.errors])
         {
             let w = table.write_parquet()?;
             entries.push(format!(
@@ -347,21 +449,28 @@ impl RunSink for BacktestSink {
 }
 
 /// Where bucket `k`'s files go, relative to the output folder.
-pub fn bucket_files(k: u32) -> [String; 3] {
+pub fn bucket_files(k: u32) -> [String; 4] {
     [
         format!("signals/bucket={k}/part-0.parquet"),
         format!("summary/part-{k}.parquet"),
+        format!("trades/part-{k}.parquet"),
         format!("_errors/part-{k}.parquet"),
     ]
 }
 
 /// The bucket's tables, created on first use.
-fn ensure_tables<'a>(slot: &'a mut Option<Tables>, out: &Path, bucket: u32) -> &'a mut Tables {
+fn ensure_tables<'a>(
+    slot: &'a mut Option<Tables>,
+    out: &Path,
+    bucket: u32,
+    signal_cols: &[Col],
+) -> &'a mut Tables {
     slot.get_or_insert_with(|| {
-        let [sig, sum, err] = bucket_files(bucket);
+        let [sig, sum, trades, err] = bucket_files(bucket);
         Tables {
-            signals: ResultTable::create(&out.join(sig), &SIGNAL_COLUMNS),
+            signals: ResultTable::create(&out.join(sig), signal_cols),
             summary: ResultTable::create(&out.join(sum), &SUMMARY_COLUMNS),
+            trades: ResultTable::create(&out.join(trades), &TRADE_COLUMNS),
             errors: ResultTable::create(&out.join(err), &ERROR_COLUMNS),
         }
     })

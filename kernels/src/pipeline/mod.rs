@@ -1,27 +1,36 @@
 //! The out-of-core pipeline: DuckDB batches ordered by `(symbol, ts)` -> per-symbol runs
-//! (a symbol spanning batches continues with its carried kernel state) -> the ATC ->
-//! a scan result per symbol, or per-bar Parquet outputs for a backtest.
+//! (a symbol spanning batches continues with its carried kernel state) -> the ATC or a
+//! formula -> a scan or screen result per symbol, or per-bar Parquet outputs for a backtest.
 //!
 //! Partitions (the dataset's buckets) hold disjoint symbols and are processed in parallel,
 //! one DuckDB connection and one sink per worker; a worker holds one partition at a time,
 //! so memory follows the bucket size, not the dataset size.
 pub mod backtest;
+pub mod budget;
+pub mod fill;
 pub mod perf;
 pub mod scan;
+pub mod screen;
+pub mod screen_out;
+pub mod strategy;
 pub mod symbol;
-pub mod trend_scan;
+pub mod trades;
 pub mod writer;
 
 use crate::atc::AtcParams;
 use crate::duck::Database;
 use crate::error::Result;
+use crate::formula::Formula;
 use crate::read::parallel::{check_disjoint, read_partitions};
 use crate::read::{ReadMode, RunSink};
 use backtest::{BacktestOptions, BacktestSink};
 use scan::{ScanRow, ScanSink};
+use screen::{PartitionContext, ScreenOptions, ScreenOutcome, ScreenSink};
+use screen_out::OutFile;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
-use trend_scan::TrendScanSink;
+use strategy::StrategySpec;
 
 /// Counters a job updates as it goes; read from any thread.
 #[derive(Default, Debug)]
@@ -38,6 +47,10 @@ pub enum Stage {
     Input,
     /// The kernel refused its data (e.g. a non-positive price).
     Kernel,
+    /// The formula's evaluation failed (e.g. an `atc` input <= 0).
+    Formula,
+    /// The symbol used more than its time budget (see [`budget`]).
+    Timeout,
 }
 
 impl Stage {
@@ -46,6 +59,8 @@ impl Stage {
         match self {
             Stage::Input => "input",
             Stage::Kernel => "kernel",
+            Stage::Formula => "formula",
+            Stage::Timeout => "timeout",
         }
     }
 }
@@ -162,23 +177,75 @@ pub fn scan(
     per_symbol(db, partitions, workers, make, |s| s.outcomes, cancel)
 }
 
-/// The moving average and trend state of every symbol at its last bar (see [`trend_scan`]).
+/// A screen's outcome over every partition, and the files written.
+#[derive(Debug, Default)]
+pub struct ScreenResult {
+    pub outcome: ScreenOutcome,
+    pub files: Vec<OutFile>,
+}
+
+/// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts` and exactly
+/// the formula's fields) and gathers the matches (see [`screen`](mod@screen)); with `out`,
+/// each bucket's matches and errors are written there as it completes (see
+/// [`screen_out`]) and the returned matches are empty.
 ///
 /// # Errors
-/// An unknown moving average or a bad length, SQL or read errors, a symbol found in two
-/// partitions, cancellation.
-pub fn trend_scan(
+/// A formula that cannot screen, SQL or read errors, a symbol found in two partitions, a
+/// write error, cancellation.
+#[allow(clippy::too_many_arguments)]
+pub fn screen(
     db: &Database,
-    partitions: &[String],
-    ma: &str,
-    len: usize,
+    partitions: &[(u32, String)],
+    formula: &Arc<Formula>,
+    opts: &ScreenOptions,
+    out: Option<&Path>,
     workers: usize,
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
-) -> Result<Vec<Outcome<trend_scan::TrendRow>>> {
-    TrendScanSink::new(ma, len, progress.clone())?;
-    let make = || TrendScanSink::new(ma, len, progress.clone()).expect("parameters checked above");
-    per_symbol(db, partitions, workers, make, |s| s.outcomes, cancel)
+) -> Result<ScreenResult> {
+    screen::check_formula(formula, opts.every_symbol)?;
+    if out.is_some() {
+        screen_out::check_names(formula)?;
+    }
+    let fields: Vec<String> = formula
+        .fields
+        .iter()
+        .map(|f| f.as_str().to_string())
+        .collect();
+    let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
+    let shared = Arc::new(opts.clone());
+    let parts = read_partitions(
+        db,
+        &sqls,
+        &fields,
+        ReadMode::Vectors,
+        workers,
+        |i| {
+            let ctx = PartitionContext {
+                db: db.clone(),
+                sql: partitions[i].1.clone(),
+                bucket: partitions[i].0,
+                out: out.map(Path::to_path_buf),
+            };
+            ScreenSink::new(ctx, formula.clone(), shared.clone(), progress.clone())
+        },
+        cancel,
+    )?;
+    let mut sinks: Vec<ScreenSink> = parts.into_iter().map(|p| p.sink).collect();
+    check_disjoint(sinks.iter().map(|s| s.seen.iter().map(String::as_str)))?;
+    let mut all = ScreenResult::default();
+    for s in sinks.iter_mut() {
+        let o = std::mem::take(&mut s.out);
+        all.outcome.matches.extend(o.matches);
+        all.outcome.symbols.extend(o.symbols);
+        all.outcome.processed += o.processed;
+        all.outcome.matched += o.matched;
+        all.outcome.skipped.extend(o.skipped);
+        all.outcome.failed.extend(o.failed);
+        all.outcome.errors.extend(o.errors);
+        all.files.append(&mut s.files);
+    }
+    Ok(all)
 }
 
 /// Counts of a backtest over the partitions it ran.
@@ -192,7 +259,9 @@ pub struct BacktestCounts {
 }
 
 /// Runs the backtest over `partitions` (bucket number, SQL), writing each bucket's files
-/// under `opts.out` as it completes.
+/// under `opts.out` as it completes. Each partition's SQL returns `symbol, ts` and the
+/// strategy's inputs ([`strategy::Strategy::inputs`]: `close` for the ATC; a formula's
+/// fields and `close`).
 ///
 /// # Errors
 /// Invalid parameters, SQL, read or write errors, cancellation. Buckets finished before the
@@ -200,22 +269,25 @@ pub struct BacktestCounts {
 pub fn backtest(
     db: &Database,
     partitions: &[(u32, String)],
-    params: &AtcParams,
+    strategy: &StrategySpec,
     opts: &BacktestOptions,
     workers: usize,
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<BacktestCounts> {
-    BacktestSink::new(0, params, opts, progress.clone())?;
+    let probe = BacktestSink::new(0, strategy.build()?, opts, progress.clone())?;
+    let inputs = probe.inputs().to_vec();
+    drop(probe);
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
     let parts = read_partitions(
         db,
         &sqls,
-        &close_column(),
+        &inputs,
         ReadMode::Vectors,
         workers,
         |i| {
-            BacktestSink::new(partitions[i].0, params, opts, progress.clone())
+            let built = strategy.build().expect("parameters checked above");
+            BacktestSink::new(partitions[i].0, built, opts, progress.clone())
                 .expect("parameters checked above")
         },
         cancel,

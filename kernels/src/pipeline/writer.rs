@@ -7,6 +7,7 @@
 //! Memory per table is about one row group plus the symbol in progress.
 use crate::error::{Error, Result};
 use crate::parquet::{ColumnData, Field, FileWriter, Kind, Written};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Rows per row group.
@@ -14,34 +15,46 @@ pub const ROW_GROUP_ROWS: usize = 122_880;
 /// A symbol longer than this many buffered rows is flushed before it ends.
 const MAX_BUFFERED: usize = 8 * ROW_GROUP_ROWS;
 
-/// A column of a result table.
-#[derive(Clone, Copy)]
+/// A column of a result table (its name and type).
+#[derive(Clone, Debug)]
 pub enum Col {
-    Text(&'static str),
-    Timestamp(&'static str),
-    Double(&'static str),
-    BigInt(&'static str),
+    Text(Cow<'static, str>),
+    Timestamp(Cow<'static, str>),
+    /// A timestamp that may be NULL ([`Val::Null`]).
+    NullableTimestamp(Cow<'static, str>),
+    Double(Cow<'static, str>),
+    BigInt(Cow<'static, str>),
 }
 
 impl Col {
-    fn field(self) -> Field {
-        match self {
-            Col::Text(name) => Field {
-                name,
-                kind: Kind::Text,
-            },
-            Col::Timestamp(name) => Field {
-                name,
-                kind: Kind::TimestampMicros,
-            },
-            Col::Double(name) => Field {
-                name,
-                kind: Kind::Double,
-            },
-            Col::BigInt(name) => Field {
-                name,
-                kind: Kind::Int64,
-            },
+    pub const fn text(name: &'static str) -> Col {
+        Col::Text(Cow::Borrowed(name))
+    }
+    pub const fn timestamp(name: &'static str) -> Col {
+        Col::Timestamp(Cow::Borrowed(name))
+    }
+    pub const fn nullable_timestamp(name: &'static str) -> Col {
+        Col::NullableTimestamp(Cow::Borrowed(name))
+    }
+    pub const fn double(name: &'static str) -> Col {
+        Col::Double(Cow::Borrowed(name))
+    }
+    pub const fn bigint(name: &'static str) -> Col {
+        Col::BigInt(Cow::Borrowed(name))
+    }
+
+    fn field(&self) -> Field {
+        let (name, kind, nullable) = match self {
+            Col::Text(n) => (n, Kind::Text, false),
+            Col::Timestamp(n) => (n, Kind::TimestampMicros, false),
+            Col::NullableTimestamp(n) => (n, Kind::TimestampMicros, true),
+            Col::Double(n) => (n, Kind::Double, false),
+            Col::BigInt(n) => (n, Kind::Int64, false),
+        };
+        Field {
+            name: name.clone(),
+            kind,
+            nullable,
         }
     }
 }
@@ -52,6 +65,8 @@ pub enum Val<'a> {
     Timestamp(i64),
     Double(f64),
     BigInt(i64),
+    /// NULL, in a nullable column.
+    Null,
 }
 
 enum Buf {
@@ -60,14 +75,17 @@ enum Buf {
     Text(Vec<String>),
     I64(Vec<i64>),
     F64(Vec<f64>),
+    /// Values and whether each is set (not NULL).
+    OptI64(Vec<i64>, Vec<bool>),
 }
 
 impl Buf {
-    fn for_col(c: Col, first: bool) -> Buf {
+    fn for_col(c: &Col, first: bool) -> Buf {
         match c {
             Col::Text(_) if first => Buf::Runs(Vec::new()),
             Col::Text(_) => Buf::Text(Vec::new()),
             Col::Timestamp(_) | Col::BigInt(_) => Buf::I64(Vec::new()),
+            Col::NullableTimestamp(_) => Buf::OptI64(Vec::new(), Vec::new()),
             Col::Double(_) => Buf::F64(Vec::new()),
         }
     }
@@ -92,6 +110,10 @@ impl Buf {
             Buf::Text(v) => drop(v.drain(..n)),
             Buf::I64(v) => drop(v.drain(..n)),
             Buf::F64(v) => drop(v.drain(..n)),
+            Buf::OptI64(v, ok) => {
+                v.drain(..n);
+                ok.drain(..n);
+            }
         }
     }
 
@@ -114,13 +136,17 @@ impl Buf {
             Buf::Text(v) => v.truncate(v.len() - n),
             Buf::I64(v) => v.truncate(v.len() - n),
             Buf::F64(v) => v.truncate(v.len() - n),
+            Buf::OptI64(v, ok) => {
+                v.truncate(v.len() - n);
+                ok.truncate(ok.len() - n);
+            }
         }
     }
 }
 
 /// A result table bound for one Parquet file.
 pub struct ResultTable {
-    cols: &'static [Col],
+    cols: Vec<Col>,
     bufs: Vec<Buf>,
     buffered: usize,
     /// Rows of the last symbol already flushed (only for symbols longer than `MAX_BUFFERED`).
@@ -134,13 +160,13 @@ pub struct ResultTable {
 }
 
 impl ResultTable {
-    pub fn create(path: &Path, cols: &'static [Col]) -> ResultTable {
+    pub fn create(path: &Path, cols: &[Col]) -> ResultTable {
         ResultTable {
-            cols,
+            cols: cols.to_vec(),
             bufs: cols
                 .iter()
                 .enumerate()
-                .map(|(i, &c)| Buf::for_col(c, i == 0))
+                .map(|(i, c)| Buf::for_col(c, i == 0))
                 .collect(),
             buffered: 0,
             last_flushed: 0,
@@ -224,6 +250,14 @@ impl ResultTable {
                 (Buf::Text(t), Val::Text(s)) => t.push(s.to_string()),
                 (Buf::I64(x), Val::Timestamp(t) | Val::BigInt(t)) => x.push(*t),
                 (Buf::F64(x), Val::Double(d)) => x.push(*d),
+                (Buf::OptI64(x, ok), Val::Timestamp(t)) => {
+                    x.push(*t);
+                    ok.push(true);
+                }
+                (Buf::OptI64(x, ok), Val::Null) => {
+                    x.push(0);
+                    ok.push(false);
+                }
                 _ => return Err(Error::param("a value of the wrong type for its column")),
             }
         }
@@ -302,6 +336,10 @@ impl ResultTable {
                 Buf::Text(v) => ColumnData::Text(&v[..n]),
                 Buf::I64(v) => ColumnData::I64(&v[..n]),
                 Buf::F64(v) => ColumnData::F64(&v[..n]),
+                Buf::OptI64(v, ok) => ColumnData::NullableI64 {
+                    values: &v[..n],
+                    valid: &ok[..n],
+                },
             })
             .collect();
         let written = self

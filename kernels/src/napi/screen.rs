@@ -1,0 +1,251 @@
+//! The screen job (`engine.db.screen`): a formula over every symbol, as an async task with
+//! a `NativeJob` for progress and cancellation (checked between batches).
+use super::engine::NativeEngine;
+use super::guarded;
+use super::job::{BucketSource, FailedSymbol, NativeJob, SkippedSymbol};
+use crate::error::{Error, Result};
+use crate::formula::{Field, Formula};
+use crate::pipeline::budget::Budget;
+use crate::pipeline::screen::{Match, Mode, ScreenOptions};
+use crate::pipeline::{self, Progress, ScreenResult};
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+#[napi(object)]
+pub struct ScreenJobOptions {
+    /// One query per bucket returning `symbol, ts` and exactly the formula's fields.
+    pub partitions: Vec<BucketSource>,
+    pub formula: String,
+    /// `latest` or `all`.
+    pub mode: String,
+    /// Microseconds since the epoch.
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub symbol_timeout_ms: f64,
+    /// Which of `open, high, low, close, volume` the source has.
+    pub source_columns: Vec<String>,
+    pub workers: Option<u32>,
+    /// Write matches and errors under this folder instead of returning the matches.
+    pub out: Option<String>,
+    /// Also return every processed symbol's last bar in `symbols`, matched or not (a
+    /// number formula is then allowed; it matches no bar).
+    pub every_symbol: Option<bool>,
+}
+
+#[napi(object)]
+pub struct ScreenMatch {
+    pub symbol: String,
+    /// Microseconds since the epoch.
+    pub ts: f64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+    /// The named values, in `names` order.
+    pub values: Vec<f64>,
+}
+
+#[napi(object)]
+pub struct ScreenSymbol {
+    pub symbol: String,
+    /// The last evaluated bar.
+    pub ts: f64,
+    pub open: f64,
+    pub high: f64,
+    pub low: f64,
+    pub close: f64,
+    pub volume: f64,
+    pub values: Vec<f64>,
+    /// The formula's value at that bar.
+    pub value: f64,
+    pub bars: f64,
+    /// Bars whose value was > 0 and < 0.
+    pub positive: f64,
+    pub negative: f64,
+    pub matched: bool,
+}
+
+#[napi(object)]
+pub struct ScreenFile {
+    /// Relative to `out`.
+    pub path: String,
+    pub rows: f64,
+    pub bytes: f64,
+    pub sha256: String,
+}
+
+#[napi(object)]
+pub struct ScreenOutput {
+    pub names: Vec<String>,
+    pub warmup: f64,
+    /// `condition` or `number`.
+    pub kind: String,
+    pub matches: Vec<ScreenMatch>,
+    pub symbols: Vec<ScreenSymbol>,
+    pub processed: f64,
+    pub matched: f64,
+    pub skipped: Vec<SkippedSymbol>,
+    pub failed: Vec<FailedSymbol>,
+    pub files: Vec<ScreenFile>,
+}
+
+fn time(name: &str, v: Option<f64>) -> Result<Option<i64>> {
+    match v {
+        Some(x) if !(x.is_finite() && x.fract() == 0.0 && x.abs() < 9.2e18) => Err(Error::param(
+            format!("{name} must be an integer number of microseconds, got {x}"),
+        )),
+        Some(x) => Ok(Some(x as i64)),
+        None => Ok(None),
+    }
+}
+
+fn field(name: &str) -> Result<Field> {
+    Field::ALL
+        .into_iter()
+        .find(|f| f.as_str() == name)
+        .ok_or_else(|| {
+            Error::param(format!(
+                "sourceColumns holds '{name}': each must be one of open, high, low, close, volume"
+            ))
+        })
+}
+
+pub struct ScreenTask {
+    engine: crate::Result<crate::duck::Database>,
+    opts: ScreenJobOptions,
+    progress: Arc<Progress>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Task for ScreenTask {
+    type Output = (Arc<Formula>, ScreenResult);
+    type JsValue = ScreenOutput;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        guarded(|| {
+            let o = &self.opts;
+            let formula = Arc::new(Formula::compile(&o.formula)?);
+            let opts = ScreenOptions {
+                mode: Mode::parse(&o.mode)?,
+                from: time("from", o.from)?,
+                to: time("to", o.to)?,
+                every_symbol: o.every_symbol.unwrap_or(false),
+                budget: Budget::millis(o.symbol_timeout_ms)?,
+                source_columns: o
+                    .source_columns
+                    .iter()
+                    .map(|c| field(c))
+                    .collect::<Result<_>>()?,
+            };
+            let parts: Vec<(u32, String)> = o
+                .partitions
+                .iter()
+                .map(|p| (p.bucket, p.sql.clone()))
+                .collect();
+            let out = o.out.as_ref().map(PathBuf::from);
+            let workers = o.workers.unwrap_or(1).max(1) as usize;
+            let result = pipeline::screen(
+                &self.engine.clone()?,
+                &parts,
+                &formula,
+                &opts,
+                out.as_deref(),
+                workers,
+                &self.progress,
+                &self.cancel,
+            )?;
+            Ok((formula, result))
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, (f, r): Self::Output) -> napi::Result<Self::JsValue> {
+        let o = r.outcome;
+        Ok(ScreenOutput {
+            names: f.names.clone(),
+            warmup: f.warmup as f64,
+            kind: f.kind.as_str().to_string(),
+            matches: o.matches.into_iter().map(to_match).collect(),
+            symbols: o
+                .symbols
+                .into_iter()
+                .map(|s| {
+                    let m = to_match(s.last);
+                    ScreenSymbol {
+                        symbol: m.symbol,
+                        ts: m.ts,
+                        open: m.open,
+                        high: m.high,
+                        low: m.low,
+                        close: m.close,
+                        volume: m.volume,
+                        values: m.values,
+                        value: s.value,
+                        bars: s.bars as f64,
+                        positive: s.positive as f64,
+                        negative: s.negative as f64,
+                        matched: s.matched,
+                    }
+                })
+                .collect(),
+            processed: o.processed as f64,
+            matched: o.matched as f64,
+            skipped: o
+                .skipped
+                .into_iter()
+                .map(|(symbol, reason)| SkippedSymbol { symbol, reason })
+                .collect(),
+            failed: o
+                .failed
+                .into_iter()
+                .map(|(symbol, stage, message)| FailedSymbol {
+                    symbol,
+                    stage: stage.as_str().to_string(),
+                    message,
+                })
+                .collect(),
+            files: r
+                .files
+                .into_iter()
+                .map(|f| ScreenFile {
+                    path: f.path,
+                    rows: f.rows as f64,
+                    bytes: f.bytes as f64,
+                    sha256: f.sha256,
+                })
+                .collect(),
+        })
+    }
+}
+
+fn to_match(m: Match) -> ScreenMatch {
+    let [open, high, low, close, volume] = m.ohlcv;
+    ScreenMatch {
+        symbol: m.symbol,
+        ts: m.ts as f64,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        values: m.values,
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// A formula screened over every symbol (see `pipeline::screen`).
+    #[napi]
+    pub fn screen(&self, opts: ScreenJobOptions, job: &NativeJob) -> AsyncTask<ScreenTask> {
+        AsyncTask::new(ScreenTask {
+            engine: self.database(),
+            opts,
+            progress: job.progress.clone(),
+            cancel: job.cancel.clone(),
+        })
+    }
+}

@@ -1,0 +1,400 @@
+//! The screen: a formula evaluated over each symbol's bars, run by run with its carried
+//! state (reading only the fields the formula names), keeping the bars where its value is
+//! true: every such bar (`all`, within `from..=to`), or the symbol's last bar (`latest`,
+//! as of `to`). Each match carries its OHLCV (the fields the formula did not read are
+//! filled after the partition's pass, see [`super::fill`]) and the formula's named values.
+//!
+//! Per symbol: skipped when it has at most `W` bars (the formula's warm-up); failed at
+//! stage `input` (its rows), `formula` (an evaluation error) or `timeout` (its budget, see
+//! [`super::budget`]); otherwise processed, matched or not.
+use super::budget::{slices, Budget, Clock};
+use super::fill::{fill, Wanted};
+use super::screen_out::{write_bucket, OutFile};
+use super::{keep_first_failure, Progress, Stage};
+use crate::duck::Database;
+use crate::error::{Error, Result};
+use crate::formula::{Evaluator, Field, Formula, Kind};
+use crate::read::{RunSink, SymbolRun};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Which bars a screen returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The last bar of each symbol (bars after `to` are not evaluated).
+    Latest,
+    /// Every bar within `from..=to`.
+    All,
+}
+
+impl Mode {
+    /// # Errors
+    /// `InvalidParam` for anything but `latest` and `all`.
+    pub fn parse(s: &str) -> Result<Mode> {
+        match s {
+            "latest" => Ok(Mode::Latest),
+            "all" => Ok(Mode::All),
+            other => Err(Error::param(format!(
+                "mode must be 'latest' or 'all', got '{other}'"
+            ))),
+        }
+    }
+}
+
+/// How a screen runs.
+#[derive(Clone, Debug)]
+pub struct ScreenOptions {
+    pub mode: Mode,
+    /// Matches before this time (microseconds) are dropped.
+    pub from: Option<i64>,
+    /// Matches after it are dropped; in `latest`, bars after it are not evaluated.
+    pub to: Option<i64>,
+    /// Also return every processed symbol's last bar, matched or not (see [`SymbolRow`]).
+    pub every_symbol: bool,
+    pub budget: Budget,
+    /// The OHLCV columns the source has (the others are NaN in matches).
+    pub source_columns: Vec<Field>,
+}
+
+/// One matching bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Match {
+    pub symbol: String,
+    pub ts: i64,
+    /// `open, high, low, close, volume`; NaN where the source has no such column.
+    pub ohlcv: [f64; 5],
+    /// The named values at this bar, in `Formula::names` order.
+    pub values: Vec<f64>,
+}
+
+/// A processed symbol's last evaluated bar (with `every_symbol`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SymbolRow {
+    pub last: Match,
+    /// The formula's value at that bar.
+    pub value: f64,
+    pub bars: u64,
+    /// Bars whose value was > 0 and < 0.
+    pub positive: u64,
+    pub negative: u64,
+    pub matched: bool,
+}
+
+/// What became of a screen's symbols, in partition order.
+#[derive(Debug, Default)]
+pub struct ScreenOutcome {
+    pub matches: Vec<Match>,
+    pub symbols: Vec<SymbolRow>,
+    pub processed: u64,
+    /// Processed symbols with at least one match.
+    pub matched: u64,
+    pub skipped: Vec<(String, String)>,
+    pub failed: Vec<(String, Stage, String)>,
+    /// Every symbol's failure or skip, in order: `(symbol, stage or "skipped", message)`.
+    pub errors: Vec<(String, &'static str, String)>,
+}
+
+struct Current {
+    symbol: String,
+    ev: Option<Evaluator>,
+    bars: u64,
+    failed: Option<(Stage, String)>,
+    clock: Clock,
+    /// This symbol's matches so far (`all`).
+    matches: Vec<Match>,
+    /// The last evaluated bar and its value.
+    last: Option<(Match, f64)>,
+    positive: u64,
+    negative: u64,
+    /// Bars after `to` arrived (`latest` stops there).
+    past_to: bool,
+}
+
+/// Where a partition's sink reads the unread fields from and writes its files.
+#[derive(Clone)]
+pub struct PartitionContext {
+    pub db: Database,
+    /// The partition's SQL (for the fill query, see [`super::fill`]).
+    pub sql: String,
+    pub bucket: u32,
+    /// With `Some`, matches and errors are written there as the partition ends.
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// The sink of one partition.
+pub struct ScreenSink {
+    ctx: PartitionContext,
+    formula: Arc<Formula>,
+    opts: Arc<ScreenOptions>,
+    /// Where each of the formula's fields sits in `open..volume`.
+    field_at: Vec<usize>,
+    cur: Option<Current>,
+    pub out: ScreenOutcome,
+    /// Files written (with an output folder).
+    pub files: Vec<OutFile>,
+    /// Every symbol of the partition, in order.
+    pub seen: Vec<String>,
+    progress: Arc<Progress>,
+}
+
+impl ScreenSink {
+    pub fn new(
+        ctx: PartitionContext,
+        formula: Arc<Formula>,
+        opts: Arc<ScreenOptions>,
+        progress: Arc<Progress>,
+    ) -> Self {
+        let field_at = formula
+            .fields
+            .iter()
+            .map(|f| Field::ALL.iter().position(|a| a == f).expect("a field"))
+            .collect();
+        ScreenSink {
+            ctx,
+            files: Vec::new(),
+            seen: Vec::new(),
+            formula,
+            opts,
+            field_at,
+            cur: None,
+            out: ScreenOutcome::default(),
+            progress,
+        }
+    }
+
+    fn begin(&mut self, symbol: &str) {
+        self.end_symbol();
+        self.cur = Some(Current {
+            symbol: symbol.to_string(),
+            ev: Some(Evaluator::new(&self.formula)),
+            bars: 0,
+            failed: None,
+            clock: self.opts.budget.clock(),
+            matches: Vec::new(),
+            last: None,
+            positive: 0,
+            negative: 0,
+            past_to: false,
+        });
+    }
+
+    fn end_symbol(&mut self) {
+        let Some(c) = self.cur.take() else {
+            return;
+        };
+        self.progress.symbols.fetch_add(1, Ordering::Relaxed);
+        self.seen.push(c.symbol.clone());
+        let out = &mut self.out;
+        if let Some((stage, message)) = c.failed {
+            out.errors
+                .push((c.symbol.clone(), stage.as_str(), message.clone()));
+            out.failed.push((c.symbol, stage, message));
+            return;
+        }
+        let warmup = self.formula.warmup;
+        if c.bars <= warmup {
+            let reason = format!("{} bars, the formula needs at least {}", c.bars, warmup + 1);
+            out.errors
+                .push((c.symbol.clone(), "skipped", reason.clone()));
+            out.skipped.push((c.symbol, reason));
+            return;
+        }
+        out.processed += 1;
+        let opts = &self.opts;
+        let in_range =
+            |ts: i64| opts.from.is_none_or(|f| ts >= f) && opts.to.is_none_or(|t| ts <= t);
+        let (last, value) = c.last.expect("a processed symbol has a last bar");
+        let matched = match opts.mode {
+            Mode::All => {
+                let any = !c.matches.is_empty();
+                out.matches.extend(c.matches);
+                any
+            }
+            Mode::Latest => {
+                let hit = value == 1.0 && in_range(last.ts);
+                if hit {
+                    out.matches.push(last.clone());
+                }
+                hit
+            }
+        };
+        out.matched += u64::from(matched);
+        if opts.every_symbol {
+            out.symbols.push(SymbolRow {
+                last,
+                value,
+                bars: c.bars,
+                positive: c.positive,
+                negative: c.negative,
+                matched,
+            });
+        }
+    }
+
+    /// Evaluates `lo..hi` of `run`; `Err` when the symbol fails.
+    fn slice(
+        &mut self,
+        run: &SymbolRun<'_>,
+        lo: usize,
+        hi: usize,
+    ) -> std::result::Result<(), String> {
+        let c = self.cur.as_mut().expect("a run belongs to a symbol");
+        let ev = c.ev.as_mut().expect("a live evaluator");
+        let bars: Vec<&[f64]> = run.values.iter().map(|v| &v[lo..hi]).collect();
+        ev.push(&bars).map_err(|e| e.message)?;
+        let ev = &*ev;
+        let symbol = c.symbol.clone();
+        let field_at = &self.field_at;
+        let value: &[f64] = if self.formula.kind == Kind::Strategy {
+            &[]
+        } else {
+            ev.value()
+        };
+        let names = self.formula.names.len();
+        let opts = &self.opts;
+        let bar = |j: usize| Match {
+            symbol: symbol.clone(),
+            ts: run.ts[lo + j],
+            ohlcv: {
+                let mut o = [f64::NAN; 5];
+                for (k, &at) in field_at.iter().enumerate() {
+                    o[at] = bars[k][j];
+                }
+                o
+            },
+            values: (0..names).map(|i| ev.named(i)[j]).collect(),
+        };
+        for &v in value {
+            c.positive += u64::from(v > 0.0);
+            c.negative += u64::from(v < 0.0);
+        }
+        if opts.mode == Mode::All && self.formula.kind == Kind::Condition {
+            for (j, &v) in value.iter().enumerate() {
+                let ts = run.ts[lo + j];
+                if v == 1.0 && opts.from.is_none_or(|f| ts >= f) && opts.to.is_none_or(|t| ts <= t)
+                {
+                    let m = bar(j);
+                    c.matches.push(m);
+                }
+            }
+        }
+        let n = hi - lo;
+        let last = bar(n - 1);
+        let v = value.get(n - 1).copied().unwrap_or(f64::NAN);
+        c.last = Some((last, v));
+        c.bars += n as u64;
+        Ok(())
+    }
+}
+
+impl RunSink for ScreenSink {
+    fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
+        if !run.continues {
+            self.begin(run.symbol);
+        }
+        self.progress
+            .bars
+            .fetch_add(run.ts.len() as u64, Ordering::Relaxed);
+        let c = self.cur.as_mut().expect("a run belongs to a symbol");
+        if c.failed.is_some() || c.past_to {
+            return Ok(());
+        }
+        let mut n = run.ts.len();
+        if let (Mode::Latest, Some(to)) = (self.opts.mode, self.opts.to) {
+            // The screen as of `to`: later bars are not evaluated.
+            n = run.ts.partition_point(|&t| t <= to);
+            c.past_to = n < run.ts.len();
+        }
+        if let Err(m) = c.clock.check() {
+            c.failed = Some((Stage::Timeout, m));
+            c.ev = None;
+            return Ok(());
+        }
+        for r in slices(n) {
+            let start = Instant::now();
+            let len = r.len();
+            let failed = match self.slice(run, r.start, r.end) {
+                Err(m) => Some((Stage::Formula, m)),
+                Ok(()) => {
+                    let c = self.cur.as_mut().expect("symbol");
+                    c.clock
+                        .charge(start, len)
+                        .err()
+                        .map(|m| (Stage::Timeout, m))
+                }
+            };
+            if let Some(f) = failed {
+                let c = self.cur.as_mut().expect("symbol");
+                c.failed = Some(f);
+                // A failed evaluator is not used again.
+                c.ev = None;
+                c.matches.clear();
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// The symbol fails at stage `input` (the first failure of a symbol is the one kept).
+    fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        if self.cur.as_ref().is_none_or(|c| c.symbol != symbol) {
+            self.begin(symbol);
+        }
+        let c = self.cur.as_mut().expect("begun");
+        keep_first_failure(&mut c.failed, Stage::Input, message);
+        c.ev = None;
+        c.matches.clear();
+        Ok(())
+    }
+
+    /// Fills the unread fields of the partition's matches, then writes its files.
+    fn finish(&mut self) -> Result<()> {
+        self.end_symbol();
+        let ctx = &self.ctx;
+        fill_partition(&ctx.db, &ctx.sql, &self.formula, &self.opts, &mut self.out)?;
+        if let Some(dir) = &ctx.out {
+            self.files = write_bucket(dir, ctx.bucket, &self.formula, &self.out)?;
+            self.out.matches = Vec::new();
+        }
+        self.progress.partitions.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Fills the fields the formula did not read (and the source has) in every match and
+/// symbol row of one partition.
+pub(crate) fn fill_partition(
+    db: &Database,
+    sql: &str,
+    formula: &Formula,
+    opts: &ScreenOptions,
+    out: &mut ScreenOutcome,
+) -> Result<()> {
+    let cols: Vec<Field> = Field::ALL
+        .into_iter()
+        .filter(|f| opts.source_columns.contains(f) && !formula.fields.contains(f))
+        .collect();
+    let mut wanted: Vec<Wanted<'_>> = out
+        .matches
+        .iter_mut()
+        .chain(out.symbols.iter_mut().map(|s| &mut s.last))
+        .map(|m| Wanted {
+            symbol: &m.symbol,
+            ts: m.ts,
+            ohlcv: &mut m.ohlcv,
+        })
+        .collect();
+    fill(db, sql, &cols, &mut wanted)
+}
+
+/// Checks the formula can screen: a condition, or a number with `every_symbol`.
+///
+/// # Errors
+/// `InvalidFormula` saying a screen needs a condition.
+pub fn check_formula(formula: &Formula, every_symbol: bool) -> Result<()> {
+    if every_symbol && formula.kind == Kind::Number {
+        return Ok(());
+    }
+    formula.require_condition()
+}
