@@ -4,7 +4,9 @@
  *
  * Tasks: `indicators` (one series: sma/ema/wma/dema/rsi/bollinger/kama, each timed),
  * `atc` (kernels.atcBatch over in-memory symbols, in blocks; Average_Signal kept for every bar,
- * all columns for the first `detail` symbols), `scan` (Engine.scan from the Parquet dataset).
+ * all columns for the first `detail` symbols), `scan` (Engine.scan from the Parquet dataset),
+ * `trend` (Engine.trendScan), `screen` (Engine.screen of `cfg.formula` with every matching bar),
+ * `formula` (kernels.formula of `cfg.formula` and kernels.sma on one series, each timed).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,7 +118,39 @@ async function trend() {
   return { times: r.times, symbols: rows.map((s) => s.symbol), notes: [`Engine.trendScan SMA(${length}) (DuckDB -> Rust SMA + trend state), ${cfg.threads} threads`] };
 }
 
-const tasks: Record<string, () => Promise<{ times: unknown; notes: string[]; symbols?: string[] }>> = { indicators, atc, scan, trend };
+/** Engine.screen with `all`: every matching bar, written in the form of screen_common.py. */
+async function screen() {
+  const engine = await Engine.open({ dataset: cfg.dataset, threads: cfg.threads });
+  const r = await time(() => engine.screen({ formula: cfg.formula, all: true }));
+  const { matches, failed, skipped } = r.out;
+  if (failed.length || skipped.length) throw new Error(`screen: ${failed.length} failed, ${skipped.length} skipped`);
+  const symbols = [...new Set(matches.map((m) => m.symbol))].sort();
+  const index = new Map(symbols.map((s, i) => [s, i]));
+  write('sym', Float64Array.from(matches, (m) => index.get(m.symbol)!));
+  write('ts', Float64Array.from(matches, (m) => (typeof m.ts === 'number' ? m.ts : m.ts.getTime() * 1000)));
+  write('close', Float64Array.from(matches, (m) => m.close));
+  write('volume', Float64Array.from(matches, (m) => m.volume));
+  for (const k of cfg.values as string[]) write(k, Float64Array.from(matches, (m) => m.values[k]));
+  return { times: r.times, symbols, matches: matches.length, notes: [`Engine.screen({ all: true }) (DuckDB -> Rust formula plan per symbol), ${cfg.threads} threads`] };
+}
+
+/**
+ * kernels.formula of `cfg.formula` on one series (close, volume), kernels.formula of
+ * `sma(close, cfg.length)` alone, and kernels.sma(close, cfg.length), each timed.
+ */
+async function formula() {
+  const bars = { close: load(cfg.closes), volume: load(cfg.volumes) };
+  const f = await time(() => kernels.formula(cfg.formula, bars));
+  const one = await time(() => kernels.formula(`sma(close, ${cfg.length})`, { close: bars.close }));
+  const sma = await time(() => kernels.sma(bars.close, cfg.length));
+  write('value', f.out.value);
+  for (const [k, v] of Object.entries(f.out.values)) write(`values/${k}`, v);
+  write('formulaSma', one.out.value);
+  write('sma', sma.out);
+  return { times: { formula: f.times, formulaSma: one.times, sma: sma.times }, notes: ['kernels.formula (Rust plan via napi, zero-copy Float64Array in and out)'] };
+}
+
+const tasks: Record<string, () => Promise<{ times: unknown; notes: string[]; symbols?: string[] }>> = { indicators, atc, scan, trend, screen, formula };
 const task = tasks[cfg.task];
 if (!task) throw new Error(`unknown task ${cfg.task}`);
 const r = await task();

@@ -28,6 +28,10 @@ export interface Report {
   symbols?: string[];
   /** Bars actually processed when a peer times a subset (pandas). */
   bars?: number;
+  /** The symbols a subset run saw (pandas screen). */
+  seen?: string[];
+  /** Matches found (screens). */
+  matches?: number;
 }
 
 /** One line of the results: a tool on a task at a size. */
@@ -43,6 +47,8 @@ export interface Row {
   peakRssMB: number;
   /** Max abs difference to barstream over the compared outputs (barstream rows: 0). */
   maxAbsDiff?: number;
+  /** `maxAbsDiff` is relative: max |a - b| / max(1, |reference|) (the formula spec's agreement). */
+  relative?: boolean;
   /** `agrees` within 1e-9; `disagrees`; `not-specd` where the peer computes something else by design. */
   agreement: 'agrees' | 'disagrees' | 'not-specd' | 'reference';
   /** Peer median / barstream median (barstream rows: 1). */
