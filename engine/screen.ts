@@ -339,6 +339,9 @@ function order(matches: ScreenMatch[], rank: string | undefined, top: number | u
   return top === undefined ? sorted : sorted.slice(0, top);
 }
 
+/** The most matches held in a result (the files under `out` hold them all; `matchRows` counts them). */
+export const MAX_MATCHES_IN_MEMORY = 1_000_000;
+
 /** The matches written under `out`, read back in the same order as without `out`. */
 async function readMatches(out: string, names: string[], rank: string | undefined, top: number | undefined): Promise<ScreenMatch[]> {
   const glob = join(out, 'matches', 'bucket=*', '*.parquet');
@@ -347,7 +350,7 @@ async function readMatches(out: string, names: string[], rank: string | undefine
   const by = rank === undefined ? '' : `${quote(rank)} DESC NULLS LAST, `;
   const sql =
     `SELECT symbol, epoch_us(ts) AS ts, open, high, low, close, volume${names.map((n) => `, ${quote(n)}`).join('')} ` +
-    `FROM read_parquet(${literal(glob)}, hive_partitioning = false) ORDER BY ${by}symbol, ts${top === undefined ? '' : ` LIMIT ${top}`}`;
+    `FROM read_parquet(${literal(glob)}, hive_partitioning = false) ORDER BY ${by}symbol, ts LIMIT ${Math.min(top ?? MAX_MATCHES_IN_MEMORY, MAX_MATCHES_IN_MEMORY)}`;
   const t = await query(sql);
   const col = (name: string) => t.getChild(name)!;
   const num = (name: string, i: number) => {

@@ -9,6 +9,9 @@ use crate::pipeline::budget::Budget;
 use crate::pipeline::screen::{Match, Mode, ScreenOptions};
 use crate::pipeline::{self, Progress, ScreenResult};
 use napi::bindgen_prelude::AsyncTask;
+
+/// The most matches returned to JavaScript without `out` (each becomes an object there).
+pub const MAX_MATCHES_IN_MEMORY: usize = 1_000_000;
 use napi::{Env, Task};
 use napi_derive::napi;
 use std::path::PathBuf;
@@ -159,6 +162,13 @@ impl Task for ScreenTask {
                 &self.progress,
                 &self.cancel,
             )?;
+            if out.is_none() && result.outcome.matches.len() > MAX_MATCHES_IN_MEMORY {
+                return Err(Error::param(format!(
+                    "the screen matched {} bars, more than the {MAX_MATCHES_IN_MEMORY} a result in memory may hold: \
+                     write them with --out DIR (out), or narrow the formula or --from/--to",
+                    result.outcome.matches.len()
+                )));
+            }
             Ok((formula, result))
         })
     }
