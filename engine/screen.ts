@@ -133,6 +133,8 @@ export interface NativeScreenOptions {
   workers?: number;
   out?: string;
   everySymbol?: boolean;
+  /** Without `out`: the most matches held; one more stops the screen with an error at once. */
+  maxMatches?: number;
 }
 
 /** @internal */
@@ -275,6 +277,7 @@ export async function runScreen(engine: Engine, sql: string | undefined, p: Plan
             workers: engine.threads,
             ...(extra.out !== undefined ? { out: extra.out } : {}),
             ...(extra.everySymbol ? { everySymbol: true } : {}),
+            maxMatches: maxMatchesInMemory(),
           },
           job,
         ),
@@ -342,6 +345,18 @@ function order(matches: ScreenMatch[], rank: string | undefined, top: number | u
 /** The most matches held in a result (the files under `out` hold them all; `matchRows` counts them). */
 export const MAX_MATCHES_IN_MEMORY = 1_000_000;
 
+/**
+ * The most matches a screen holds in memory: `MAX_MATCHES_IN_MEMORY`, or the environment's
+ * `BARSTREAM_MAX_MATCHES` (an operations and test knob: a smaller or larger bound).
+ * @throws BarstreamError `BARSTREAM_INVALID_PARAM` when the variable is not a positive integer.
+ */
+export function maxMatchesInMemory(): number {
+  const v = process.env.BARSTREAM_MAX_MATCHES;
+  if (v === undefined || v === '') return MAX_MATCHES_IN_MEMORY;
+  if (!/^[1-9][0-9]{0,14}$/.test(v)) throw invalidParam(`BARSTREAM_MAX_MATCHES must be a positive integer, got '${v}'`);
+  return Number(v);
+}
+
 /** The matches written under `out`, read back in the same order as without `out`. */
 async function readMatches(out: string, names: string[], rank: string | undefined, top: number | undefined): Promise<ScreenMatch[]> {
   const glob = join(out, 'matches', 'bucket=*', '*.parquet');
@@ -350,7 +365,7 @@ async function readMatches(out: string, names: string[], rank: string | undefine
   const by = rank === undefined ? '' : `${quote(rank)} DESC NULLS LAST, `;
   const sql =
     `SELECT symbol, epoch_us(ts) AS ts, open, high, low, close, volume${names.map((n) => `, ${quote(n)}`).join('')} ` +
-    `FROM read_parquet(${literal(glob)}, hive_partitioning = false) ORDER BY ${by}symbol, ts LIMIT ${Math.min(top ?? MAX_MATCHES_IN_MEMORY, MAX_MATCHES_IN_MEMORY)}`;
+    `FROM read_parquet(${literal(glob)}, hive_partitioning = false) ORDER BY ${by}symbol, ts LIMIT ${Math.min(top ?? Infinity, maxMatchesInMemory())}`;
   const t = await query(sql);
   const col = (name: string) => t.getChild(name)!;
   const num = (name: string, i: number) => {

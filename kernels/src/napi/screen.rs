@@ -10,8 +10,10 @@ use crate::pipeline::screen::{Match, Mode, ScreenOptions};
 use crate::pipeline::{self, Progress, ScreenResult};
 use napi::bindgen_prelude::AsyncTask;
 
-/// The most matches returned to JavaScript without `out` (each becomes an object there).
-pub const MAX_MATCHES_IN_MEMORY: usize = 1_000_000;
+/// The most matches returned to JavaScript without `out` (each becomes an object there),
+/// unless `maxMatches` says otherwise.
+pub const MAX_MATCHES_IN_MEMORY: u64 = 1_000_000;
+
 use napi::{Env, Task};
 use napi_derive::napi;
 use std::path::PathBuf;
@@ -37,6 +39,9 @@ pub struct ScreenJobOptions {
     /// Also return every processed symbol's last bar in `symbols`, matched or not (a
     /// number formula is then allowed; it matches no bar).
     pub every_symbol: Option<bool>,
+    /// Without `out`: the most matches the screen may hold (default
+    /// [`MAX_MATCHES_IN_MEMORY`]); one more stops it with an error at once.
+    pub max_matches: Option<f64>,
 }
 
 #[napi(object)]
@@ -107,6 +112,16 @@ fn time(name: &str, v: Option<f64>) -> Result<Option<i64>> {
     }
 }
 
+fn max_matches(v: Option<f64>) -> Result<u64> {
+    match v {
+        None => Ok(MAX_MATCHES_IN_MEMORY),
+        Some(x) if x >= 1.0 && x.fract() == 0.0 && x < 9.0e15 => Ok(x as u64),
+        Some(x) => Err(Error::param(format!(
+            "maxMatches must be a positive integer, got {x}"
+        ))),
+    }
+}
+
 fn field(name: &str) -> Result<Field> {
     Field::ALL
         .into_iter()
@@ -144,6 +159,10 @@ impl Task for ScreenTask {
                     .iter()
                     .map(|c| field(c))
                     .collect::<Result<_>>()?,
+                max_matches: match o.out {
+                    Some(_) => None,
+                    None => Some(max_matches(o.max_matches)?),
+                },
             };
             let parts: Vec<(u32, String)> = o
                 .partitions
@@ -162,13 +181,6 @@ impl Task for ScreenTask {
                 &self.progress,
                 &self.cancel,
             )?;
-            if out.is_none() && result.outcome.matches.len() > MAX_MATCHES_IN_MEMORY {
-                return Err(Error::param(format!(
-                    "the screen matched {} bars, more than the {MAX_MATCHES_IN_MEMORY} a result in memory may hold: \
-                     write them with --out DIR (out), or narrow the formula or --from/--to",
-                    result.outcome.matches.len()
-                )));
-            }
             Ok((formula, result))
         })
     }

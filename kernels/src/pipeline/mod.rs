@@ -187,11 +187,12 @@ pub struct ScreenResult {
 /// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts` and exactly
 /// the formula's fields) and gathers the matches (see [`screen`](mod@screen)); with `out`,
 /// each bucket's matches and errors are written there as it completes (see
-/// [`screen_out`]) and the returned matches are empty.
+/// [`screen_out`]) and the returned matches are empty. Without `out`, more matches than
+/// `opts.max_matches` stop every partition as soon as they are held.
 ///
 /// # Errors
 /// A formula that cannot screen, SQL or read errors, a symbol found in two partitions, a
-/// write error, cancellation.
+/// write error, too many matches ([`screen::too_many`]), cancellation.
 #[allow(clippy::too_many_arguments)]
 pub fn screen(
     db: &Database,
@@ -214,6 +215,7 @@ pub fn screen(
         .collect();
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
     let shared = Arc::new(opts.clone());
+    let held = Arc::new(AtomicU64::new(0));
     let parts = read_partitions(
         db,
         &sqls,
@@ -226,6 +228,7 @@ pub fn screen(
                 sql: partitions[i].1.clone(),
                 bucket: partitions[i].0,
                 out: out.map(Path::to_path_buf),
+                held: held.clone(),
             };
             ScreenSink::new(ctx, formula.clone(), shared.clone(), progress.clone())
         },

@@ -15,7 +15,7 @@ use crate::duck::Database;
 use crate::error::{Error, Result};
 use crate::formula::{Evaluator, Field, Formula, Kind};
 use crate::read::{RunSink, SymbolRun};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -55,6 +55,17 @@ pub struct ScreenOptions {
     pub budget: Budget,
     /// The OHLCV columns the source has (the others are NaN in matches).
     pub source_columns: Vec<Field>,
+    /// The most matches the screen may hold (with no output folder): one more fails the
+    /// screen as soon as a sink holds it, so memory stays bounded (see [`too_many`]).
+    pub max_matches: Option<u64>,
+}
+
+/// The refusal of a screen holding more than `max` matches.
+pub fn too_many(max: u64) -> Error {
+    Error::param(format!(
+        "the screen matched more than {max} bars, the most a result in memory may hold: \
+         write them with --out DIR (out), or narrow the formula or --from/--to"
+    ))
 }
 
 /// One matching bar.
@@ -120,6 +131,8 @@ pub struct PartitionContext {
     pub bucket: u32,
     /// With `Some`, matches and errors are written there as the partition ends.
     pub out: Option<std::path::PathBuf>,
+    /// Matches held by every partition's sink together (see [`ScreenOptions::max_matches`]).
+    pub held: Arc<AtomicU64>,
 }
 
 /// The sink of one partition.
@@ -136,6 +149,8 @@ pub struct ScreenSink {
     /// Every symbol of the partition, in order.
     pub seen: Vec<String>,
     progress: Arc<Progress>,
+    /// This sink's share of `ctx.held`.
+    held: u64,
 }
 
 impl ScreenSink {
@@ -160,7 +175,30 @@ impl ScreenSink {
             cur: None,
             out: ScreenOutcome::default(),
             progress,
+            held: 0,
         }
+    }
+
+    /// Brings the shared count of held matches up to date with this sink's.
+    ///
+    /// # Errors
+    /// [`too_many`] when the sinks together hold more than `max_matches`.
+    fn count_held(&mut self) -> Result<()> {
+        let Some(max) = self.opts.max_matches else {
+            return Ok(());
+        };
+        let now =
+            (self.out.matches.len() + self.cur.as_ref().map_or(0, |c| c.matches.len())) as u64;
+        let total = if now >= self.held {
+            self.ctx.held.fetch_add(now - self.held, Ordering::Relaxed) + (now - self.held)
+        } else {
+            self.ctx.held.fetch_sub(self.held - now, Ordering::Relaxed) - (self.held - now)
+        };
+        self.held = now;
+        if total > max {
+            return Err(too_many(max));
+        }
+        Ok(())
     }
 
     fn begin(&mut self, symbol: &str) {
@@ -288,17 +326,12 @@ impl ScreenSink {
     }
 }
 
-impl RunSink for ScreenSink {
-    fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
-        if !run.continues {
-            self.begin(run.symbol);
-        }
-        self.progress
-            .bars
-            .fetch_add(run.ts.len() as u64, Ordering::Relaxed);
+impl ScreenSink {
+    /// Evaluates one run of the current symbol, recording its failure if it fails.
+    fn evaluate(&mut self, run: &SymbolRun<'_>) {
         let c = self.cur.as_mut().expect("a run belongs to a symbol");
         if c.failed.is_some() || c.past_to {
-            return Ok(());
+            return;
         }
         let mut n = run.ts.len();
         if let (Mode::Latest, Some(to)) = (self.opts.mode, self.opts.to) {
@@ -309,7 +342,8 @@ impl RunSink for ScreenSink {
         if let Err(m) = c.clock.check() {
             c.failed = Some((Stage::Timeout, m));
             c.ev = None;
-            return Ok(());
+            c.matches.clear();
+            return;
         }
         for r in slices(n) {
             let start = Instant::now();
@@ -330,10 +364,22 @@ impl RunSink for ScreenSink {
                 // A failed evaluator is not used again.
                 c.ev = None;
                 c.matches.clear();
-                return Ok(());
+                return;
             }
         }
-        Ok(())
+    }
+}
+
+impl RunSink for ScreenSink {
+    fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
+        if !run.continues {
+            self.begin(run.symbol);
+        }
+        self.progress
+            .bars
+            .fetch_add(run.ts.len() as u64, Ordering::Relaxed);
+        self.evaluate(run);
+        self.count_held()
     }
 
     /// The symbol fails at stage `input` (the first failure of a symbol is the one kept).
@@ -345,12 +391,13 @@ impl RunSink for ScreenSink {
         keep_first_failure(&mut c.failed, Stage::Input, message);
         c.ev = None;
         c.matches.clear();
-        Ok(())
+        self.count_held()
     }
 
     /// Fills the unread fields of the partition's matches, then writes its files.
     fn finish(&mut self) -> Result<()> {
         self.end_symbol();
+        self.count_held()?;
         let ctx = &self.ctx;
         fill_partition(&ctx.db, &ctx.sql, &self.formula, &self.opts, &mut self.out)?;
         if let Some(dir) = &ctx.out {
