@@ -53,14 +53,6 @@ impl Macd {
             signal: ema(p.signal),
         })
     }
-    /// First defined index of the macd line.
-    pub fn first_defined(p: &MacdParams) -> usize {
-        p.fast.max(p.slow) - 1
-    }
-    /// First defined index of the signal and the histogram.
-    pub fn signal_first_defined(p: &MacdParams) -> usize {
-        Self::first_defined(p) + p.signal - 1
-    }
     pub fn params(&self) -> MacdParams {
         self.p
     }

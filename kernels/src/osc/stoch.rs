@@ -39,14 +39,6 @@ impl Stoch {
             d: Sma::with_len(p.d),
         })
     }
-    /// First defined index of %K.
-    pub fn first_defined(p: &StochParams) -> usize {
-        p.k - 1
-    }
-    /// First defined index of %D on bars without a zero range.
-    pub fn d_first_defined(p: &StochParams) -> usize {
-        p.k - 1 + p.d - 1
-    }
     pub fn params(&self) -> StochParams {
         self.p
     }

@@ -26,9 +26,6 @@ impl Atr {
             rma: EmaCore::new(*len, rma_alpha(*len)),
         })
     }
-    pub fn first_defined(len: &usize) -> usize {
-        *len
-    }
     pub fn length(&self) -> usize {
         self.rma.length()
     }

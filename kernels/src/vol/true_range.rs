@@ -25,10 +25,6 @@ impl TrueRange {
             prev: f64::NAN,
         }
     }
-    /// Index of the first defined output.
-    pub fn first_defined() -> usize {
-        1
-    }
     /// Bars consumed so far (the global index of the next bar).
     pub fn seen(&self) -> u64 {
         self.seen
