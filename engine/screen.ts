@@ -130,6 +130,8 @@ export interface NativeScreenOptions {
   to?: number;
   symbolTimeoutMs: number;
   sourceColumns: string[];
+  /** Columns the partitions return after the formula's fields, read into the matches as they are. */
+  carriedColumns?: string[];
   workers?: number;
   out?: string;
   everySymbol?: boolean;
@@ -260,6 +262,9 @@ async function removeOwn(out: string): Promise<void> {
 /** Runs the native screen in file order, again sorted when the source is not in (symbol, ts) order. */
 export async function runScreen(engine: Engine, sql: string | undefined, p: Plan, ctl: JobControl, extra: { out?: string; everySymbol?: boolean } = {}) {
   const db = engine.db as unknown as ScreenDb;
+  // With `all`, most buckets have matches: reading their other OHLCV columns with the bars
+  // costs less than the fill's second scan of the source (latest mode fills its few rows).
+  const carried = p.mode === 'all' ? p.sourceColumns.filter((c) => !p.info.fields.includes(c)) : [];
   return engine.orderFallback(async (order) => {
     // A first attempt that met unordered bars may have written some buckets: start clean.
     if (extra.out !== undefined) for (const f of ['matches', '_errors']) await rm(join(extra.out, f), { recursive: true, force: true });
@@ -267,13 +272,14 @@ export async function runScreen(engine: Engine, sql: string | undefined, p: Plan
       (job) =>
         db.screen(
           {
-            partitions: engine.partitions({ sql, columns: p.info.fields, sorted: order }),
+            partitions: engine.partitions({ sql, columns: [...p.info.fields, ...carried], sorted: order }),
             formula: p.formula,
             mode: p.mode,
             ...(p.from !== undefined ? { from: p.from } : {}),
             ...(p.to !== undefined ? { to: p.to } : {}),
             symbolTimeoutMs: p.symbolTimeoutMs,
             sourceColumns: p.sourceColumns,
+            carriedColumns: carried,
             workers: engine.threads,
             ...(extra.out !== undefined ? { out: extra.out } : {}),
             ...(extra.everySymbol ? { everySymbol: true } : {}),

@@ -32,6 +32,7 @@ fn opts(mode: Mode, from: Option<i64>, to: Option<i64>, budget: Budget) -> Scree
         every_symbol: false,
         budget,
         source_columns: Field::ALL.to_vec(),
+        carried: Vec::new(),
         max_matches: None,
     }
 }
@@ -53,9 +54,10 @@ fn run(
     o: &ScreenOptions,
     out: Option<&Path>,
 ) -> barstream_kernels::Result<ScreenResult> {
+    let columns = [&formula.fields[..], &o.carried[..]].concat();
     let parts: Vec<(u32, String)> = bodies
         .iter()
-        .map(|(k, b)| (*k, partition(b, &formula.fields, true)))
+        .map(|(k, b)| (*k, partition(b, &columns, true)))
         .collect();
     screen(
         db,
@@ -155,9 +157,21 @@ fn matches_equal_the_evaluator_on_each_symbols_bars_in_every_mode_and_range() {
     let ts = &all[0].ts;
     let (a, b) = (Some(ts[150]), Some(ts[420]));
     let mut latest_hits = 0;
-    for mode in [Mode::All, Mode::Latest] {
+    // The fields the formula does not read: filled, carried by the read, or some of each.
+    let carry = [
+        vec![],
+        vec![Field::High],
+        vec![Field::Open, Field::High, Field::Low],
+    ];
+    for (mode, carried) in [Mode::All, Mode::Latest]
+        .into_iter()
+        .flat_map(|m| carry.iter().map(move |c| (m, c)))
+    {
         for (from, to) in [(None, None), (a, b), (a, None), (None, b), (b, a)] {
-            let o = opts(mode, from, to, Budget::unlimited());
+            let o = ScreenOptions {
+                carried: carried.clone(),
+                ..opts(mode, from, to, Budget::unlimited())
+            };
             let got = run(&db, &bodies, &f, &o, None).unwrap().outcome;
             let mut want = Vec::new();
             let mut matched = 0;
@@ -166,7 +180,7 @@ fn matches_equal_the_evaluator_on_each_symbols_bars_in_every_mode_and_range() {
                 matched += u64::from(!hits.is_empty());
                 want.extend(hits);
             }
-            let what = format!("{mode:?} from {from:?} to {to:?}");
+            let what = format!("{mode:?} carrying {carried:?} from {from:?} to {to:?}");
             assert_eq!(got.matches.len(), want.len(), "{what}");
             for (g, w) in got.matches.iter().zip(&want) {
                 assert!(same(g, w), "{what}: got {g:?}, want {w:?}");
@@ -190,6 +204,14 @@ fn matches_equal_the_evaluator_on_each_symbols_bars_in_every_mode_and_range() {
     assert!(
         latest_hits > 0,
         "some symbol matches at its last bar in some range"
+    );
+    let o = ScreenOptions {
+        carried: vec![Field::Close],
+        ..opts(Mode::All, None, None, Budget::unlimited())
+    };
+    assert_eq!(
+        run(&db, &bodies, &f, &o, None).unwrap_err().message,
+        "carried columns: the formula reads close already"
     );
 }
 

@@ -33,6 +33,9 @@ pub struct ScreenJobOptions {
     pub symbol_timeout_ms: f64,
     /// Which of `open, high, low, close, volume` the source has.
     pub source_columns: Vec<String>,
+    /// Columns each partition's SQL returns after the formula's fields, read into the
+    /// matches as they are (instead of filled by a second query over the source).
+    pub carried_columns: Option<Vec<String>>,
     pub workers: Option<u32>,
     /// Write matches and errors under this folder instead of returning the matches.
     pub out: Option<String>,
@@ -122,15 +125,20 @@ fn max_matches(v: Option<f64>) -> Result<u64> {
     }
 }
 
-fn field(name: &str) -> Result<Field> {
-    Field::ALL
-        .into_iter()
-        .find(|f| f.as_str() == name)
-        .ok_or_else(|| {
-            Error::param(format!(
-                "sourceColumns holds '{name}': each must be one of open, high, low, close, volume"
-            ))
+fn fields(names: &[String]) -> Result<Vec<Field>> {
+    names
+        .iter()
+        .map(|name| {
+            Field::ALL
+                .into_iter()
+                .find(|f| f.as_str() == name)
+                .ok_or_else(|| {
+                    Error::param(format!(
+                        "a column list holds '{name}': each must be one of open, high, low, close, volume"
+                    ))
+                })
         })
+        .collect()
 }
 
 pub struct ScreenTask {
@@ -154,11 +162,8 @@ impl Task for ScreenTask {
                 to: time("to", o.to)?,
                 every_symbol: o.every_symbol.unwrap_or(false),
                 budget: Budget::millis(o.symbol_timeout_ms)?,
-                source_columns: o
-                    .source_columns
-                    .iter()
-                    .map(|c| field(c))
-                    .collect::<Result<_>>()?,
+                source_columns: fields(&o.source_columns)?,
+                carried: fields(o.carried_columns.as_deref().unwrap_or_default())?,
                 max_matches: match o.out {
                     Some(_) => None,
                     None => Some(max_matches(o.max_matches)?),

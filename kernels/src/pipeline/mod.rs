@@ -184,8 +184,8 @@ pub struct ScreenResult {
     pub files: Vec<OutFile>,
 }
 
-/// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts` and exactly
-/// the formula's fields) and gathers the matches (see [`screen`](mod@screen)); with `out`,
+/// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts`, exactly
+/// the formula's fields, then `opts.carried`) and gathers the matches (see [`screen`](mod@screen)); with `out`,
 /// each bucket's matches and errors are written there as it completes (see
 /// [`screen_out`]) and the returned matches are empty. Without `out`, more matches than
 /// `opts.max_matches` stop every partition as soon as they are held.
@@ -208,9 +208,16 @@ pub fn screen(
     if out.is_some() {
         screen_out::check_names(formula)?;
     }
+    if let Some(f) = opts.carried.iter().find(|f| formula.fields.contains(f)) {
+        return Err(crate::Error::param(format!(
+            "carried columns: the formula reads {} already",
+            f.as_str()
+        )));
+    }
     let fields: Vec<String> = formula
         .fields
         .iter()
+        .chain(&opts.carried)
         .map(|f| f.as_str().to_string())
         .collect();
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();

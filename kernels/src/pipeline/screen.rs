@@ -1,8 +1,10 @@
 //! The screen: a formula evaluated over each symbol's bars, run by run with its carried
 //! state (reading only the fields the formula names), keeping the bars where its value is
 //! true: every such bar (`all`, within `from..=to`), or the symbol's last bar (`latest`,
-//! as of `to`). Each match carries its OHLCV (the fields the formula did not read are
-//! filled after the partition's pass, see [`super::fill`]) and the formula's named values.
+//! as of `to`). Each match carries its OHLCV and the formula's named values. The fields the
+//! formula did not read are either carried by the partition's read ([`ScreenOptions::carried`],
+//! cheaper when most partitions have matches, as with `all`: one read instead of a second
+//! scan of the source) or filled after the partition's pass (see [`super::fill`]).
 //!
 //! Per symbol: skipped when it has at most `W` bars (the formula's warm-up); failed at
 //! stage `input` (its rows), `formula` (an evaluation error) or `timeout` (its budget, see
@@ -55,6 +57,9 @@ pub struct ScreenOptions {
     pub budget: Budget,
     /// The OHLCV columns the source has (the others are NaN in matches).
     pub source_columns: Vec<Field>,
+    /// Columns the partition SQL returns after the formula's fields (none of them): read
+    /// with the bars into the matches, not evaluated; the fill reads only the others.
+    pub carried: Vec<Field>,
     /// The most matches the screen may hold (with no output folder): one more fails the
     /// screen as soon as a sink holds it, so memory stays bounded (see [`too_many`]).
     pub max_matches: Option<u64>,
@@ -140,7 +145,8 @@ pub struct ScreenSink {
     ctx: PartitionContext,
     formula: Arc<Formula>,
     opts: Arc<ScreenOptions>,
-    /// Where each of the formula's fields sits in `open..volume`.
+    /// Where each column read (the formula's fields, then the carried ones) sits in
+    /// `open..volume`.
     field_at: Vec<usize>,
     cur: Option<Current>,
     pub out: ScreenOutcome,
@@ -163,6 +169,7 @@ impl ScreenSink {
         let field_at = formula
             .fields
             .iter()
+            .chain(&opts.carried)
             .map(|f| Field::ALL.iter().position(|a| a == f).expect("a field"))
             .collect();
         ScreenSink {
@@ -280,9 +287,9 @@ impl ScreenSink {
         let c = self.cur.as_mut().expect("a run belongs to a symbol");
         let ev = c.ev.as_mut().expect("a live evaluator");
         let bars: Vec<&[f64]> = run.values.iter().map(|v| &v[lo..hi]).collect();
-        ev.push(&bars).map_err(|e| e.message)?;
+        ev.push(&bars[..self.formula.fields.len()])
+            .map_err(|e| e.message)?;
         let ev = &*ev;
-        let symbol = c.symbol.clone();
         let field_at = &self.field_at;
         let value: &[f64] = if self.formula.kind == Kind::Strategy {
             &[]
@@ -291,17 +298,25 @@ impl ScreenSink {
         };
         let names = self.formula.names.len();
         let opts = &self.opts;
-        let bar = |j: usize| Match {
-            symbol: symbol.clone(),
-            ts: run.ts[lo + j],
-            ohlcv: {
-                let mut o = [f64::NAN; 5];
-                for (k, &at) in field_at.iter().enumerate() {
-                    o[at] = bars[k][j];
-                }
-                o
-            },
-            values: (0..names).map(|i| ev.named(i)[j]).collect(),
+        // Bar `j` of the slice into `m` (whose symbol is already the current one).
+        let set = |m: &mut Match, j: usize| {
+            m.ts = run.ts[lo + j];
+            m.ohlcv = [f64::NAN; 5];
+            for (k, &at) in field_at.iter().enumerate() {
+                m.ohlcv[at] = bars[k][j];
+            }
+            m.values.clear();
+            m.values.extend((0..names).map(|i| ev.named(i)[j]));
+        };
+        let new = |symbol: &str, j: usize| {
+            let mut m = Match {
+                symbol: symbol.to_string(),
+                ts: 0,
+                ohlcv: [f64::NAN; 5],
+                values: Vec::with_capacity(names),
+            };
+            set(&mut m, j);
+            m
         };
         for &v in value {
             c.positive += u64::from(v > 0.0);
@@ -312,15 +327,20 @@ impl ScreenSink {
                 let ts = run.ts[lo + j];
                 if v == 1.0 && opts.from.is_none_or(|f| ts >= f) && opts.to.is_none_or(|t| ts <= t)
                 {
-                    let m = bar(j);
-                    c.matches.push(m);
+                    c.matches.push(new(&c.symbol, j));
                 }
             }
         }
         let n = hi - lo;
-        let last = bar(n - 1);
         let v = value.get(n - 1).copied().unwrap_or(f64::NAN);
-        c.last = Some((last, v));
+        // The symbol's last bar so far, in the same Match from slice to slice.
+        match &mut c.last {
+            Some((m, last)) => {
+                set(m, n - 1);
+                *last = v;
+            }
+            None => c.last = Some((new(&c.symbol, n - 1), v)),
+        }
         c.bars += n as u64;
         Ok(())
     }
@@ -420,7 +440,11 @@ pub(crate) fn fill_partition(
 ) -> Result<()> {
     let cols: Vec<Field> = Field::ALL
         .into_iter()
-        .filter(|f| opts.source_columns.contains(f) && !formula.fields.contains(f))
+        .filter(|f| {
+            opts.source_columns.contains(f)
+                && !formula.fields.contains(f)
+                && !opts.carried.contains(f)
+        })
         .collect();
     let mut wanted: Vec<Wanted<'_>> = out
         .matches
