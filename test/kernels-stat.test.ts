@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { kernels } from '../engine/kernels.js';
 import type { Stream } from '../engine/kernels.js';
 import { thrown } from './util/errors.js';
+import { cat } from './util/arrays.js';
 import { goldenDir } from './util/golden.js';
 import { Rng } from './util/rng.js';
 
@@ -238,16 +239,6 @@ const cases: StreamCase[] = [
     },
   })),
 ];
-
-function cat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Pushes the chunks `[cuts[i], cuts[i+1])`, optionally re-creating the stream from `state()` after each. */
 function run(c: StreamCase, cuts: number[], resume: boolean): Out {
