@@ -1,5 +1,5 @@
 //! The screen: a formula evaluated over each symbol's bars, run by run with its carried
-//! state (reading only the fields the formula names), keeping the bars where its value is
+//! state (evaluating only the fields the formula names), keeping the bars where its value is
 //! true: every such bar (`all`, within `from..=to`), or the symbol's last bar (`latest`,
 //! as of `to`). Each match carries its OHLCV and the formula's named values. The fields the
 //! formula did not read are either carried by the partition's read ([`ScreenOptions::carried`],
@@ -57,8 +57,9 @@ pub struct ScreenOptions {
     pub budget: Budget,
     /// The OHLCV columns the source has (the others are NaN in matches).
     pub source_columns: Vec<Field>,
-    /// Columns the partition SQL returns after the formula's fields (none of them): read
-    /// with the bars into the matches, not evaluated; the fill reads only the others.
+    /// Columns the partition SQL returns after the formula's fields (none the formula
+    /// reads): read with the bars into the matches, not evaluated; the fill reads only
+    /// the others.
     pub carried: Vec<Field>,
     /// The most matches the screen may hold (with no output folder): one more fails the
     /// screen as soon as a sink holds it, so memory stays bounded (see [`too_many`]).
