@@ -22,7 +22,8 @@ use std::sync::Arc;
 
 #[napi(object)]
 pub struct ScreenJobOptions {
-    /// One query per bucket returning `symbol, ts` and exactly the formula's fields.
+    /// One query per bucket returning `symbol, ts`, exactly the formula's fields, then
+    /// `carried_columns`.
     pub partitions: Vec<BucketSource>,
     pub formula: String,
     /// `latest` or `all`.
