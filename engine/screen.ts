@@ -130,9 +130,13 @@ export interface NativeScreenOptions {
   to?: number;
   symbolTimeoutMs: number;
   sourceColumns: string[];
+  /** Columns the partitions return after the formula's fields, read into the matches as they are. */
+  carriedColumns?: string[];
   workers?: number;
   out?: string;
   everySymbol?: boolean;
+  /** Without `out`: the most matches held; one more stops the screen with an error at once. */
+  maxMatches?: number;
 }
 
 /** @internal */
@@ -258,6 +262,9 @@ async function removeOwn(out: string): Promise<void> {
 /** Runs the native screen in file order, again sorted when the source is not in (symbol, ts) order. */
 export async function runScreen(engine: Engine, sql: string | undefined, p: Plan, ctl: JobControl, extra: { out?: string; everySymbol?: boolean } = {}) {
   const db = engine.db as unknown as ScreenDb;
+  // With `all`, most buckets have matches: reading their other OHLCV columns with the bars
+  // costs less than the fill's second scan of the source (latest mode fills its few rows).
+  const carried = p.mode === 'all' ? p.sourceColumns.filter((c) => !p.info.fields.includes(c)) : [];
   return engine.orderFallback(async (order) => {
     // A first attempt that met unordered bars may have written some buckets: start clean.
     if (extra.out !== undefined) for (const f of ['matches', '_errors']) await rm(join(extra.out, f), { recursive: true, force: true });
@@ -265,16 +272,18 @@ export async function runScreen(engine: Engine, sql: string | undefined, p: Plan
       (job) =>
         db.screen(
           {
-            partitions: engine.partitions({ sql, columns: p.info.fields, sorted: order }),
+            partitions: engine.partitions({ sql, columns: [...p.info.fields, ...carried], sorted: order }),
             formula: p.formula,
             mode: p.mode,
             ...(p.from !== undefined ? { from: p.from } : {}),
             ...(p.to !== undefined ? { to: p.to } : {}),
             symbolTimeoutMs: p.symbolTimeoutMs,
             sourceColumns: p.sourceColumns,
+            carriedColumns: carried,
             workers: engine.threads,
             ...(extra.out !== undefined ? { out: extra.out } : {}),
             ...(extra.everySymbol ? { everySymbol: true } : {}),
+            maxMatches: maxMatchesInMemory(),
           },
           job,
         ),
@@ -342,6 +351,18 @@ function order(matches: ScreenMatch[], rank: string | undefined, top: number | u
 /** The most matches held in a result (the files under `out` hold them all; `matchRows` counts them). */
 export const MAX_MATCHES_IN_MEMORY = 1_000_000;
 
+/**
+ * The most matches a screen holds in memory: `MAX_MATCHES_IN_MEMORY`, or the environment's
+ * `BARSTREAM_MAX_MATCHES` (an operations and test knob: a smaller or larger bound).
+ * @throws BarstreamError `BARSTREAM_INVALID_PARAM` when the variable is not a positive integer.
+ */
+export function maxMatchesInMemory(): number {
+  const v = process.env.BARSTREAM_MAX_MATCHES;
+  if (v === undefined || v === '') return MAX_MATCHES_IN_MEMORY;
+  if (!/^[1-9][0-9]{0,14}$/.test(v)) throw invalidParam(`BARSTREAM_MAX_MATCHES must be a positive integer, got '${v}'`);
+  return Number(v);
+}
+
 /** The matches written under `out`, read back in the same order as without `out`. */
 async function readMatches(out: string, names: string[], rank: string | undefined, top: number | undefined): Promise<ScreenMatch[]> {
   const glob = join(out, 'matches', 'bucket=*', '*.parquet');
@@ -350,7 +371,7 @@ async function readMatches(out: string, names: string[], rank: string | undefine
   const by = rank === undefined ? '' : `${quote(rank)} DESC NULLS LAST, `;
   const sql =
     `SELECT symbol, epoch_us(ts) AS ts, open, high, low, close, volume${names.map((n) => `, ${quote(n)}`).join('')} ` +
-    `FROM read_parquet(${literal(glob)}, hive_partitioning = false) ORDER BY ${by}symbol, ts LIMIT ${Math.min(top ?? MAX_MATCHES_IN_MEMORY, MAX_MATCHES_IN_MEMORY)}`;
+    `FROM read_parquet(${literal(glob)}, hive_partitioning = false) ORDER BY ${by}symbol, ts LIMIT ${Math.min(top ?? Infinity, maxMatchesInMemory())}`;
   const t = await query(sql);
   const col = (name: string) => t.getChild(name)!;
   const num = (name: string, i: number) => {

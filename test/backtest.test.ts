@@ -9,6 +9,7 @@ import { writeCsv } from './util/csv.js';
 import { packageRoot } from '../engine/native.js';
 import { closesBySymbol } from './util/bars.js';
 import { query } from './util/duck.js';
+import { simulate } from './util/strategy.js';
 import { withTempDir } from './util/tmp.js';
 
 const signals = (out: string) => `read_parquet('${join(out, 'signals', '*', '*.parquet')}', hive_partitioning = false)`;
@@ -21,23 +22,9 @@ function expectSame(got: Float64Array, want: Float64Array, what: string) {
   expect(bad, `${what}: first difference at bar ${bad}: ${got[bad]} vs ${want[bad]}`).toBe(-1);
 }
 
-/** The trading rule, written again from the spec: positions follow events one bar late. */
+/** The trading rule, written again from the spec: positions follow events one bar late (`simulate`). */
 function trade(close: Float64Array, event: Float64Array, feeBps: number, longOnly: boolean) {
-  const n = close.length;
-  const pos = new Float64Array(n);
-  const ret = new Float64Array(n);
-  const eq = new Float64Array(n);
-  let target = 0;
-  let equity = 1;
-  for (let t = 0; t < n; t++) {
-    pos[t] = target;
-    ret[t] = t === 0 ? 0 : pos[t - 1] * (close[t] / close[t - 1] - 1) - (feeBps / 10_000) * Math.abs(pos[t] - pos[t - 1]);
-    equity *= 1 + ret[t];
-    eq[t] = equity;
-    if (event[t] > 0) target = 1;
-    else if (event[t] < 0) target = longOnly ? 0 : -1;
-  }
-  return { pos, ret, eq };
+  return simulate(close, feeBps, (target, t) => (event[t] > 0 ? 1 : event[t] < 0 ? (longOnly ? 0 : -1) : target));
 }
 
 describe('Engine.backtest', () => {

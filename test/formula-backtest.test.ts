@@ -13,6 +13,7 @@ import { generate, kernels } from '../engine/index.js';
 import { barsBySymbol, SymbolBars } from './util/bars.js';
 import { cli, cliBuilt } from './util/cli.js';
 import { query } from './util/duck.js';
+import { simulate } from './util/strategy.js';
 
 const STRATEGY = [
   '# long on a fast/slow crossing, short below the slow line',
@@ -28,25 +29,15 @@ const FEE_BPS = 5;
 
 const truthy = (x: number) => x === 1;
 
-/** The strategy rule of the spec, written again: the target T per bar, positions one bar late, returns, fees, equity. */
+/** The strategy rule of the spec, written again: the target T per bar from the rules (positions one bar late, returns, fees, equity: `simulate`). */
 function rule(close: Float64Array, v: Record<string, Float64Array>) {
-  const n = close.length;
-  const pos = new Float64Array(n);
-  const ret = new Float64Array(n);
-  const eq = new Float64Array(n);
-  let target = 0;
-  let equity = 1;
-  for (let i = 0; i < n; i++) {
-    pos[i] = target;
-    ret[i] = i === 0 ? 0 : pos[i - 1] * (close[i] / close[i - 1] - 1) - (FEE_BPS / 10_000) * Math.abs(pos[i] - pos[i - 1]);
-    equity *= 1 + ret[i];
-    eq[i] = equity;
+  return simulate(close, FEE_BPS, (target, i) => {
     const [en, ex, se, sx] = [truthy(v.entry[i]), truthy(v.exit[i]), truthy(v.short_entry[i]), truthy(v.short_exit[i])];
-    if (en && !ex && !se) target = 1;
-    else if (se && !sx && !en) target = -1;
-    else if ((target === 1 && ex) || (target === -1 && sx)) target = 0;
-  }
-  return { pos, ret, eq };
+    if (en && !ex && !se) return 1;
+    if (se && !sx && !en) return -1;
+    if ((target === 1 && ex) || (target === -1 && sx)) return 0;
+    return target;
+  });
 }
 
 /** Trades from positions, as the contract defines them (a reversal's bar closes the old trade); `bars` from the entry bar to the exit (or last) bar. */

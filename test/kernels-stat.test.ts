@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kernels } from '../engine/kernels.js';
 import type { Stream } from '../engine/kernels.js';
-import { BarstreamError } from '../engine/errors.js';
+import { thrown } from './util/errors.js';
+import { cat } from './util/arrays.js';
 import { goldenDir } from './util/golden.js';
 import { Rng } from './util/rng.js';
 
@@ -83,15 +84,6 @@ function expectSame(what: string, got: Float64Array, want: Float64Array): void {
   }
 }
 
-function error(f: () => unknown): BarstreamError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BarstreamError);
-    return e as BarstreamError;
-  }
-  throw new Error('expected an error');
-}
 
 describe('the golden formula cases of the direct kernels', () => {
   it.each(goldens.map((g) => [g.file, g] as const))('%s', (_, g) => {
@@ -248,16 +240,6 @@ const cases: StreamCase[] = [
   })),
 ];
 
-function cat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** Pushes the chunks `[cuts[i], cuts[i+1])`, optionally re-creating the stream from `state()` after each. */
 function run(c: StreamCase, cuts: number[], resume: boolean): Out {
   let s = c.make();
@@ -300,64 +282,64 @@ describe.each(cases)('$name stream', (c) => {
 describe('errors name the parameter or the index', () => {
   const x = close.subarray(0, 50);
   it('lengths', () => {
-    const e = error(() => kernels.stdev(x, 0));
+    const e = thrown(() => kernels.stdev(x, 0));
     expect(e.code).toBe('BARSTREAM_INVALID_PARAM');
     expect(e.message).toBe('stdev: length must be an integer from 1 to 1000000, got 0');
-    expect(error(() => kernels.highest(x, 2.5)).message).toBe('highest: length must be an integer from 1 to 1000000, got 2.5');
-    expect(error(() => kernels.lowestStream(1_000_001)).message).toBe('lowest: length must be an integer from 1 to 1000000, got 1000001');
-    expect(error(() => kernels.sum(x, NaN)).message).toBe('sum: length must be an integer from 1 to 1000000, got NaN');
-    expect(error(() => kernels.atr(x, x, x, -1)).message).toBe('atr: length must be an integer from 1 to 1000000, got -1');
-    expect(error(() => kernels.atrStream(0)).message).toBe('atr: length must be an integer from 1 to 1000000, got 0');
-    expect(error(() => kernels.macd(x, 0, 26, 9)).message).toBe('macd: fast must be an integer from 1 to 1000000, got 0');
-    expect(error(() => kernels.macd(x, 12, 26.5, 9)).message).toBe('macd: slow must be an integer from 1 to 1000000, got 26.5');
-    expect(error(() => kernels.macdStream(12, 26, 0)).message).toBe('macd: signal must be an integer from 1 to 1000000, got 0');
-    expect(error(() => kernels.stoch(x, x, x, 0, 3)).message).toBe('stoch: k must be an integer from 1 to 1000000, got 0');
-    expect(error(() => kernels.stochStream(14, 0)).message).toBe('stoch: d must be an integer from 1 to 1000000, got 0');
+    expect(thrown(() => kernels.highest(x, 2.5)).message).toBe('highest: length must be an integer from 1 to 1000000, got 2.5');
+    expect(thrown(() => kernels.lowestStream(1_000_001)).message).toBe('lowest: length must be an integer from 1 to 1000000, got 1000001');
+    expect(thrown(() => kernels.sum(x, NaN)).message).toBe('sum: length must be an integer from 1 to 1000000, got NaN');
+    expect(thrown(() => kernels.atr(x, x, x, -1)).message).toBe('atr: length must be an integer from 1 to 1000000, got -1');
+    expect(thrown(() => kernels.atrStream(0)).message).toBe('atr: length must be an integer from 1 to 1000000, got 0');
+    expect(thrown(() => kernels.macd(x, 0, 26, 9)).message).toBe('macd: fast must be an integer from 1 to 1000000, got 0');
+    expect(thrown(() => kernels.macd(x, 12, 26.5, 9)).message).toBe('macd: slow must be an integer from 1 to 1000000, got 26.5');
+    expect(thrown(() => kernels.macdStream(12, 26, 0)).message).toBe('macd: signal must be an integer from 1 to 1000000, got 0');
+    expect(thrown(() => kernels.stoch(x, x, x, 0, 3)).message).toBe('stoch: k must be an integer from 1 to 1000000, got 0');
+    expect(thrown(() => kernels.stochStream(14, 0)).message).toBe('stoch: d must be an integer from 1 to 1000000, got 0');
   });
 
   it('non-finite inputs, with global indices in streams', () => {
     const bad = x.slice();
     bad[17] = NaN;
     for (const f of [() => kernels.stdev(bad, 5), () => kernels.highest(bad, 5), () => kernels.macd(bad, 3, 5, 2)]) {
-      const e = error(f);
+      const e = thrown(f);
       expect(e.code).toBe('BARSTREAM_BAD_INPUT');
       expect(e.message).toBe('x[17] is NaN: prices must be finite');
     }
-    expect(error(() => kernels.trueRange(x, bad, x)).message).toBe('low[17] is NaN: prices must be finite');
-    expect(error(() => kernels.atr(bad, x, x, 3)).message).toBe('high[17] is NaN: prices must be finite');
-    expect(error(() => kernels.stoch(x, x, bad, 3, 2)).message).toBe('close[17] is NaN: prices must be finite');
+    expect(thrown(() => kernels.trueRange(x, bad, x)).message).toBe('low[17] is NaN: prices must be finite');
+    expect(thrown(() => kernels.atr(bad, x, x, 3)).message).toBe('high[17] is NaN: prices must be finite');
+    expect(thrown(() => kernels.stoch(x, x, bad, 3, 2)).message).toBe('close[17] is NaN: prices must be finite');
     const s = kernels.sumStream(3);
     s.push(x.subarray(0, 10));
-    expect(error(() => s.push(bad.subarray(10, 20))).message).toBe('x[17] is NaN: prices must be finite');
+    expect(thrown(() => s.push(bad.subarray(10, 20))).message).toBe('x[17] is NaN: prices must be finite');
     const a = kernels.atrStream(3);
     a.push(x.subarray(0, 10), x.subarray(0, 10), x.subarray(0, 10));
     const inf = x.slice(10, 20);
     inf[2] = Infinity;
-    expect(error(() => a.push(x.subarray(10, 20), x.subarray(10, 20), inf)).message).toBe('close[12] is inf: prices must be finite');
+    expect(thrown(() => a.push(x.subarray(10, 20), x.subarray(10, 20), inf)).message).toBe('close[12] is inf: prices must be finite');
   });
 
   it('series of different lengths', () => {
-    const e = error(() => kernels.atr(x, x.subarray(1), x, 3));
+    const e = thrown(() => kernels.atr(x, x.subarray(1), x, 3));
     expect(e.code).toBe('BARSTREAM_INVALID_PARAM');
     expect(e.message).toBe('low has 49 values, high has 50: the series must be as long as each other');
-    expect(error(() => kernels.stochStream(3, 2).push(x, x, x.subarray(5))).message).toBe(
+    expect(thrown(() => kernels.stochStream(3, 2).push(x, x, x.subarray(5))).message).toBe(
       'close has 45 values, high has 50: the series must be as long as each other',
     );
   });
 
   it('state bytes from another kernel or other parameters', () => {
     const st = kernels.highestStream(5).state();
-    expect(error(() => kernels.highestStream(6, st)).message).toBe('state: saved with length 5, resumed with 6');
-    expect(error(() => kernels.lowestStream(5, st)).message).toBe(
+    expect(thrown(() => kernels.highestStream(6, st)).message).toBe('state: saved with length 5, resumed with 6');
+    expect(thrown(() => kernels.lowestStream(5, st)).message).toBe(
       'state: saved by `highest`, not `lowest`; pass bytes returned by state() of the same kernel and parameters',
     );
-    expect(error(() => kernels.macdStream(12, 26, 9, kernels.macdStream(12, 26, 8).state())).message).toBe(
+    expect(thrown(() => kernels.macdStream(12, 26, 9, kernels.macdStream(12, 26, 8).state())).message).toBe(
       'state: saved with signal 8, resumed with 9',
     );
-    expect(error(() => kernels.stochStream(14, 3, kernels.atrStream(14).state())).message).toBe(
+    expect(thrown(() => kernels.stochStream(14, 3, kernels.atrStream(14).state())).message).toBe(
       'state: saved by `atr`, not `stoch`; pass bytes returned by state() of the same kernel and parameters',
     );
-    expect(error(() => kernels.trueRangeStream(new Uint8Array([1, 2, 3]))).code).toBe('BARSTREAM_INVALID_PARAM');
+    expect(thrown(() => kernels.trueRangeStream(new Uint8Array([1, 2, 3]))).code).toBe('BARSTREAM_INVALID_PARAM');
   });
 });
 

@@ -244,6 +244,31 @@ describe.skipIf(!cliBuilt)('barstream screen', () => {
     });
   });
 
+  it('without --out, more matches than BARSTREAM_MAX_MATCHES are refused with the way out; with --out every match is written', async () => {
+    const all = await engine.screen({ formula: FORMULA, all: true });
+    const limit = 10;
+    expect(all.matchRows).toBeGreaterThan(limit);
+    const env = { BARSTREAM_MAX_MATCHES: String(limit) };
+    const args = ['screen', '--data', data, '--formula', FORMULA, '--all', '--json', '--threads', '2'];
+    const refused = cli(args, { env });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe(
+      `barstream: the screen matched more than ${limit} bars, the most a result in memory may hold: write them with --out DIR (out), or narrow the formula or --from/--to (BARSTREAM_INVALID_PARAM)\n`,
+    );
+    const out = join(tmp, 'over-limit');
+    const written = cli([...args, '--out', out], { env });
+    expect(written.stderr).toBe('');
+    expect(written.status).toBe(0);
+    const manifest = JSON.parse(await readFile(join(out, '_manifest.json'), 'utf8'));
+    expect(manifest.counts.matchRows).toBe(all.matchRows);
+    const rows = await query(`SELECT symbol, epoch_us(ts) AS ts FROM read_parquet('${join(out, 'matches', '*', '*.parquet')}') ORDER BY symbol, ts`);
+    expect(rows).toEqual(all.matches.map((m) => ({ symbol: m.symbol, ts: m.ts.getTime() * 1000 })));
+    // The result lists the first `limit` of them.
+    expect(JSON.parse(written.stdout).matches.length).toBe(limit);
+    expect(cli(args, { env: { BARSTREAM_MAX_MATCHES: '1e3' } }).stderr).toMatch(/BARSTREAM_MAX_MATCHES must be a positive integer, got '1e3'/);
+  });
+
   it('--out writes matches, errors and a manifest (last) that barstream query reads; --overwrite replaces only a screen output', async () => {
     const out = join(tmp, 'hits');
     const short = [...bars.keys()][2];

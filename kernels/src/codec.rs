@@ -38,6 +38,26 @@ impl Enc {
     }
 }
 
+/// A state as bytes: `tag`, then the fields `save` writes.
+pub fn encode(tag: &str, save: impl FnOnce(&mut Enc)) -> Vec<u8> {
+    let mut e = Enc::new(tag);
+    save(&mut e);
+    e.bytes
+}
+
+/// Reads a state written by [`encode`] with `tag`: `load` reads the fields, and every
+/// byte must have been read.
+///
+/// # Errors
+/// `InvalidParam` when the tag differs, the bytes are truncated or some are left over,
+/// or `load`'s own error.
+pub fn decode<T>(bytes: &[u8], tag: &str, load: impl FnOnce(&mut Dec) -> Result<T>) -> Result<T> {
+    let mut d = Dec::new(bytes, tag)?;
+    let t = load(&mut d)?;
+    d.finish()?;
+    Ok(t)
+}
+
 /// Reads what [`Enc`] wrote, failing cleanly on truncated or foreign bytes.
 pub struct Dec<'a> {
     bytes: &'a [u8],

@@ -106,3 +106,68 @@ proptest! {
         }
     }
 }
+
+/// A kernel whose sums overflow gives NaN there, never infinity, in one pass and in every
+/// split: huge closes in the second block of 2048 bars (with NaN bars among them, and
+/// without), small ones around them.
+#[test]
+fn an_overflowing_kernel_gives_nan_in_every_split() {
+    const HUGE: f64 = 1e308;
+    let f = compile(
+        "s = sum(close, 3)
+m = sma(close, 4)
+d = stdev(close, 5)
+w = wma(close, 3)
+c = sum(s, 2)
+h = highest(close, 3)
+close > 0",
+    );
+    let n = 5000;
+    let mut cols: [Vec<f64>; 5] = Default::default();
+    for i in 0..n {
+        let c = match i {
+            2500..=2503 | 3000 | 3002 | 3004 => HUGE,
+            3001 | 3003 => f64::NAN,
+            _ => 100.0 + (i % 7) as f64,
+        };
+        for (k, col) in cols.iter_mut().enumerate() {
+            col.push(if k == 3 { c } else { 1.0 });
+        }
+    }
+    let bars = formula_util::Bars { cols };
+    let (value, named) = run(&f, &bars);
+    assert_eq!(value.len(), n);
+    for (name, v) in f.names.iter().zip(&named) {
+        assert!(
+            v.iter().all(|x| !x.is_infinite()),
+            "{name} holds an infinity"
+        );
+    }
+    let at = |name: &str, i: usize| named[f.names.iter().position(|x| x == name).unwrap()][i];
+    // Three and four huge values overflow the sum; the highest of them is one of them.
+    assert!(at("s", 2502).is_nan() && at("m", 2503).is_nan() && at("w", 2502).is_nan());
+    assert!(at("d", 2503).is_nan() && at("c", 2503).is_nan());
+    assert!(
+        at("s", 3004).is_nan(),
+        "the window skips the NaN bars: three huge values"
+    );
+    assert_eq!((at("h", 2502), at("h", 3004)), (HUGE, HUGE));
+    // Before the huge values every output is the small series' own.
+    assert_eq!(
+        at("s", 2499),
+        (100.0 + (2497 % 7) as f64) + (100.0 + (2498 % 7) as f64) + (100.0 + (2499 % 7) as f64)
+    );
+    for step in STEPS.into_iter().chain([2047, 2049]) {
+        for resume in [false, true] {
+            let (v, nn) = formula_util::run_chunked(&f, &bars, &mut || step, resume);
+            assert!(same_bits(&v, &value), "step {step} resume {resume}: value");
+            for (i, (a, b)) in nn.iter().zip(&named).enumerate() {
+                assert!(
+                    same_bits(a, b),
+                    "step {step} resume {resume}: {}",
+                    f.names[i]
+                );
+            }
+        }
+    }
+}

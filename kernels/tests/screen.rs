@@ -32,6 +32,8 @@ fn opts(mode: Mode, from: Option<i64>, to: Option<i64>, budget: Budget) -> Scree
         every_symbol: false,
         budget,
         source_columns: Field::ALL.to_vec(),
+        carried: Vec::new(),
+        max_matches: None,
     }
 }
 
@@ -52,9 +54,10 @@ fn run(
     o: &ScreenOptions,
     out: Option<&Path>,
 ) -> barstream_kernels::Result<ScreenResult> {
+    let columns = [&formula.fields[..], &o.carried[..]].concat();
     let parts: Vec<(u32, String)> = bodies
         .iter()
-        .map(|(k, b)| (*k, partition(b, &formula.fields, true)))
+        .map(|(k, b)| (*k, partition(b, &columns, true)))
         .collect();
     screen(
         db,
@@ -154,9 +157,21 @@ fn matches_equal_the_evaluator_on_each_symbols_bars_in_every_mode_and_range() {
     let ts = &all[0].ts;
     let (a, b) = (Some(ts[150]), Some(ts[420]));
     let mut latest_hits = 0;
-    for mode in [Mode::All, Mode::Latest] {
+    // The fields the formula does not read: filled, carried by the read, or some of each.
+    let carry = [
+        vec![],
+        vec![Field::High],
+        vec![Field::Open, Field::High, Field::Low],
+    ];
+    for (mode, carried) in [Mode::All, Mode::Latest]
+        .into_iter()
+        .flat_map(|m| carry.iter().map(move |c| (m, c)))
+    {
         for (from, to) in [(None, None), (a, b), (a, None), (None, b), (b, a)] {
-            let o = opts(mode, from, to, Budget::unlimited());
+            let o = ScreenOptions {
+                carried: carried.clone(),
+                ..opts(mode, from, to, Budget::unlimited())
+            };
             let got = run(&db, &bodies, &f, &o, None).unwrap().outcome;
             let mut want = Vec::new();
             let mut matched = 0;
@@ -165,7 +180,7 @@ fn matches_equal_the_evaluator_on_each_symbols_bars_in_every_mode_and_range() {
                 matched += u64::from(!hits.is_empty());
                 want.extend(hits);
             }
-            let what = format!("{mode:?} from {from:?} to {to:?}");
+            let what = format!("{mode:?} carrying {carried:?} from {from:?} to {to:?}");
             assert_eq!(got.matches.len(), want.len(), "{what}");
             for (g, w) in got.matches.iter().zip(&want) {
                 assert!(same(g, w), "{what}: got {g:?}, want {w:?}");
@@ -189,6 +204,14 @@ fn matches_equal_the_evaluator_on_each_symbols_bars_in_every_mode_and_range() {
     assert!(
         latest_hits > 0,
         "some symbol matches at its last bar in some range"
+    );
+    let o = ScreenOptions {
+        carried: vec![Field::Close],
+        ..opts(Mode::All, None, None, Budget::unlimited())
+    };
+    assert_eq!(
+        run(&db, &bodies, &f, &o, None).unwrap_err().message,
+        "carried columns: the formula reads close already"
     );
 }
 
@@ -391,6 +414,59 @@ fn files_written_hold_the_matches_and_every_error() {
         (errors[0].symbol.as_str(), errors[0].cols[0][0]),
         (bad.as_str(), 1.0)
     );
+}
+
+#[test]
+fn more_matches_than_the_limit_stop_the_screen_as_soon_as_they_are_held() {
+    let (_dir, bodies) = dataset("screen-limit", 6, 300, 3);
+    let db = support::db();
+    let every = Arc::new(Formula::compile("close > 0").unwrap());
+    let total: u64 = bars(&db, &bodies).iter().map(|s| s.ts.len() as u64).sum();
+    let parts: Vec<(u32, String)> = bodies
+        .iter()
+        .map(|(k, b)| (*k, partition(b, &every.fields, true)))
+        .collect();
+    let limited = |max: u64| {
+        let progress = Arc::new(Progress::default());
+        let o = ScreenOptions {
+            max_matches: Some(max),
+            ..opts(Mode::All, None, None, Budget::unlimited())
+        };
+        let r = screen(
+            &db,
+            &parts,
+            &every,
+            &o,
+            None,
+            1,
+            &progress,
+            &AtomicBool::new(false),
+        );
+        (r, progress)
+    };
+    // Every bar matches: one over the limit fails within the first partition (one
+    // worker takes them in order); no partition finishes.
+    let first: u64 = bars(&db, &bodies[..1])
+        .iter()
+        .map(|s| s.ts.len() as u64)
+        .sum();
+    assert!(first > 50 && first < total);
+    let (r, progress) = limited(50);
+    let e = r.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidParam);
+    assert_eq!(e.message, "the screen matched more than 50 bars, the most a result in memory may hold: write them with --out DIR (out), or narrow the formula or --from/--to");
+    let read = progress.bars.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read > 0 && read <= first, "read {read} of {total} bars");
+    assert_eq!(
+        progress
+            .partitions
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    // Exactly the limit is held and returned.
+    let (r, _) = limited(total);
+    assert_eq!(r.unwrap().outcome.matches.len() as u64, total);
+    assert!(limited(total - 1).0.is_err());
 }
 
 #[test]

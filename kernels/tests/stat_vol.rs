@@ -4,15 +4,15 @@
 //! bit, with bounded lengths, named input errors, storage growing with the bars seen
 //! and foreign or corrupt state refused.
 mod common;
+mod formula_util;
 use barstream_kernels::kernel::{compute, Kernel, MAX_LENGTH};
 use barstream_kernels::ma::{Rma, Sma, Step};
 use barstream_kernels::osc::{Bollinger, BollingerParams, Macd, MacdParams, Stoch, StochParams};
 use barstream_kernels::stat::{Highest, Lowest, Stdev, Sum};
 use barstream_kernels::vol::{Atr, TrueRange};
 use barstream_kernels::ErrorCode;
-use common::{assert_bits, golden_dir};
+use common::assert_bits;
 use proptest::prelude::*;
-use serde_json::Value;
 
 // ---------- naive references: the definitions, window by window ----------
 
@@ -780,96 +780,12 @@ fn foreign_truncated_or_tampered_state_is_refused() {
 
 // ---------- the independent golden formula cases ----------
 
-struct Case {
-    formula: String,
-    value: Vec<f64>,
-    values: Vec<(String, Vec<f64>)>,
-}
-
-struct FormulaGolden {
-    file: String,
-    open: Vec<f64>,
-    high: Vec<f64>,
-    low: Vec<f64>,
-    close: Vec<f64>,
-    cases: Vec<Case>,
-}
-
-fn series(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|x| x.as_f64().unwrap_or(f64::NAN))
-        .collect()
-}
-
-fn formula_goldens() -> Vec<FormulaGolden> {
-    let dir = golden_dir().join("formula");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    assert!(
-        !files.is_empty(),
-        "no golden formula files in {}",
-        dir.display()
-    );
-    files
-        .iter()
-        .map(|p| {
-            let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            FormulaGolden {
-                file: p.file_name().unwrap().to_string_lossy().into_owned(),
-                open: series(&v["open"]),
-                high: series(&v["high"]),
-                low: series(&v["low"]),
-                close: series(&v["close"]),
-                cases: v["formulas"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| Case {
-                        formula: c["formula"].as_str().unwrap().to_string(),
-                        value: series(&c["value"]),
-                        values: c["values"]
-                            .as_object()
-                            .unwrap()
-                            .iter()
-                            .map(|(k, s)| (k.clone(), series(s)))
-                            .collect(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect()
-}
-
-impl FormulaGolden {
-    /// The named value `name` of the case whose formula starts with `head`.
-    fn named(&self, head: &str, name: &str) -> &[f64] {
-        let c = self.case(head);
-        &c.values
-            .iter()
-            .find(|(k, _)| k == name)
-            .unwrap_or_else(|| panic!("{}: no {name}", self.file))
-            .1
-    }
-    fn case(&self, head: &str) -> &Case {
-        self.cases
-            .iter()
-            .find(|c| c.formula.starts_with(head))
-            .unwrap_or_else(|| panic!("{}: no case starting {head:?}", self.file))
-    }
-}
-
 #[test]
 fn golden_formula_cases_of_the_direct_kernels() {
-    for g in formula_goldens() {
-        let n = g.close.len();
+    for g in formula_util::load() {
+        let n = g.bars.len();
         let f = |what: &str| format!("{}: {what}", g.file);
-        let (h, l, c) = (&g.high, &g.low, &g.close);
+        let [open, h, l, c, _] = &g.bars.cols;
 
         assert_close(
             &f("hi = highest(high, 20)"),
@@ -928,7 +844,7 @@ fn golden_formula_cases_of_the_direct_kernels() {
 
         // `up = sum(close > open, 10)` over the 0/1 series.
         let up: Vec<f64> = (0..n)
-            .map(|i| if c[i] > g.open[i] { 1.0 } else { 0.0 })
+            .map(|i| if c[i] > open[i] { 1.0 } else { 0.0 })
             .collect();
         assert_close(
             &f("up = sum(close > open, 10)"),

@@ -2,7 +2,7 @@
 //! `ta.crossover`/`ta.crossunder`): starts at 0; at `i >= 1`, when `m[i]` and
 //! `m[i-1]` are both defined, a cross over sets +1, a cross under sets -1;
 //! otherwise the state is held. Defined from index 0.
-use crate::codec::{Dec, Enc};
+use crate::codec::{decode, encode, Dec, Enc};
 use crate::kernel::{check_not_infinite, check_out, check_prices};
 use crate::Result;
 
@@ -83,16 +83,11 @@ impl Trend {
         })
     }
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut e = Enc::new(NAME);
-        self.save_fields(&mut e);
-        e.bytes
+        encode(NAME, |e| self.save_fields(e))
     }
     /// # Errors
     /// `InvalidParam` when the bytes were not saved by a trend state.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut d = Dec::new(bytes, NAME)?;
-        let t = Trend::load_fields(&mut d)?;
-        d.finish()?;
-        Ok(t)
+        decode(bytes, NAME, Trend::load_fields)
     }
 }

@@ -13,12 +13,8 @@ pub enum BinOp {
     Sub,
     Mul,
     Div,
-    Gt,
-    Ge,
-    Lt,
-    Le,
-    Eq,
-    Ne,
+    /// A comparison, as the plan computes it.
+    Cmp(super::plan::Cmp),
     And,
     Or,
 }

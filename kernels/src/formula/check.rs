@@ -4,7 +4,7 @@ use super::ast::{Ast, BinOp, ExprKind, Stmt};
 use super::error::{at, closest, Checked, Pos};
 use super::functions::{lookup, Arg, Func, Ty, Warm, FIELDS, FUNCTIONS};
 use super::lower;
-use super::plan::{Builder, Cmp, NodeId, Op, Plan};
+use super::plan::{Builder, NodeId, Op, Plan};
 use std::collections::HashMap;
 
 /// The rule names of a strategy, in [`super::Formula::rules`] order.
@@ -268,12 +268,7 @@ fn expr(
                 BinOp::Sub => (Op::Sub(a, c), Ty::Num),
                 BinOp::Mul => (Op::Mul(a, c), Ty::Num),
                 BinOp::Div => (Op::Div(a, c), Ty::Num),
-                BinOp::Gt => (Op::Cmp(Cmp::Gt, a, c), Ty::Cond),
-                BinOp::Ge => (Op::Cmp(Cmp::Ge, a, c), Ty::Cond),
-                BinOp::Lt => (Op::Cmp(Cmp::Lt, a, c), Ty::Cond),
-                BinOp::Le => (Op::Cmp(Cmp::Le, a, c), Ty::Cond),
-                BinOp::Eq => (Op::Cmp(Cmp::Eq, a, c), Ty::Cond),
-                BinOp::Ne => (Op::Cmp(Cmp::Ne, a, c), Ty::Cond),
+                BinOp::Cmp(cmp) => (Op::Cmp(*cmp, a, c), Ty::Cond),
                 BinOp::And => (Op::And(a, c), Ty::Cond),
                 BinOp::Or => (Op::Or(a, c), Ty::Cond),
             };

@@ -5,7 +5,7 @@
 use super::bars::{BarsSince, Count, Cross, Lookback, State, ValueWhen};
 use super::elementwise as ew;
 use super::plan::{NodeId, Op, Src};
-use super::skip::{self, Scratch};
+use super::skip::{self, KernelNode, Scratch};
 use super::stateful::{AnyKernel, KernelKind};
 use super::{Formula, Kind};
 use crate::kernel::check_not_infinite;
@@ -25,7 +25,7 @@ pub(crate) enum NodeState {
     ValueWhen(ValueWhen),
     Count(Count),
     State(State),
-    Kernel(Box<AnyKernel>),
+    Kernel(Box<KernelNode>),
 }
 
 impl NodeState {
@@ -37,7 +37,9 @@ impl NodeState {
             Op::ValueWhen(_, _, k) => NodeState::ValueWhen(ValueWhen::new(k)),
             Op::Count(_, n) => NodeState::Count(Count::new(n)),
             Op::State(..) => NodeState::State(State::default()),
-            Op::Kernel(k, len, _) => NodeState::Kernel(Box::new(AnyKernel::new(k, len as usize)?)),
+            Op::Kernel(k, len, _) => {
+                NodeState::Kernel(Box::new(KernelNode::new(AnyKernel::new(k, len as usize)?)))
+            }
             _ => NodeState::Plain,
         })
     }
@@ -290,12 +292,11 @@ fn exec(
         (Op::Count(c, _), NodeState::Count(s)) => s.run(base, g(c), out),
         (Op::State(u, d), NodeState::State(s)) => s.run(g(u), g(d), out),
         (Op::Kernel(kind, len, a), NodeState::Kernel(k)) => {
-            if kind == KernelKind::Atc {
-                let what = format!("atc(x, {len})");
-                skip::run(k, g(a), out, sc, Some((base, &what)))?;
-            } else {
-                skip::run(k, g(a), out, sc, None)?;
-            }
+            // The message is made only when it is needed (not once per block).
+            let what = || format!("atc(x, {len})");
+            let positive =
+                (kind == KernelKind::Atc).then_some((base, &what as &dyn Fn() -> String));
+            skip::run(k, g(a), out, sc, positive)?;
         }
         (op, _) => unreachable!("a node without its state: {op:?}"),
     }

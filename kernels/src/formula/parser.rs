@@ -5,6 +5,7 @@
 use super::ast::{Ast, BinOp, Expr, ExprId, ExprKind, Stmt};
 use super::error::{at, Checked, Pos};
 use super::lexer::{lex, Tok, Token};
+use super::plan::Cmp;
 
 /// How deep parentheses, calls and brackets may nest.
 pub const MAX_DEPTH: usize = 100;
@@ -192,12 +193,12 @@ impl Parser<'_> {
 
     fn compare_op(&self) -> Option<BinOp> {
         match self.peek() {
-            Tok::Op(">") => Some(BinOp::Gt),
-            Tok::Op(">=") => Some(BinOp::Ge),
-            Tok::Op("<") => Some(BinOp::Lt),
-            Tok::Op("<=") => Some(BinOp::Le),
-            Tok::Op("==") => Some(BinOp::Eq),
-            Tok::Op("!=") => Some(BinOp::Ne),
+            Tok::Op(">") => Some(BinOp::Cmp(Cmp::Gt)),
+            Tok::Op(">=") => Some(BinOp::Cmp(Cmp::Ge)),
+            Tok::Op("<") => Some(BinOp::Cmp(Cmp::Lt)),
+            Tok::Op("<=") => Some(BinOp::Cmp(Cmp::Le)),
+            Tok::Op("==") => Some(BinOp::Cmp(Cmp::Eq)),
+            Tok::Op("!=") => Some(BinOp::Cmp(Cmp::Ne)),
             _ => None,
         }
     }

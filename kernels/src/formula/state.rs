@@ -4,6 +4,7 @@
 use super::bars::{BarsSince, Count, Cross, Lookback, State, ValueWhen};
 use super::eval::{Evaluator, NodeState};
 use super::plan::Op;
+use super::skip::KernelNode;
 use super::stateful::AnyKernel;
 use super::Formula;
 use crate::codec::{Dec, Enc};
@@ -27,7 +28,7 @@ impl Evaluator {
                 NodeState::ValueWhen(s) => s.save(&mut e),
                 NodeState::Count(s) => s.save(&mut e),
                 NodeState::State(s) => s.save(&mut e),
-                NodeState::Kernel(k) => k.save(&mut e),
+                NodeState::Kernel(k) => k.kernel.save(&mut e),
             }
         }
         e.bytes
@@ -63,9 +64,9 @@ impl Evaluator {
                     NodeState::Count(Count::load(n, seen, &mut d)?)
                 }
                 (NodeState::State(_), _) => NodeState::State(State::load(&mut d)?),
-                (NodeState::Kernel(_), Op::Kernel(k, len, _)) => {
-                    NodeState::Kernel(Box::new(AnyKernel::load(k, len as usize, &mut d)?))
-                }
+                (NodeState::Kernel(_), Op::Kernel(k, len, _)) => NodeState::Kernel(Box::new(
+                    KernelNode::loaded(AnyKernel::load(k, len as usize, &mut d)?),
+                )),
                 _ => unreachable!("node states follow the plan"),
             };
         }

@@ -6,6 +6,7 @@ mod dataset;
 mod engine;
 mod formula;
 mod job;
+mod kernel_binding;
 mod ma;
 mod osc;
 mod screen;

@@ -1,8 +1,10 @@
 //! Oscillators and bands with several outputs: `bollinger(x, length, k)` and
 //! `BollingerStream`; MACD (`macdInto`, `MacdStream`) and the stochastic (`stochInto`,
-//! `StochStream`), whose outputs go into buffers the caller allocated on the JS heap.
+//! `StochStream`), whose outputs go into buffers the caller allocated on the JS heap (see
+//! [`super::kernel_binding`]).
 //! (RSI and ROC are single-input kernels: see `ma.rs`.)
 use super::guarded;
+use super::kernel_binding::kernel_binding;
 use super::ma::{bounded, to_len};
 use crate::kernel::nan_vec;
 use crate::osc::{Bollinger, BollingerParams, Macd, MacdParams, Stoch, StochParams};
@@ -77,61 +79,15 @@ fn macd_params(fast: f64, slow: f64, signal: f64) -> Result<MacdParams> {
     })
 }
 
-/// MACD line, signal and histogram of `x` into `macd`, `signal_out`, `hist`.
-#[napi]
-pub fn macd_into(
-    x: &[f64],
-    fast: f64,
-    slow: f64,
-    signal: f64,
-    mut macd: Float64Array,
-    mut signal_out: Float64Array,
-    mut hist: Float64Array,
-) -> napi::Result<()> {
-    // SAFETY: JS runs nothing else while this synchronous call holds the buffers, and the
-    // TypeScript wrapper passes three distinct ones.
-    let (m, s, h) = unsafe { (macd.as_mut(), signal_out.as_mut(), hist.as_mut()) };
-    guarded(|| Macd::new(&macd_params(fast, slow, signal)?)?.update(x, m, s, h))
-}
-
-/// MACD carried across calls.
-#[napi]
-pub struct MacdStream {
-    inner: Macd,
-}
-
-#[napi]
-impl MacdStream {
-    /// A new series, or one continued from `state` (bytes from `state()`).
-    #[napi(constructor)]
-    pub fn new(fast: f64, slow: f64, signal: f64, state: Option<&[u8]>) -> napi::Result<Self> {
-        guarded(|| {
-            let p = macd_params(fast, slow, signal)?;
-            let inner = match state {
-                Some(b) => Macd::from_bytes(&p, b)?,
-                None => Macd::new(&p)?,
-            };
-            Ok(MacdStream { inner })
-        })
-    }
-    /// The outputs for exactly these bars, into the three buffers.
-    #[napi]
-    pub fn push_into(
-        &mut self,
-        x: &[f64],
-        mut macd: Float64Array,
-        mut signal: Float64Array,
-        mut hist: Float64Array,
-    ) -> napi::Result<()> {
-        // SAFETY: as in `macd_into`.
-        let (m, s, h) = unsafe { (macd.as_mut(), signal.as_mut(), hist.as_mut()) };
-        guarded(|| self.inner.update(x, m, s, h))
-    }
-    /// The carried state, to resume from later.
-    #[napi]
-    pub fn state(&self) -> Uint8Array {
-        Uint8Array::new(self.inner.to_bytes())
-    }
+kernel_binding! {
+    /// MACD line, signal and histogram of `x` into `macd`, `signal_out`, `hist`.
+    fn macd_into;
+    /// MACD carried across calls.
+    class MacdStream: Macd;
+    in (x); params (fast, slow, signal) => macd_params(fast, slow, signal)?;
+    out (macd, signal_out, hist);
+    new Macd::new;
+    resume Macd::from_bytes;
 }
 
 fn stoch_params(k: f64, d: f64) -> Result<StochParams> {
@@ -141,59 +97,13 @@ fn stoch_params(k: f64, d: f64) -> Result<StochParams> {
     })
 }
 
-/// Stochastic %K and %D of these bars into `k_out` and `d_out`.
-#[napi]
-pub fn stoch_into(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    k: f64,
-    d: f64,
-    mut k_out: Float64Array,
-    mut d_out: Float64Array,
-) -> napi::Result<()> {
-    // SAFETY: as in `macd_into`.
-    let (ko, dout) = unsafe { (k_out.as_mut(), d_out.as_mut()) };
-    guarded(|| Stoch::new(&stoch_params(k, d)?)?.update(high, low, close, ko, dout))
-}
-
-/// The stochastic carried across calls.
-#[napi]
-pub struct StochStream {
-    inner: Stoch,
-}
-
-#[napi]
-impl StochStream {
-    /// A new series, or one continued from `state` (bytes from `state()`).
-    #[napi(constructor)]
-    pub fn new(k: f64, d: f64, state: Option<&[u8]>) -> napi::Result<Self> {
-        guarded(|| {
-            let p = stoch_params(k, d)?;
-            let inner = match state {
-                Some(b) => Stoch::from_bytes(&p, b)?,
-                None => Stoch::new(&p)?,
-            };
-            Ok(StochStream { inner })
-        })
-    }
-    /// The outputs for exactly these bars, into `k` and `d`.
-    #[napi]
-    pub fn push_into(
-        &mut self,
-        high: &[f64],
-        low: &[f64],
-        close: &[f64],
-        mut k: Float64Array,
-        mut d: Float64Array,
-    ) -> napi::Result<()> {
-        // SAFETY: as in `macd_into`.
-        let (ko, dout) = unsafe { (k.as_mut(), d.as_mut()) };
-        guarded(|| self.inner.update(high, low, close, ko, dout))
-    }
-    /// The carried state, to resume from later.
-    #[napi]
-    pub fn state(&self) -> Uint8Array {
-        Uint8Array::new(self.inner.to_bytes())
-    }
+kernel_binding! {
+    /// Stochastic %K and %D of these bars into `k_out` and `d_out`.
+    fn stoch_into;
+    /// The stochastic carried across calls.
+    class StochStream: Stoch;
+    in (high, low, close); params (k, d) => stoch_params(k, d)?;
+    out (k_out, d_out);
+    new Stoch::new;
+    resume Stoch::from_bytes;
 }

@@ -10,8 +10,10 @@ use crate::pipeline::screen::{Match, Mode, ScreenOptions};
 use crate::pipeline::{self, Progress, ScreenResult};
 use napi::bindgen_prelude::AsyncTask;
 
-/// The most matches returned to JavaScript without `out` (each becomes an object there).
-pub const MAX_MATCHES_IN_MEMORY: usize = 1_000_000;
+/// The most matches returned to JavaScript without `out` (each becomes an object there),
+/// unless `maxMatches` says otherwise.
+pub const MAX_MATCHES_IN_MEMORY: u64 = 1_000_000;
+
 use napi::{Env, Task};
 use napi_derive::napi;
 use std::path::PathBuf;
@@ -20,7 +22,8 @@ use std::sync::Arc;
 
 #[napi(object)]
 pub struct ScreenJobOptions {
-    /// One query per bucket returning `symbol, ts` and exactly the formula's fields.
+    /// One query per bucket returning `symbol, ts`, exactly the formula's fields, then
+    /// `carried_columns`.
     pub partitions: Vec<BucketSource>,
     pub formula: String,
     /// `latest` or `all`.
@@ -31,12 +34,18 @@ pub struct ScreenJobOptions {
     pub symbol_timeout_ms: f64,
     /// Which of `open, high, low, close, volume` the source has.
     pub source_columns: Vec<String>,
+    /// Columns each partition's SQL returns after the formula's fields, read into the
+    /// matches as they are (instead of filled by a second query over the source).
+    pub carried_columns: Option<Vec<String>>,
     pub workers: Option<u32>,
     /// Write matches and errors under this folder instead of returning the matches.
     pub out: Option<String>,
     /// Also return every processed symbol's last bar in `symbols`, matched or not (a
     /// number formula is then allowed; it matches no bar).
     pub every_symbol: Option<bool>,
+    /// Without `out`: the most matches the screen may hold (default
+    /// [`MAX_MATCHES_IN_MEMORY`]); one more stops it with an error at once.
+    pub max_matches: Option<f64>,
 }
 
 #[napi(object)]
@@ -107,15 +116,30 @@ fn time(name: &str, v: Option<f64>) -> Result<Option<i64>> {
     }
 }
 
-fn field(name: &str) -> Result<Field> {
-    Field::ALL
-        .into_iter()
-        .find(|f| f.as_str() == name)
-        .ok_or_else(|| {
-            Error::param(format!(
-                "sourceColumns holds '{name}': each must be one of open, high, low, close, volume"
-            ))
+fn max_matches(v: Option<f64>) -> Result<u64> {
+    match v {
+        None => Ok(MAX_MATCHES_IN_MEMORY),
+        Some(x) if x >= 1.0 && x.fract() == 0.0 && x < 9.0e15 => Ok(x as u64),
+        Some(x) => Err(Error::param(format!(
+            "maxMatches must be a positive integer, got {x}"
+        ))),
+    }
+}
+
+fn fields(names: &[String]) -> Result<Vec<Field>> {
+    names
+        .iter()
+        .map(|name| {
+            Field::ALL
+                .into_iter()
+                .find(|f| f.as_str() == name)
+                .ok_or_else(|| {
+                    Error::param(format!(
+                        "a column list holds '{name}': each must be one of open, high, low, close, volume"
+                    ))
+                })
         })
+        .collect()
 }
 
 pub struct ScreenTask {
@@ -139,11 +163,12 @@ impl Task for ScreenTask {
                 to: time("to", o.to)?,
                 every_symbol: o.every_symbol.unwrap_or(false),
                 budget: Budget::millis(o.symbol_timeout_ms)?,
-                source_columns: o
-                    .source_columns
-                    .iter()
-                    .map(|c| field(c))
-                    .collect::<Result<_>>()?,
+                source_columns: fields(&o.source_columns)?,
+                carried: fields(o.carried_columns.as_deref().unwrap_or_default())?,
+                max_matches: match o.out {
+                    Some(_) => None,
+                    None => Some(max_matches(o.max_matches)?),
+                },
             };
             let parts: Vec<(u32, String)> = o
                 .partitions
@@ -162,13 +187,6 @@ impl Task for ScreenTask {
                 &self.progress,
                 &self.cancel,
             )?;
-            if out.is_none() && result.outcome.matches.len() > MAX_MATCHES_IN_MEMORY {
-                return Err(Error::param(format!(
-                    "the screen matched {} bars, more than the {MAX_MATCHES_IN_MEMORY} a result in memory may hold: \
-                     write them with --out DIR (out), or narrow the formula or --from/--to",
-                    result.outcome.matches.len()
-                )));
-            }
             Ok((formula, result))
         })
     }

@@ -4,7 +4,7 @@
 //! `sd` is computed from the window around `mid` (two passes), not from a running
 //! sum of squares, so a flat window gives `sd` = 0 instead of `sqrt` of rounding noise;
 //! the one computation of [`crate::stat::Stdev`] ([`window_sd`]).
-use crate::codec::{Dec, Enc};
+use crate::codec::{decode, encode};
 use crate::kernel::{check_length, check_out, check_prices};
 use crate::ma::Sma;
 use crate::stat::stdev::window_sd;
@@ -78,21 +78,21 @@ impl Bollinger {
         Ok(())
     }
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut e = Enc::new(NAME);
-        e.usize(self.p.length);
-        e.f64(self.p.k);
-        self.sma.save_fields(&mut e);
-        e.bytes
+        encode(NAME, |e| {
+            e.usize(self.p.length);
+            e.f64(self.p.k);
+            self.sma.save_fields(e);
+        })
     }
     /// # Errors
     /// `InvalidParam` when the bytes were not saved by Bollinger with `p`.
     pub fn from_bytes(p: &BollingerParams, bytes: &[u8]) -> Result<Self> {
         let mut b = Bollinger::new(p)?;
-        let mut d = Dec::new(bytes, NAME)?;
-        d.expect_u64("length", p.length as u64)?;
-        d.expect_f64("k", p.k)?;
-        b.sma = Sma::load_fields(p.length, &mut d)?;
-        d.finish()?;
-        Ok(b)
+        decode(bytes, NAME, |d| {
+            d.expect_u64("length", p.length as u64)?;
+            d.expect_f64("k", p.k)?;
+            b.sma = Sma::load_fields(p.length, d)?;
+            Ok(b)
+        })
     }
 }

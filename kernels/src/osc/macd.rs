@@ -1,7 +1,7 @@
 //! MACD(f, s, g): `macd = ema(x, f) - ema(x, s)` (first defined at `max(f, s) - 1`);
 //! `signal` = EMA(g) over the defined macd values only, seeded by their first `g`
 //! (first defined at `max(f, s) - 1 + g - 1`); `hist = macd - signal`. Pine's `ta.macd`.
-use crate::codec::{Dec, Enc};
+use crate::codec::{decode, encode};
 use crate::kernel::{check_length, check_out, check_prices};
 use crate::ma::ema::ema_alpha;
 use crate::ma::EmaCore;
@@ -53,14 +53,6 @@ impl Macd {
             signal: ema(p.signal),
         })
     }
-    /// First defined index of the macd line.
-    pub fn first_defined(p: &MacdParams) -> usize {
-        p.fast.max(p.slow) - 1
-    }
-    /// First defined index of the signal and the histogram.
-    pub fn signal_first_defined(p: &MacdParams) -> usize {
-        Self::first_defined(p) + p.signal - 1
-    }
     pub fn params(&self) -> MacdParams {
         self.p
     }
@@ -103,27 +95,27 @@ impl Macd {
     }
     /// The carried state as bytes (tag, parameters, values).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut e = Enc::new(NAME);
-        e.usize(self.p.fast);
-        e.usize(self.p.slow);
-        e.usize(self.p.signal);
-        self.fast.save_fields(&mut e);
-        self.slow.save_fields(&mut e);
-        self.signal.save_fields(&mut e);
-        e.bytes
+        encode(NAME, |e| {
+            e.usize(self.p.fast);
+            e.usize(self.p.slow);
+            e.usize(self.p.signal);
+            self.fast.save_fields(e);
+            self.slow.save_fields(e);
+            self.signal.save_fields(e);
+        })
     }
     /// # Errors
     /// `InvalidParam` when the bytes were not saved by MACD with `p`.
     pub fn from_bytes(p: &MacdParams, bytes: &[u8]) -> Result<Self> {
         let mut m = Macd::new(p)?;
-        let mut d = Dec::new(bytes, NAME)?;
-        d.expect_u64("fast", p.fast as u64)?;
-        d.expect_u64("slow", p.slow as u64)?;
-        d.expect_u64("signal", p.signal as u64)?;
-        m.fast = EmaCore::load_fields(p.fast, ema_alpha(p.fast), &mut d)?;
-        m.slow = EmaCore::load_fields(p.slow, ema_alpha(p.slow), &mut d)?;
-        m.signal = EmaCore::load_fields(p.signal, ema_alpha(p.signal), &mut d)?;
-        d.finish()?;
-        Ok(m)
+        decode(bytes, NAME, |d| {
+            d.expect_u64("fast", p.fast as u64)?;
+            d.expect_u64("slow", p.slow as u64)?;
+            d.expect_u64("signal", p.signal as u64)?;
+            m.fast = EmaCore::load_fields(p.fast, ema_alpha(p.fast), d)?;
+            m.slow = EmaCore::load_fields(p.slow, ema_alpha(p.slow), d)?;
+            m.signal = EmaCore::load_fields(p.signal, ema_alpha(p.signal), d)?;
+            Ok(m)
+        })
     }
 }

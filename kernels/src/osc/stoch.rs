@@ -2,7 +2,7 @@
 //! evaluated left to right, NaN where the range is 0 (first defined at `k-1`); `%D` =
 //! SMA(d) over the defined %K values only: a NaN %K does not enter it, and its %D is NaN
 //! (first defined at `k-1 + d-1` when no range is 0).
-use crate::codec::{Dec, Enc};
+use crate::codec::{decode, encode};
 use crate::kernel::{check_bars, check_length};
 use crate::ma::Sma;
 use crate::stat::{Highest, Lowest};
@@ -38,14 +38,6 @@ impl Stoch {
             lo: Lowest::with_len(p.k),
             d: Sma::with_len(p.d),
         })
-    }
-    /// First defined index of %K.
-    pub fn first_defined(p: &StochParams) -> usize {
-        p.k - 1
-    }
-    /// First defined index of %D on bars without a zero range.
-    pub fn d_first_defined(p: &StochParams) -> usize {
-        p.k - 1 + p.d - 1
     }
     pub fn params(&self) -> StochParams {
         self.p
@@ -98,30 +90,30 @@ impl Stoch {
     }
     /// The carried state as bytes (tag, parameters, values).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut e = Enc::new(NAME);
-        e.usize(self.p.k);
-        e.usize(self.p.d);
-        self.hi.save_fields(&mut e);
-        self.lo.save_fields(&mut e);
-        self.d.save_fields(&mut e);
-        e.bytes
+        encode(NAME, |e| {
+            e.usize(self.p.k);
+            e.usize(self.p.d);
+            self.hi.save_fields(e);
+            self.lo.save_fields(e);
+            self.d.save_fields(e);
+        })
     }
     /// # Errors
     /// `InvalidParam` when the bytes were not saved by the stochastic with `p`.
     pub fn from_bytes(p: &StochParams, bytes: &[u8]) -> Result<Self> {
         let mut s = Stoch::new(p)?;
-        let mut d = Dec::new(bytes, NAME)?;
-        d.expect_u64("k", p.k as u64)?;
-        d.expect_u64("d", p.d as u64)?;
-        s.hi = Highest::load_fields(p.k, &mut d)?;
-        s.lo = Lowest::load_fields(p.k, &mut d)?;
-        s.d = Sma::load_fields(p.d, &mut d)?;
-        if s.lo.bars() != s.hi.bars() {
-            return Err(crate::Error::param(
-                "state: the windows disagree on the bars seen",
-            ));
-        }
-        d.finish()?;
-        Ok(s)
+        decode(bytes, NAME, |d| {
+            d.expect_u64("k", p.k as u64)?;
+            d.expect_u64("d", p.d as u64)?;
+            s.hi = Highest::load_fields(p.k, d)?;
+            s.lo = Lowest::load_fields(p.k, d)?;
+            s.d = Sma::load_fields(p.d, d)?;
+            if s.lo.bars() != s.hi.bars() {
+                return Err(crate::Error::param(
+                    "state: the windows disagree on the bars seen",
+                ));
+            }
+            Ok(s)
+        })
     }
 }

@@ -184,14 +184,15 @@ pub struct ScreenResult {
     pub files: Vec<OutFile>,
 }
 
-/// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts` and exactly
-/// the formula's fields) and gathers the matches (see [`screen`](mod@screen)); with `out`,
+/// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts`, exactly
+/// the formula's fields, then `opts.carried`) and gathers the matches (see [`screen`](mod@screen)); with `out`,
 /// each bucket's matches and errors are written there as it completes (see
-/// [`screen_out`]) and the returned matches are empty.
+/// [`screen_out`]) and the returned matches are empty. Without `out`, more matches than
+/// `opts.max_matches` stop every partition as soon as they are held.
 ///
 /// # Errors
 /// A formula that cannot screen, SQL or read errors, a symbol found in two partitions, a
-/// write error, cancellation.
+/// write error, too many matches ([`screen::too_many`]), cancellation.
 #[allow(clippy::too_many_arguments)]
 pub fn screen(
     db: &Database,
@@ -207,13 +208,21 @@ pub fn screen(
     if out.is_some() {
         screen_out::check_names(formula)?;
     }
+    if let Some(f) = opts.carried.iter().find(|f| formula.fields.contains(f)) {
+        return Err(crate::Error::param(format!(
+            "carried columns: the formula reads {} already",
+            f.as_str()
+        )));
+    }
     let fields: Vec<String> = formula
         .fields
         .iter()
+        .chain(&opts.carried)
         .map(|f| f.as_str().to_string())
         .collect();
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
     let shared = Arc::new(opts.clone());
+    let held = Arc::new(AtomicU64::new(0));
     let parts = read_partitions(
         db,
         &sqls,
@@ -226,6 +235,7 @@ pub fn screen(
                 sql: partitions[i].1.clone(),
                 bucket: partitions[i].0,
                 out: out.map(Path::to_path_buf),
+                held: held.clone(),
             };
             ScreenSink::new(ctx, formula.clone(), shared.clone(), progress.clone())
         },

@@ -1,8 +1,10 @@
 //! The screen: a formula evaluated over each symbol's bars, run by run with its carried
-//! state (reading only the fields the formula names), keeping the bars where its value is
+//! state (evaluating only the fields the formula names), keeping the bars where its value is
 //! true: every such bar (`all`, within `from..=to`), or the symbol's last bar (`latest`,
-//! as of `to`). Each match carries its OHLCV (the fields the formula did not read are
-//! filled after the partition's pass, see [`super::fill`]) and the formula's named values.
+//! as of `to`). Each match carries its OHLCV and the formula's named values. The fields the
+//! formula did not read are either carried by the partition's read ([`ScreenOptions::carried`],
+//! cheaper when most partitions have matches, as with `all`: one read instead of a second
+//! scan of the source) or filled after the partition's pass (see [`super::fill`]).
 //!
 //! Per symbol: skipped when it has at most `W` bars (the formula's warm-up); failed at
 //! stage `input` (its rows), `formula` (an evaluation error) or `timeout` (its budget, see
@@ -15,7 +17,7 @@ use crate::duck::Database;
 use crate::error::{Error, Result};
 use crate::formula::{Evaluator, Field, Formula, Kind};
 use crate::read::{RunSink, SymbolRun};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -55,6 +57,21 @@ pub struct ScreenOptions {
     pub budget: Budget,
     /// The OHLCV columns the source has (the others are NaN in matches).
     pub source_columns: Vec<Field>,
+    /// Columns the partition SQL returns after the formula's fields (none the formula
+    /// reads): read with the bars into the matches, not evaluated; the fill reads only
+    /// the others.
+    pub carried: Vec<Field>,
+    /// The most matches the screen may hold (with no output folder): one more fails the
+    /// screen as soon as a sink holds it, so memory stays bounded (see [`too_many`]).
+    pub max_matches: Option<u64>,
+}
+
+/// The refusal of a screen holding more than `max` matches.
+pub fn too_many(max: u64) -> Error {
+    Error::param(format!(
+        "the screen matched more than {max} bars, the most a result in memory may hold: \
+         write them with --out DIR (out), or narrow the formula or --from/--to"
+    ))
 }
 
 /// One matching bar.
@@ -120,6 +137,8 @@ pub struct PartitionContext {
     pub bucket: u32,
     /// With `Some`, matches and errors are written there as the partition ends.
     pub out: Option<std::path::PathBuf>,
+    /// Matches held by every partition's sink together (see [`ScreenOptions::max_matches`]).
+    pub held: Arc<AtomicU64>,
 }
 
 /// The sink of one partition.
@@ -127,7 +146,8 @@ pub struct ScreenSink {
     ctx: PartitionContext,
     formula: Arc<Formula>,
     opts: Arc<ScreenOptions>,
-    /// Where each of the formula's fields sits in `open..volume`.
+    /// Where each column read (the formula's fields, then the carried ones) sits in
+    /// `open..volume`.
     field_at: Vec<usize>,
     cur: Option<Current>,
     pub out: ScreenOutcome,
@@ -136,6 +156,8 @@ pub struct ScreenSink {
     /// Every symbol of the partition, in order.
     pub seen: Vec<String>,
     progress: Arc<Progress>,
+    /// This sink's share of `ctx.held`.
+    held: u64,
 }
 
 impl ScreenSink {
@@ -148,6 +170,7 @@ impl ScreenSink {
         let field_at = formula
             .fields
             .iter()
+            .chain(&opts.carried)
             .map(|f| Field::ALL.iter().position(|a| a == f).expect("a field"))
             .collect();
         ScreenSink {
@@ -160,7 +183,30 @@ impl ScreenSink {
             cur: None,
             out: ScreenOutcome::default(),
             progress,
+            held: 0,
         }
+    }
+
+    /// Brings the shared count of held matches up to date with this sink's.
+    ///
+    /// # Errors
+    /// [`too_many`] when the sinks together hold more than `max_matches`.
+    fn count_held(&mut self) -> Result<()> {
+        let Some(max) = self.opts.max_matches else {
+            return Ok(());
+        };
+        let now =
+            (self.out.matches.len() + self.cur.as_ref().map_or(0, |c| c.matches.len())) as u64;
+        let total = if now >= self.held {
+            self.ctx.held.fetch_add(now - self.held, Ordering::Relaxed) + (now - self.held)
+        } else {
+            self.ctx.held.fetch_sub(self.held - now, Ordering::Relaxed) - (self.held - now)
+        };
+        self.held = now;
+        if total > max {
+            return Err(too_many(max));
+        }
+        Ok(())
     }
 
     fn begin(&mut self, symbol: &str) {
@@ -242,9 +288,9 @@ impl ScreenSink {
         let c = self.cur.as_mut().expect("a run belongs to a symbol");
         let ev = c.ev.as_mut().expect("a live evaluator");
         let bars: Vec<&[f64]> = run.values.iter().map(|v| &v[lo..hi]).collect();
-        ev.push(&bars).map_err(|e| e.message)?;
+        ev.push(&bars[..self.formula.fields.len()])
+            .map_err(|e| e.message)?;
         let ev = &*ev;
-        let symbol = c.symbol.clone();
         let field_at = &self.field_at;
         let value: &[f64] = if self.formula.kind == Kind::Strategy {
             &[]
@@ -253,17 +299,25 @@ impl ScreenSink {
         };
         let names = self.formula.names.len();
         let opts = &self.opts;
-        let bar = |j: usize| Match {
-            symbol: symbol.clone(),
-            ts: run.ts[lo + j],
-            ohlcv: {
-                let mut o = [f64::NAN; 5];
-                for (k, &at) in field_at.iter().enumerate() {
-                    o[at] = bars[k][j];
-                }
-                o
-            },
-            values: (0..names).map(|i| ev.named(i)[j]).collect(),
+        // Bar `j` of the slice into `m` (whose symbol is already the current one).
+        let set = |m: &mut Match, j: usize| {
+            m.ts = run.ts[lo + j];
+            m.ohlcv = [f64::NAN; 5];
+            for (k, &at) in field_at.iter().enumerate() {
+                m.ohlcv[at] = bars[k][j];
+            }
+            m.values.clear();
+            m.values.extend((0..names).map(|i| ev.named(i)[j]));
+        };
+        let new = |symbol: &str, j: usize| {
+            let mut m = Match {
+                symbol: symbol.to_string(),
+                ts: 0,
+                ohlcv: [f64::NAN; 5],
+                values: Vec::with_capacity(names),
+            };
+            set(&mut m, j);
+            m
         };
         for &v in value {
             c.positive += u64::from(v > 0.0);
@@ -274,31 +328,31 @@ impl ScreenSink {
                 let ts = run.ts[lo + j];
                 if v == 1.0 && opts.from.is_none_or(|f| ts >= f) && opts.to.is_none_or(|t| ts <= t)
                 {
-                    let m = bar(j);
-                    c.matches.push(m);
+                    c.matches.push(new(&c.symbol, j));
                 }
             }
         }
         let n = hi - lo;
-        let last = bar(n - 1);
         let v = value.get(n - 1).copied().unwrap_or(f64::NAN);
-        c.last = Some((last, v));
+        // The symbol's last bar so far, in the same Match from slice to slice.
+        match &mut c.last {
+            Some((m, last)) => {
+                set(m, n - 1);
+                *last = v;
+            }
+            None => c.last = Some((new(&c.symbol, n - 1), v)),
+        }
         c.bars += n as u64;
         Ok(())
     }
 }
 
-impl RunSink for ScreenSink {
-    fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
-        if !run.continues {
-            self.begin(run.symbol);
-        }
-        self.progress
-            .bars
-            .fetch_add(run.ts.len() as u64, Ordering::Relaxed);
+impl ScreenSink {
+    /// Evaluates one run of the current symbol, recording its failure if it fails.
+    fn evaluate(&mut self, run: &SymbolRun<'_>) {
         let c = self.cur.as_mut().expect("a run belongs to a symbol");
         if c.failed.is_some() || c.past_to {
-            return Ok(());
+            return;
         }
         let mut n = run.ts.len();
         if let (Mode::Latest, Some(to)) = (self.opts.mode, self.opts.to) {
@@ -309,7 +363,8 @@ impl RunSink for ScreenSink {
         if let Err(m) = c.clock.check() {
             c.failed = Some((Stage::Timeout, m));
             c.ev = None;
-            return Ok(());
+            c.matches.clear();
+            return;
         }
         for r in slices(n) {
             let start = Instant::now();
@@ -330,10 +385,22 @@ impl RunSink for ScreenSink {
                 // A failed evaluator is not used again.
                 c.ev = None;
                 c.matches.clear();
-                return Ok(());
+                return;
             }
         }
-        Ok(())
+    }
+}
+
+impl RunSink for ScreenSink {
+    fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
+        if !run.continues {
+            self.begin(run.symbol);
+        }
+        self.progress
+            .bars
+            .fetch_add(run.ts.len() as u64, Ordering::Relaxed);
+        self.evaluate(run);
+        self.count_held()
     }
 
     /// The symbol fails at stage `input` (the first failure of a symbol is the one kept).
@@ -345,12 +412,13 @@ impl RunSink for ScreenSink {
         keep_first_failure(&mut c.failed, Stage::Input, message);
         c.ev = None;
         c.matches.clear();
-        Ok(())
+        self.count_held()
     }
 
     /// Fills the unread fields of the partition's matches, then writes its files.
     fn finish(&mut self) -> Result<()> {
         self.end_symbol();
+        self.count_held()?;
         let ctx = &self.ctx;
         fill_partition(&ctx.db, &ctx.sql, &self.formula, &self.opts, &mut self.out)?;
         if let Some(dir) = &ctx.out {
@@ -373,7 +441,11 @@ pub(crate) fn fill_partition(
 ) -> Result<()> {
     let cols: Vec<Field> = Field::ALL
         .into_iter()
-        .filter(|f| opts.source_columns.contains(f) && !formula.fields.contains(f))
+        .filter(|f| {
+            opts.source_columns.contains(f)
+                && !formula.fields.contains(f)
+                && !opts.carried.contains(f)
+        })
         .collect();
     let mut wanted: Vec<Wanted<'_>> = out
         .matches

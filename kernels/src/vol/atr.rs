@@ -2,7 +2,7 @@
 //! at bars `1..=L` (TA-Lib's ATR); first defined at `L`. The same bits as the RMA
 //! kernel run on `tr[1..]`.
 use super::TrueRange;
-use crate::codec::{Dec, Enc};
+use crate::codec::{decode, encode};
 use crate::kernel::{check_bars, check_length};
 use crate::ma::rma::rma_alpha;
 use crate::ma::EmaCore;
@@ -25,9 +25,6 @@ impl Atr {
             tr: TrueRange::new(),
             rma: EmaCore::new(*len, rma_alpha(*len)),
         })
-    }
-    pub fn first_defined(len: &usize) -> usize {
-        *len
     }
     pub fn length(&self) -> usize {
         self.rma.length()
@@ -59,23 +56,22 @@ impl Atr {
     }
     /// The carried state as bytes (tag, length, values).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut e = Enc::new(NAME);
-        e.usize(self.length());
-        self.tr.save_fields(&mut e);
-        self.rma.save_fields(&mut e);
-        e.bytes
+        encode(NAME, |e| {
+            e.usize(self.length());
+            self.tr.save_fields(e);
+            self.rma.save_fields(e);
+        })
     }
     /// # Errors
     /// `InvalidParam` when the bytes were not saved by the ATR with this length.
     pub fn from_bytes(len: &usize, bytes: &[u8]) -> Result<Self> {
         check_length(NAME, "length", *len)?;
-        let mut d = Dec::new(bytes, NAME)?;
-        d.expect_u64("length", *len as u64)?;
-        let a = Atr {
-            tr: TrueRange::load_fields(&mut d)?,
-            rma: EmaCore::load_fields(*len, rma_alpha(*len), &mut d)?,
-        };
-        d.finish()?;
-        Ok(a)
+        decode(bytes, NAME, |d| {
+            d.expect_u64("length", *len as u64)?;
+            Ok(Atr {
+                tr: TrueRange::load_fields(d)?,
+                rma: EmaCore::load_fields(*len, rma_alpha(*len), d)?,
+            })
+        })
     }
 }

@@ -1,5 +1,5 @@
 //! True range: NaN at bar 0, then `max(h - l, |h - c[i-1]|, |l - c[i-1]|)`.
-use crate::codec::{Dec, Enc};
+use crate::codec::{decode, encode, Dec, Enc};
 use crate::kernel::check_bars;
 use crate::Result;
 
@@ -24,10 +24,6 @@ impl TrueRange {
             seen: 0,
             prev: f64::NAN,
         }
-    }
-    /// Index of the first defined output.
-    pub fn first_defined() -> usize {
-        1
     }
     /// Bars consumed so far (the global index of the next bar).
     pub fn seen(&self) -> u64 {
@@ -69,16 +65,11 @@ impl TrueRange {
     }
     /// The carried state as bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut e = Enc::new(NAME);
-        self.save_fields(&mut e);
-        e.bytes
+        encode(NAME, |e| self.save_fields(e))
     }
     /// # Errors
     /// `InvalidParam` when the bytes were not saved by the true range.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut d = Dec::new(bytes, NAME)?;
-        let t = TrueRange::load_fields(&mut d)?;
-        d.finish()?;
-        Ok(t)
+        decode(bytes, NAME, TrueRange::load_fields)
     }
 }

@@ -37,6 +37,26 @@ pub struct GoldenFile {
     pub cases: Vec<Case>,
 }
 
+impl GoldenFile {
+    /// The case whose formula starts with `head`.
+    pub fn case(&self, head: &str) -> &Case {
+        self.cases
+            .iter()
+            .find(|c| c.formula.starts_with(head))
+            .unwrap_or_else(|| panic!("{}: no case starting {head:?}", self.file))
+    }
+    /// The named value `name` of the case whose formula starts with `head`.
+    pub fn named(&self, head: &str, name: &str) -> &[f64] {
+        &self
+            .case(head)
+            .values
+            .iter()
+            .find(|(k, _)| k == name)
+            .unwrap_or_else(|| panic!("{}: no {name}", self.file))
+            .1
+    }
+}
+
 fn series(v: &Value) -> Vec<f64> {
     v.as_array()
         .expect("array")
