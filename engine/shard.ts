@@ -63,8 +63,8 @@ function whole(name: string, value: string): number {
 
 /**
  * The shard the scheduler's environment names (`--shard auto`), and the scheduler.
- * The Kubernetes index variable wins over the generic `BARSTREAM_SHARD_INDEX`; two schedulers'
- * index variables at once, or none, is an error listing the variables.
+ * Two schedulers' index variables at once (`BARSTREAM_SHARD_INDEX` counts as one), or none,
+ * is an error listing the variables; a Slurm array not numbered 0, 1, ... is refused.
  * @throws BarstreamError `BARSTREAM_INVALID_PARAM`.
  * @example
  * shardFromEnv({ SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_STEP: '1' });

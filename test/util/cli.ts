@@ -23,8 +23,8 @@ export function runCli(cwd: string, ...args: string[]): CliRun {
 }
 
 /** Runs `barstream <args>` to completion. */
-export function cli(args: string[], opts: { cwd?: string; input?: string } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', cwd: opts.cwd, input: opts.input, maxBuffer: 64 * 1024 * 1024 });
+export function cli(args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', cwd: opts.cwd, input: opts.input, env: opts.env, maxBuffer: 64 * 1024 * 1024 });
 }
 
 /** Starts `barstream <args>`; resolves with the exit code and stderr when it ends. */
