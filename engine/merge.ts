@@ -43,7 +43,10 @@ function difference(a: unknown, b: unknown, path = ''): string | undefined {
 /** Files up to this size are read whole (faster for the many small files of a bucket layout). */
 const READ_WHOLE = 64 << 20;
 
-/** The sha256 of a file of `bytes` bytes: read whole when small, streamed otherwise. */
+/**
+ * The sha256 of a file of `bytes` bytes: read whole when small, streamed otherwise. (WebCrypto's
+ * digest, which runs on the thread pool, measured slower on the 2-core development machine.)
+ */
 async function sha256(path: string, bytes: number): Promise<string> {
   if (bytes <= READ_WHOLE) return createHash('sha256').update(await readFile(path)).digest('hex');
   return new Promise((done, failed) => {
@@ -55,7 +58,7 @@ async function sha256(path: string, bytes: number): Promise<string> {
   });
 }
 
-/** Runs `work` over `items`, at most `width` at a time (file reads overlap; hashing stays on this thread). */
+/** Runs `work` over `items`, at most `width` at a time. */
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../datasets/layout.js';
 import { Engine, generate, merge, query } from '../engine/index.js';
 import type { BacktestOptions } from '../engine/backtest.js';
+import { cli, cliBuilt, failureCode } from './util/cli.js';
 import { rowDiff } from './util/shards.js';
 
 const PARAMS = { length: 14 };
@@ -104,6 +105,25 @@ describe('merge refuses', () => {
     const out = join(tmp, 'missing');
     await shards(out, 4, [0, 2]);
     expect(await refusal(out)).toMatch(/shards 1, 3 of 4 are missing \(found 2: 0, 2\)/);
+  });
+
+  it.skipIf(!cliBuilt)('barstream merge: one line with a code and exit 1; a folder that is no sharded output', async () => {
+    const out = join(tmp, 'missing-cli');
+    await shards(out, 3, [1]);
+    const r = cli(['merge', out]);
+    expect(r.status).toBe(1);
+    expect(failureCode(r.stderr), r.stderr).toBe('BARSTREAM_BAD_INPUT');
+    expect(r.stderr).toContain('shards 0, 2 of 3 are missing (found 1: 1)');
+    expect(existsSync(join(out, '_manifest.json'))).toBe(false);
+    const single1 = cli(['merge', single()]);
+    expect(failureCode(single1.stderr), single1.stderr).toBe('BARSTREAM_BAD_INPUT');
+    expect(single1.stderr).toContain('is the output of a single run');
+    const none = cli(['merge', join(tmp, 'nowhere')]);
+    expect(failureCode(none.stderr), none.stderr).toBe('BARSTREAM_IO');
+    await shards(out, 3, [0, 2]);
+    const ok = cli(['merge', out, '--json']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ kind: 'backtest', shards: 3, counts: { symbols: 30, processed: 30 } });
   });
 
   it('shards run with different parameters, naming the field', async () => {
