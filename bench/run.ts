@@ -7,7 +7,8 @@
  *
  * `screen`: the formula screen from Parquet (every matching bar) vs Polars, DuckDB and a pandas
  * process pool, and kernels.formula on one series; `rules`: the rule backtest through the CLI
- * beside the ATC backtest.
+ * beside the ATC backtest; `shards` (only when named): the backtest as N shards one after another
+ * plus `merge`, against a single run, and `merge` over 1,000 bucket files (see bench/shards.ts).
  *
  * Writes bench/results/<date>[-quick].json, .md (ratio table) and .png (scaling plot).
  */
@@ -27,6 +28,7 @@ import { compare as scanPolars } from './scan-vs-polars.js';
 import { compare as formulaKernel } from './formula-kernel.js';
 import { compare as rules } from './rules.js';
 import { compare as screen } from './screen-vs-peers.js';
+import { SIZES as SHARD_SIZES, shardsBench, ShardsReport } from './shards.js';
 import { benchDataset, flag, machine, numberArg } from './util.js';
 
 const args = process.argv.slice(2);
@@ -173,6 +175,11 @@ const rb = fr('rules-', 'barstream');
 if (rb) {
   targetRows.push([`rule backtest ${sizeLabel(rb.symbols, size.bars)} under 20 s, peak RSS under 1.5 GB`, `${fmt(rb.median)} s; RSS ${fmt(rb.peakRssMB)} MB`, rb.median < 20 && rb.peakRssMB < 1536 && ok(rb) ? 'met' : 'MISSED']);
 }
+let shardsReport: ShardsReport | undefined;
+if (only.includes('shards')) {
+  shardsReport = await shardsBench({ size: SHARD_SIZES[quick ? 'quick' : 'full'], runs, threads, tmp: join(tmp, 'shards'), log });
+  targetRows.push(...shardsReport.targets);
+}
 const targetTable = table(['target', 'measured', 'status'], targetRows);
 
 const stamp = new Date().toISOString().slice(0, 10) + (quick ? '-quick' : '');
@@ -201,6 +208,7 @@ const md = [
         '',
       ]
     : []),
+  ...(shardsReport ? ['## Shards (issue 10)', '', shardsReport.markdown, ''] : []),
   '## Targets',
   '',
   '```',
@@ -216,11 +224,11 @@ const md = [
 ].join('\n');
 mkdirSync(results, { recursive: true });
 writeFileSync(join(results, `${stamp}.md`), md);
-writeFileSync(join(results, `${stamp}.json`), JSON.stringify({ header, size, runs, threads, rows, targets: targetRows }, null, 1));
+writeFileSync(join(results, `${stamp}.json`), JSON.stringify({ header, size, runs, threads, rows, targets: targetRows, shards: shardsReport?.json }, null, 1));
 await plot(rows, join(results, `${stamp}.png`), `barstream vs peers, median of ${runs} runs (${quick ? 'quick' : 'full'})`);
 rmSync(tmp, { recursive: true, force: true });
 
-const tables = [...(peers.length ? [mainTable] : []), ...(formulaRows.length ? [formulaTable] : []), targetTable];
+const tables = [...(peers.length ? [mainTable] : []), ...(formulaRows.length ? [formulaTable] : []), ...(shardsReport ? [shardsReport.markdown] : []), targetTable];
 process.stdout.write(`${header.join('\n')}\n\n${tables.join('\n\n')}\n\nwrote bench/results/${stamp}.{json,md,png} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 if (json) {
   const ratios: Record<string, number> = {};

@@ -13,6 +13,10 @@
  * - `OUT/_state/`: the job's parameters and one marker per finished bucket (for `resume`);
  * - `OUT/_manifest.json`: parameters, source, counts, files with sizes and sha256, elapsed.
  *
+ * With `shard` the run writes only the buckets of that shard (see `shard.ts`), its job in
+ * `_state/job-<i>-of-<N>.json` and, instead of the manifest, `_shards/shard-<i>-of-<N>.json`;
+ * `merge` writes the manifest once every shard is there.
+ *
  * Buckets are written as they finish, each file under a temporary name renamed into place.
  */
 import { existsSync } from 'node:fs';
@@ -29,7 +33,8 @@ import { addon } from './native.js';
 import { checkSource, Partition } from './partitions.js';
 import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
-import { BACKTEST_FILES, checkNesting, checkReplace, folderKind, lockOutput } from './outputs.js';
+import { BACKTEST_FILES, checkNesting, checkReplace, checkShardFolder, folderKind, lockOutput } from './outputs.js';
+import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } from './shard.js';
 
 /** A strategy formula: `entry` and optionally `exit`, `short_entry`, `short_exit` (see `docs/formulas.md`). */
 export interface FormulaStrategy {
@@ -51,8 +56,13 @@ export interface BacktestOptions extends JobControl {
   longOnly?: boolean;
   /** Finish only the buckets a previous run with the same parameters left undone. */
   resume?: boolean;
-  /** Replace an existing barstream output in `out`. */
+  /** Replace an existing barstream output in `out` (with `shard`: run the shard again in an output already merged). */
   overwrite?: boolean;
+  /**
+   * Run only shard `index` of `count` (the buckets with `bucket % count == index`), or
+   * `'auto'`: the shard the scheduler's environment names (see `docs/scale-out.md`).
+   */
+  shard?: Shard | 'auto';
 }
 
 export interface BacktestCounts {
@@ -82,7 +92,10 @@ export interface Manifest {
 
 export interface BacktestResult {
   out: string;
+  /** The manifest written; for a shard, the manifest of its part (not written: `merge` writes the job's). */
   manifest: Manifest;
+  /** For a shard: the record written in `_shards/`. */
+  shard?: ShardRecord;
   /** Buckets computed by this call (the rest were already complete, with `resume`). */
   bucketsRun: number;
   elapsedMs: number;
@@ -182,6 +195,54 @@ async function prepareOut(out: string, job: JobFile, opts: BacktestOptions): Pro
   return { done: new Map(), fresh: true };
 }
 
+/**
+ * Prepares shard `run` in `out`: with `resume` and this shard's job file there (the same job,
+ * inputs unchanged), keeps its finished buckets; otherwise removes whatever an earlier attempt
+ * of this shard left in its buckets (files, temporaries, markers) and records the job.
+ * Files of other buckets (other shards, maybe running now) are not touched.
+ */
+async function prepareShard(out: string, job: JobFile, opts: BacktestOptions, run: ShardRun, mine: number[]): Promise<Map<number, BucketMarker>> {
+  await run.begin(opts.overwrite ?? false);
+  const jobPath = join(out, STATE, `job-${run.shard.index}-of-${run.shard.count}.json`);
+  const own = new Set(mine);
+  if (opts.resume && existsSync(jobPath)) {
+    const previous = JSON.parse(await readFile(jobPath, 'utf8')) as JobFile;
+    if (!sameJob(previous, job)) throw invalidParam(`cannot resume shard ${run.shard.index}/${run.shard.count}: ${out} was written with other parameters, SQL or input files; run it without --resume to replace its buckets`);
+    const change = inputChange(previous.inputs, job.inputs);
+    if (change) throw invalidParam(`cannot resume shard ${run.shard.index}/${run.shard.count}: ${change} since it was started; run it without --resume to replace its buckets`);
+    await removeBucketFiles(out, mine, true);
+    return new Map([...(await markers(out))].filter(([k]) => own.has(k)));
+  }
+  await removeBucketFiles(out, mine, false);
+  await mkdir(join(out, STATE), { recursive: true });
+  await writeJsonAtomic(jobPath, job);
+  return new Map();
+}
+
+/**
+ * Removes the files of `buckets` (or, with `onlyTemporaries`, the temporary files a killed
+ * writer left for them): markers first, so no bucket is ever marked finished without its files.
+ */
+async function removeBucketFiles(out: string, buckets: number[], onlyTemporaries: boolean): Promise<void> {
+  // The Rust writer's temporary name of `<name>` is `.<name>.tmp-<pid>`.
+  const isTemp = (f: string, name: string) => f.startsWith(`.${name}.tmp-`);
+  const listing = new Map<string, string[]>();
+  const list = async (dir: string) => {
+    if (!listing.has(dir)) listing.set(dir, existsSync(join(out, dir)) ? await readdir(join(out, dir)) : []);
+    return listing.get(dir)!;
+  };
+  for (const k of buckets) {
+    if (!onlyTemporaries) await rm(join(out, STATE, `bucket-${k}.json`), { force: true });
+    const name = `part-${k}.parquet`;
+    for (const dir of ['summary', 'trades', '_errors']) {
+      for (const f of await list(dir)) if (isTemp(f, name) || (!onlyTemporaries && f === name)) await rm(join(out, dir, f), { force: true });
+    }
+    const signals = join(out, 'signals', `bucket=${k}`);
+    if (!onlyTemporaries) await rm(signals, { recursive: true, force: true });
+    else if (existsSync(signals)) for (const f of await readdir(signals)) if (isTemp(f, 'part-0.parquet')) await rm(join(signals, f), { force: true });
+  }
+}
+
 /** Runs the backtest; see `Engine.backtest`. */
 export async function backtest(engine: Engine, opts: BacktestOptions): Promise<BacktestResult> {
   const t0 = performance.now();
@@ -194,10 +255,13 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
   const info = formula === undefined ? undefined : compileFor(formula, 'backtest');
   // A formula backtest reads the formula's fields and the close its returns come from.
   const columns = info === undefined ? ['close'] : FIELDS.filter((f) => f === 'close' || info.fields.includes(f));
+  const sharding = opts.shard === undefined ? undefined : resolveShard(opts.shard);
   const out = resolve(opts.out);
   checkNesting(out, engine.inputs, engine.files);
-  folderKind(out);
-  const lock = await lockOutput(out, 'backtest');
+  if (sharding) checkShardFolder(out, 'backtest');
+  else folderKind(out);
+  const shardRun = sharding && (await ShardRun.start(out, sharding.shard, sharding.scheduler));
+  const lock = shardRun ?? (await lockOutput(out, 'backtest'));
   try {
     const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns, sorted });
     // A bad SQL, a missing column or bad parameters stop here, before anything is written.
@@ -211,12 +275,14 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
     const job: JobFile = {
       params: params ?? {}, formula, sql: opts.sql ?? null, feeBps, longOnly: opts.longOnly ?? false, files: engine.files, buckets: parts.length, inputs: fingerprint(engine.files),
     };
-    const { done, fresh } = await prepareOut(out, job, opts);
+    const shard = shardRun && { run: shardRun, all: parts.map((p) => p.bucket), mine: ofShard(parts, shardRun.shard).map((p) => p.bucket) };
+    const { done, fresh } = shard ? { done: await prepareShard(out, job, opts, shard.run, shard.mine), fresh: false } : await prepareOut(out, job, opts);
     try {
-      return await run(engine, opts, out, job, done, t0, columns, symbolTimeoutMs);
+      return await run(engine, opts, out, job, done, t0, columns, symbolTimeoutMs, shard);
     } catch (e) {
       // A run that fails as a whole leaves nothing that blocks its rerun; a stopped run keeps
-      // its finished buckets for --resume, and so does a failed resume.
+      // its finished buckets for --resume, and so does a failed resume. A shard's rerun
+      // replaces its own buckets anyway: they stay for --resume.
       const cancelled = e instanceof BarstreamError && e.code === 'BARSTREAM_CANCELLED';
       if (fresh && !cancelled) await removeOwn(out);
       throw e;
@@ -249,12 +315,14 @@ async function run(
   t0: number,
   columns: string[],
   symbolTimeoutMs: number,
+  shard?: { run: ShardRun; all: number[]; mine: number[] },
 ): Promise<BacktestResult> {
-  const plan = (sorted: boolean) => engine.partitions({ sql: opts.sql, columns, sorted });
+  const plan = (sorted: boolean) => ofShard(engine.partitions({ sql: opts.sql, columns, sorted }), shard?.run.shard);
+  const own = (found: Map<number, BucketMarker>) => (shard ? new Map([...found].filter(([k]) => shard.mine.includes(k))) : found);
   const todo = (parts: Partition[]) => parts.filter((p) => !done.has(p.bucket));
   let bucketsRun = 0;
   const { sorted } = await engine.orderFallback(async (order) => {
-    const finished = await markers(out);
+    const finished = own(await markers(out));
     for (const [k, m] of finished) done.set(k, m);
     const parts = todo(plan(order));
     bucketsRun += parts.length;
@@ -272,12 +340,31 @@ async function run(
       opts,
     );
   });
-  const manifest = await writeManifest(engine, out, job, sorted, performance.now() - t0);
+  if (shard) {
+    const manifest = makeManifest(engine, job, own(await markers(out)), sorted, performance.now() - t0);
+    const record = await shard.run.finish({
+      kind: 'backtest',
+      parameters: { strategy: manifest.strategy, sql: job.sql },
+      dataset: engine.dataset,
+      inputs: await inputChecksums(engine),
+      allBuckets: shard.all,
+      buckets: shard.mine,
+      counts: { ...manifest.counts },
+      rejectedRows: manifest.counts.rejectedRows,
+      sorted,
+      files: manifest.files,
+    });
+    return { out, manifest, shard: record, bucketsRun, elapsedMs: performance.now() - t0 };
+  }
+  const manifest = makeManifest(engine, job, await markers(out), sorted, performance.now() - t0);
+  if (manifest.counts.bars === 0) throw noBars(job.sql, 'backtest');
+  await writeJsonAtomic(join(out, '_manifest.json'), manifest);
   return { out, manifest, bucketsRun, elapsedMs: performance.now() - t0 };
 }
 
-async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: boolean, elapsedMs: number): Promise<Manifest> {
-  const all = [...(await markers(out)).values()].sort((a, b) => a.bucket - b.bucket);
+/** The manifest of the finished buckets `found` (a shard's part may have no bars: `merge` checks the whole). */
+function makeManifest(engine: Engine, job: JobFile, found: Map<number, BucketMarker>, sorted: boolean, elapsedMs: number): Manifest {
+  const all = [...found.values()].sort((a, b) => a.bucket - b.bucket);
   const counts: BacktestCounts = { buckets: all.length, bars: 0, symbols: 0, processed: 0, skipped: 0, failed: 0, signalRows: 0, tradeRows: 0, rejectedRows: engine.metadata?.rejectedRows ?? 0 };
   const files: FileEntry[] = [];
   for (const m of all) {
@@ -291,9 +378,6 @@ async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: 
       if (f.path.startsWith('summary/')) counts.processed += f.rows;
       if (f.path.startsWith('trades/')) counts.tradeRows += f.rows;
     }
-  }
-  if (counts.bars === 0) {
-    throw noBars(job.sql, 'backtest');
   }
   if (counts.processed + counts.skipped + counts.failed !== counts.symbols) {
     throw new BarstreamError('BARSTREAM_INTERNAL', `symbol counts do not add up: ${JSON.stringify(counts)}`);
@@ -313,7 +397,6 @@ async function writeManifest(engine: Engine, out: string, job: JobFile, sorted: 
     elapsedMs,
     createdAt: new Date().toISOString(),
   };
-  await writeJsonAtomic(join(out, '_manifest.json'), manifest);
   return manifest;
 }
 

@@ -11,6 +11,9 @@ export type { EngineOptions, StreamOptions, StreamResult, SymbolStats } from './
 export type { ScanOptions, ScanResult, ScanEntry } from './scan.js';
 export type { BacktestOptions, BacktestResult, Manifest, FormulaStrategy } from './backtest.js';
 export type { ScreenOptions, ScreenResult, ScreenMatch, ScreenFailure, ScreenManifest } from './screen.js';
+export { merge } from './merge.js';
+export type { MergeResult } from './merge.js';
+export type { Shard, ShardRecord, SchedulerInfo } from './shard.js';
 export type { TrendScanOptions, TrendScanResult, TrendEntry, MaName } from './trend.js';
 export { BarstreamError } from './errors.js';
 export type { ErrorCode } from './errors.js';

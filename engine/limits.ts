@@ -39,6 +39,8 @@ export const LIMITS = {
   seed: int(0, Number.MAX_SAFE_INTEGER),
   /** A screen's or backtest's time budget per symbol, in milliseconds (up to a day). */
   symbolTimeoutMs: int(1, 86_400_000),
+  /** Shards of one job (`--shard i/N`): at most one per bucket is useful, and buckets are at most this many. */
+  shardCount: int(1, 1_000_000),
 } satisfies Record<string, Range>;
 
 export type LimitName = keyof typeof LIMITS;
@@ -80,4 +82,23 @@ export function checkStrategy(p: { length?: number; lambda?: number; decay?: num
   if (p.lambda !== undefined) checkRange('strategy.lambda', p.lambda, LIMITS.lambda);
   if (p.decay !== undefined) checkRange('strategy.decay', p.decay, LIMITS.decay);
   if (p.cutout !== undefined) checkRange('strategy.cutout', p.cutout, LIMITS.cutout);
+}
+
+/**
+ * Checks a shard `{ index, count }`: `count` in `LIMITS.shardCount`, `index` a whole number with
+ * `0 <= index < count`. The message names both numbers and where they came from (`given`).
+ * @throws BarstreamError `BARSTREAM_INVALID_PARAM`.
+ * @example
+ * checkShard({ index: 3, count: 3 }, '--shard 3/3'); // throws: shard index 3 is not below the count 3 ...
+ */
+export function checkShard(s: { index?: unknown; count?: unknown } | undefined, given = 'shard'): void {
+  if (s === null || typeof s !== 'object') throw invalidParam(`${given}: shard must be { index, count }`);
+  const r = LIMITS.shardCount;
+  const { index, count } = s;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < r.min || count > r.max) {
+    throw invalidParam(`${given}: the shard count must be ${rangeText(r)}, got ${String(count)}`);
+  }
+  if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw invalidParam(`${given}: shard index ${String(index)} is out of range for ${count} shards: shards are numbered 0 to ${count - 1} (0 <= i < N)`);
+  }
 }

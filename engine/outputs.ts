@@ -51,6 +51,8 @@ export function folderKind(dir: string, label = 'output'): FolderKind {
   if (manifest.startsWith('barstream-backtest/')) return 'backtest';
   if (manifest.startsWith('barstream-scan/')) return 'scan';
   if (manifest.startsWith('barstream-screen/')) return 'screen';
+  const sharded = shardKind(dir);
+  if (sharded !== undefined) return sharded;
   // `_state/` is made first and `job.json` written into it: a run killed in between leaves it empty
   if (readJson(join(dir, '_state', 'job.json')) !== undefined || (existsSync(join(dir, '_state')) && readdirSync(dir).every((f) => BACKTEST_FILES.includes(f)))) return 'backtest';
   const entries = readdirSync(dir);
@@ -59,10 +61,45 @@ export function folderKind(dir: string, label = 'output'): FolderKind {
 }
 
 /** What a backtest writes in its folder; `--overwrite` and a failed run remove only these. */
-export const BACKTEST_FILES = ['signals', 'summary', 'trades', '_errors', '_state', '_manifest.json'];
+export const BACKTEST_FILES = ['signals', 'summary', 'trades', '_errors', '_state', '_shards', '_manifest.json'];
 
 /** What a screen writes in its folder; `--overwrite` and a failed run remove only these. */
-export const SCREEN_FILES = ['matches', '_errors', '_manifest.json'];
+export const SCREEN_FILES = ['matches', '_errors', '_shards', '_manifest.json'];
+
+/** What a scan writes in its folder: `scan.parquet`, or one `scan-<i>-of-<N>.parquet` per shard. */
+export const SCAN_FILES = ['scan.parquet', '_shards', '_manifest.json'];
+const SCAN_SHARD_FILE = /^scan-\d+-of-\d+\.parquet$/;
+
+/** True when `name`, an entry of an output folder, is one a `kind` job writes. */
+export function writtenBy(kind: 'backtest' | 'scan' | 'screen', name: string): boolean {
+  if (kind === 'scan') return SCAN_FILES.includes(name) || SCAN_SHARD_FILE.test(name);
+  return (kind === 'backtest' ? BACKTEST_FILES : SCREEN_FILES).includes(name);
+}
+
+/** The job kind the shard records under `dir/_shards` name (the first readable one), if any. */
+export function shardKind(dir: string): 'backtest' | 'scan' | 'screen' | undefined {
+  const shards = join(dir, '_shards');
+  if (!existsSync(shards)) return undefined;
+  for (const name of readdirSync(shards)) {
+    if (!/^shard-\d+-of-\d+\.json$/.test(name)) continue;
+    const kind = readJson(join(shards, name))?.kind;
+    if (kind === 'backtest' || kind === 'scan' || kind === 'screen') return kind;
+  }
+  return undefined;
+}
+
+/**
+ * Whether shard runs of a `kind` job may write in `dir`: a missing or empty folder, an output of
+ * that kind, or a folder holding only what such a job writes (shards started, none recorded).
+ * @throws BarstreamError `BARSTREAM_IO` naming the folder and what it holds.
+ */
+export function checkShardFolder(dir: string, kind: 'backtest' | 'scan' | 'screen'): void {
+  const found = folderKind(dir);
+  if (found === 'missing' || found === 'empty' || found === kind) return;
+  if (found === 'foreign' && readdirSync(dir).every((f) => writtenBy(kind, f))) return;
+  const what = found === 'foreign' ? 'files barstream did not write' : DESCRIBE[found];
+  throw new BarstreamError('BARSTREAM_IO', `refusing to write shards of a ${kind} to ${dir}: it holds ${what}; choose a new or empty folder (or the folder of the other shards of this ${kind})`);
+}
 
 const DESCRIBE: Record<OutputKind, string> = {
   dataset: 'a barstream dataset (metadata.json)',

@@ -3,8 +3,8 @@
  * and macros of `sql/` defined for the given paths, results as `apache-arrow` tables.
  *
  * - `data` (a canonical dataset folder): the `bars` view (`sql/views_bars.sql`);
- * - `results` (a `barstream backtest` or `barstream screen` output folder): the `signals`,
- *   `summary`, `errors`, `trades` and `matches` views (`sql/views.sql`), each only when its
+ * - `results` (a `barstream backtest`, `screen` or `scan` output folder): the `signals`,
+ *   `summary`, `errors`, `trades`, `matches` and `scan` views (`sql/views.sql`), each only when its
  *   folder holds Parquet files, and the macros of `sql/macros.sql` when `signals` is
  *   defined. A folder without `_manifest.json` (an interrupted or running job) is refused
  *   unless `allowIncomplete` is set.
@@ -101,7 +101,7 @@ export interface ResultStream extends AsyncIterable<Table> {
 }
 
 /** The result views and the folder each reads under `results`. */
-const RESULT_VIEWS: Record<string, string> = { signals: 'signals', summary: 'summary', errors: '_errors', trades: 'trades', matches: 'matches' };
+const RESULT_VIEWS: Record<string, string> = { signals: 'signals', summary: 'summary', errors: '_errors', trades: 'trades', matches: 'matches', scan: '.' };
 
 function hasParquet(dir: string, depth: number): boolean {
   if (!existsSync(dir)) return false;
@@ -169,7 +169,9 @@ export class QuerySession {
     const data = opts.data === undefined ? undefined : checkFolder('data', opts.data);
     const results = opts.results === undefined ? undefined : checkFolder('results', opts.results);
     if (data) await listDataFiles(data); // names what is wrong with a folder that is no dataset
-    const present = results ? Object.keys(RESULT_VIEWS).filter((v) => hasParquet(join(results, RESULT_VIEWS[v]), 1)) : [];
+    // A scan's files lie in the folder itself: `scan.parquet`, or one `scan-<i>-of-<N>.parquet` per shard.
+    const holds = (v: string) => (v === 'scan' ? readdirSync(results!).some((f) => /^scan.*\.parquet$/.test(f)) : hasParquet(join(results!, RESULT_VIEWS[v]), 1));
+    const present = results ? Object.keys(RESULT_VIEWS).filter(holds) : [];
     const state = results ? resultsState(results) : undefined;
     if (results && present.length === 0 && !state?.started) {
       throw new BarstreamError('BARSTREAM_IO', `results folder ${opts.results} holds no signals/, summary/, trades/, matches/ or _errors/ Parquet files (is it a barstream backtest or screen output?)`);

@@ -71,15 +71,23 @@ function changedSinceManifest(dir: string): string | undefined {
     const bytes = statSync(path).size;
     if (bytes !== f.bytes) return `${f.path} has ${bytes} bytes, _manifest.json recorded ${f.bytes}`;
   }
-  const listed = new Set(files.map((f) => f.path));
+  const unlisted = unlistedResultFile(dir, new Set(files.map((f) => f.path)));
+  return unlisted ? `${unlisted} is not listed in _manifest.json` : undefined;
+}
+
+/**
+ * The first Parquet file under one of the `LISTED` folders (or a scan's `scan*.parquet`) of
+ * `dir` that `listed` lacks, relative to `dir`; hidden temporaries do not count.
+ */
+export function unlistedResultFile(dir: string, listed: Set<string>): string | undefined {
   for (const top of LISTED) {
     if (!existsSync(join(dir, top))) continue;
     for (const rel of readdirSync(join(dir, top), { recursive: true }) as string[]) {
       const path = `${top}/${rel}`;
-      if (path.endsWith('.parquet') && !rel.split('/').some((p) => p.startsWith('.')) && !listed.has(path)) return `${path} is not listed in _manifest.json`;
+      if (path.endsWith('.parquet') && !rel.split('/').some((p) => p.startsWith('.')) && !listed.has(path)) return path;
     }
   }
-  return undefined;
+  return readdirSync(dir).find((f) => /^scan.*\.parquet$/.test(f) && !listed.has(f));
 }
 
 /**
@@ -123,12 +131,11 @@ export function ranges(ns: number[], limit = 20): string {
 export function describeIncomplete(dir: string, s: ResultsState): string {
   const of = s.expected !== undefined ? ` of ${s.expected}` : '';
   const finished = s.buckets.length === 0 ? `no bucket is finished${of ? ` (the job has ${s.expected})` : ''}` : `finished buckets: ${ranges(s.buckets)} (${s.buckets.length}${of})`;
-  if (!s.started) return `results folder ${dir} is incomplete: it has no _manifest.json (the run that wrote it was interrupted or is still running)`;
-  let text = `results folder ${dir} is incomplete: it has no _manifest.json (the backtest was interrupted or is still running); ${finished}`;
-  if (s.shards.length > 0) {
-    const total = new Set(s.shards.map((x) => x.of));
-    const ofShards = total.size === 1 ? ` of ${[...total][0]}` : '';
-    text += `; shards present: ${ranges(s.shards.map((x) => x.index))} (${s.shards.length}${ofShards})`;
+  if (s.shards.length > 0 || existsSync(join(dir, '_shards'))) {
+    const total = [...new Set(s.shards.map((x) => x.of))];
+    const present = s.shards.length === 0 ? 'no shard has finished' : `shards present: ${ranges(s.shards.map((x) => x.index))} (${s.shards.length}${total.length === 1 ? ` of ${total[0]}` : `; of shard counts ${total.join(', ')}`})`;
+    return `results folder ${dir} is incomplete: it has no _manifest.json (a sharded job not merged yet: run barstream merge ${dir} once every shard has finished); ${s.started ? `${finished}; ` : ''}${present}`;
   }
-  return text;
+  if (!s.started) return `results folder ${dir} is incomplete: it has no _manifest.json (the run that wrote it was interrupted or is still running)`;
+  return `results folder ${dir} is incomplete: it has no _manifest.json (the backtest was interrupted or is still running); ${finished}`;
 }

@@ -2,7 +2,7 @@
  * The ATC scan: for every symbol, the latest `Average_Signal`; the strong ones listed as
  * long or short, sorted by strength.
  */
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { sha256File } from '../datasets/layout.js';
 import type { Engine } from './engine.js';
@@ -10,7 +10,8 @@ import { invalidParam } from './errors.js';
 import { JobControl, noBars, runJob } from './jobs.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
 import { addon } from './native.js';
-import { checkNesting, checkReplace, folderKind, withOutputLock } from './outputs.js';
+import { checkNesting, checkReplace, checkShardFolder, folderKind, withOutputLock, writtenBy } from './outputs.js';
+import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } from './shard.js';
 import type { AtcParams } from './kernels.js';
 import { writeParquet } from './parquet.js';
 import { checkSource } from './partitions.js';
@@ -29,8 +30,14 @@ export interface ScanOptions extends JobControl {
    * atomically: the sign that the output is whole).
    */
   out?: string;
-  /** Replace an existing barstream scan output in `out`. */
+  /** Replace an existing barstream scan output in `out` (with `shard`: run the shard again in an output already merged). */
   overwrite?: boolean;
+  /**
+   * With `out`: scan only shard `index` of `count` (the buckets with `bucket % count == index`)
+   * into `out/scan-<i>-of-<N>.parquet` and `out/_shards/`, or `'auto'` (from the scheduler's
+   * environment); `merge` then writes the manifest (see `docs/scale-out.md`).
+   */
+  shard?: Shard | 'auto';
 }
 
 export interface ScanEntry {
@@ -56,6 +63,8 @@ export interface ScanResult {
   qualifying: { long: number; short: number };
   /** True when the source was not in (symbol, ts) order and DuckDB sorted it. */
   sorted: boolean;
+  /** For a shard: the record written in `_shards/`. */
+  shard?: ShardRecord;
 }
 
 interface NativeScan {
@@ -69,6 +78,7 @@ export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<Scan
   const minSignal = checkRange('minSignal', opts.minSignal ?? 0.1, LIMITS.minSignal);
   if (opts.top !== undefined) checkRange('top', opts.top, LIMITS.top);
   checkStrategy(opts.strategy);
+  if (opts.shard !== undefined) return scanShard(engine, opts, minSignal);
   if (opts.out === undefined) return compute(engine, opts, minSignal);
   if (typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
   const out = resolve(opts.out);
@@ -77,27 +87,64 @@ export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<Scan
   return withOutputLock(out, 'scan', async () => {
     const replace = checkReplace(out, 'scan', opts.overwrite ?? false) === 'replace';
     const result = await compute(engine, opts, minSignal);
-    if (replace) for (const f of ['_manifest.json', 'scan.parquet']) await rm(join(out, f), { force: true });
+    if (replace) for (const f of await readdir(out)) if (writtenBy('scan', f)) await rm(join(out, f), { recursive: true, force: true });
     await writeScanOutput(out, result, opts);
     return result;
   });
 }
 
-async function compute(engine: Engine, opts: ScanOptions, minSignal: number): Promise<ScanResult> {
+/** A shard of a scan: its buckets' symbols into `out/scan-<i>-of-<N>.parquet`, then its record. */
+async function scanShard(engine: Engine, opts: ScanOptions, minSignal: number): Promise<ScanResult> {
+  if (typeof opts.out !== 'string' || opts.out === '') throw invalidParam('a scan shard writes its part of the result: give out (--out) with shard');
+  const { shard, scheduler } = resolveShard(opts.shard!);
+  const out = resolve(opts.out);
+  checkNesting(out, engine.inputs, engine.files);
+  checkShardFolder(out, 'scan');
+  const run = await ShardRun.start(out, shard, scheduler);
+  try {
+    const all = engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false });
+    checkSource(engine.db, opts.sql, all[0], ['close']);
+    await run.begin(opts.overwrite ?? false);
+    const name = `scan-${shard.index}-of-${shard.count}.parquet`;
+    await rm(join(out, name), { force: true });
+    const r = await compute(engine, opts, minSignal, shard);
+    const path = join(out, name);
+    await writeScan(path, r);
+    const rows = r.symbols.length + r.skipped.length + r.failed.length;
+    r.shard = await run.finish({
+      kind: 'scan',
+      parameters: { strategy: { name: 'atc', params: opts.strategy ?? {} }, sql: opts.sql ?? null },
+      dataset: engine.dataset,
+      inputs: await inputChecksums(engine),
+      allBuckets: all.map((p) => p.bucket),
+      buckets: ofShard(all, shard).map((p) => p.bucket),
+      counts: { symbols: rows, processed: r.processed, skipped: r.skipped.length, failed: r.failed.length },
+      rejectedRows: r.rejectedRows,
+      sorted: r.sorted,
+      files: [{ path: name, rows, bytes: (await stat(path)).size, sha256: await sha256File(path) }],
+    });
+    return r;
+  } finally {
+    run.release();
+  }
+}
+
+async function compute(engine: Engine, opts: ScanOptions, minSignal: number, shard?: Shard): Promise<ScanResult> {
   const t0 = performance.now();
-  checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
+  if (shard === undefined) checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
   const { result: r, sorted } = await engine.orderFallback((order) =>
     runJob<NativeScan>(
       (job) =>
         engine.db.scan(
-          { partitions: engine.partitions({ sql: opts.sql, columns: ['close'], sorted: order }).map((p) => p.sql), params: opts.strategy, workers: engine.threads },
+          { partitions: ofShard(engine.partitions({ sql: opts.sql, columns: ['close'], sorted: order }), shard).map((p) => p.sql), params: opts.strategy, workers: engine.threads },
           job,
         ),
       engine.metadata?.symbols ?? 0,
       opts,
     ),
   );
-  if (r.processed.length + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
+  // A shard may hold no symbols (more shards than buckets): `merge` checks the whole.
+  if (shard === undefined && r.processed.length + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
   const symbols: ScanEntry[] = r.processed.map((s) => ({ symbol: s.symbol, signal: s.signal, close: s.close, ts: new Date(s.ts / 1000), bars: s.bars }));
   const qualify = (side: 1 | -1) =>
     symbols

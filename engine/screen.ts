@@ -24,7 +24,8 @@ import { compileFor, FIELDS, FormulaInfo } from './formula-use.js';
 import { JobControl, noBars, runJob } from './jobs.js';
 import { checkRange, LIMITS } from './limits.js';
 import { addon } from './native.js';
-import { checkNesting, checkReplace, folderKind, lockOutput, SCREEN_FILES } from './outputs.js';
+import { checkNesting, checkReplace, checkShardFolder, folderKind, lockOutput, SCREEN_FILES } from './outputs.js';
+import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } from './shard.js';
 import { checkSource, Partition } from './partitions.js';
 import { query } from './query.js';
 import { literal } from './sql.js';
@@ -58,6 +59,12 @@ export interface ScreenOptions extends JobControl {
   overwrite?: boolean;
   /** The time budget of one symbol, in ms (60,000); a symbol over it fails with stage `timeout`. */
   symbolTimeoutMs?: number;
+  /**
+   * With `out`: screen only shard `index` of `count` (the buckets with `bucket % count ==
+   * index`), recorded in `out/_shards/`, or `'auto'` (from the scheduler's environment);
+   * `merge` then writes the manifest (see `docs/scale-out.md`).
+   */
+  shard?: Shard | 'auto';
 }
 
 export interface ScreenMatch {
@@ -100,8 +107,10 @@ export interface ScreenResult {
   elapsedMs: number;
   /** True when the source was not in (symbol, ts) order and DuckDB sorted it. */
   sorted: boolean;
-  /** With `out`: the manifest written. */
+  /** With `out`: the manifest written (not for a shard: `merge` writes it). */
   manifest?: ScreenManifest;
+  /** For a shard: the record written in `_shards/`. */
+  shard?: ShardRecord;
 }
 
 export interface ScreenManifest {
@@ -233,6 +242,7 @@ function plan(engine: Engine, opts: ScreenOptions): Plan {
 export async function screen(engine: Engine, opts: ScreenOptions): Promise<ScreenResult> {
   const t0 = performance.now();
   const p = plan(engine, opts);
+  if (opts.shard !== undefined) return screenShard(engine, opts, p, t0);
   if (opts.out === undefined) return compute(engine, opts, p, undefined, t0);
   if (typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
   const out = resolve(opts.out);
@@ -253,6 +263,34 @@ export async function screen(engine: Engine, opts: ScreenOptions): Promise<Scree
   }
 }
 
+/** A shard of a screen: its buckets' matches and errors under `out`, then its record. */
+async function screenShard(engine: Engine, opts: ScreenOptions, p: Plan, t0: number): Promise<ScreenResult> {
+  if (typeof opts.out !== 'string' || opts.out === '') throw invalidParam('a screen shard writes its part of the result: give out (--out) with shard');
+  const { shard, scheduler } = resolveShard(opts.shard!);
+  const out = resolve(opts.out);
+  checkNesting(out, engine.inputs, engine.files);
+  checkShardFolder(out, 'screen');
+  const run = await ShardRun.start(out, shard, scheduler);
+  try {
+    await run.begin(opts.overwrite ?? false);
+    const all = engine.partitions({ sql: opts.sql, columns: p.info.fields, sorted: false }).map((x) => x.bucket);
+    const mine = ofShard(all.map((bucket) => ({ bucket })), shard).map((x) => x.bucket);
+    return await compute(engine, opts, p, out, t0, { run, all, mine });
+  } finally {
+    run.release();
+  }
+}
+
+/** Removes a shard's buckets' files (and the temporaries a killed writer left for them). */
+async function removeBuckets(out: string, buckets: number[]): Promise<void> {
+  const errors = existsSync(join(out, '_errors')) ? await readdir(join(out, '_errors')) : [];
+  for (const k of buckets) {
+    await rm(join(out, 'matches', `bucket=${k}`), { recursive: true, force: true });
+    const name = `part-${k}.parquet`;
+    for (const f of errors) if (f === name || f.startsWith(`.${name}.tmp-`)) await rm(join(out, '_errors', f), { force: true });
+  }
+}
+
 /** Removes what a screen wrote in `out` (and `out` itself when nothing else is left). */
 async function removeOwn(out: string): Promise<void> {
   for (const f of SCREEN_FILES) await rm(join(out, f), { recursive: true, force: true });
@@ -260,19 +298,21 @@ async function removeOwn(out: string): Promise<void> {
 }
 
 /** Runs the native screen in file order, again sorted when the source is not in (symbol, ts) order. */
-export async function runScreen(engine: Engine, sql: string | undefined, p: Plan, ctl: JobControl, extra: { out?: string; everySymbol?: boolean } = {}) {
+export async function runScreen(engine: Engine, sql: string | undefined, p: Plan, ctl: JobControl, extra: { out?: string; everySymbol?: boolean; shard?: { shard: Shard; mine: number[] } } = {}) {
   const db = engine.db as unknown as ScreenDb;
   // With `all`, most buckets have matches: reading their other OHLCV columns with the bars
   // costs less than the fill's second scan of the source (latest mode fills its few rows).
   const carried = p.mode === 'all' ? p.sourceColumns.filter((c) => !p.info.fields.includes(c)) : [];
   return engine.orderFallback(async (order) => {
-    // A first attempt that met unordered bars may have written some buckets: start clean.
-    if (extra.out !== undefined) for (const f of ['matches', '_errors']) await rm(join(extra.out, f), { recursive: true, force: true });
+    // A first attempt that met unordered bars may have written some buckets (and a shard's
+    // earlier attempt its own): start clean. A shard touches only its buckets.
+    if (extra.out !== undefined && extra.shard) await removeBuckets(extra.out, extra.shard.mine);
+    else if (extra.out !== undefined) for (const f of ['matches', '_errors']) await rm(join(extra.out, f), { recursive: true, force: true });
     return runJob<NativeScreenResult>(
       (job) =>
         db.screen(
           {
-            partitions: engine.partitions({ sql, columns: [...p.info.fields, ...carried], sorted: order }),
+            partitions: ofShard(engine.partitions({ sql, columns: [...p.info.fields, ...carried], sorted: order }), extra.shard?.shard),
             formula: p.formula,
             mode: p.mode,
             ...(p.from !== undefined ? { from: p.from } : {}),
@@ -293,14 +333,39 @@ export async function runScreen(engine: Engine, sql: string | undefined, p: Plan
   });
 }
 
-async function compute(engine: Engine, opts: ScreenOptions, p: Plan, out: string | undefined, t0: number): Promise<ScreenResult> {
-  const { result: r, sorted } = await runScreen(engine, opts.sql, p, opts, { out });
-  if (r.processed + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'screen');
+async function compute(
+  engine: Engine,
+  opts: ScreenOptions,
+  p: Plan,
+  out: string | undefined,
+  t0: number,
+  shard?: { run: ShardRun; all: number[]; mine: number[] },
+): Promise<ScreenResult> {
+  const { result: r, sorted } = await runScreen(engine, opts.sql, p, opts, { out, ...(shard ? { shard: { shard: shard.run.shard, mine: shard.mine } } : {}) });
+  // A shard may hold no symbols (more shards than buckets): `merge` checks the whole.
+  if (!shard && r.processed + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'screen');
   const names = r.names;
   let matches: ScreenMatch[];
   let matchRows: number;
   let manifest: ScreenManifest | undefined;
-  if (out === undefined) {
+  let record: ShardRecord | undefined;
+  if (out !== undefined && shard) {
+    matchRows = r.files.filter((f) => f.path.startsWith('matches/')).reduce((n, f) => n + f.rows, 0);
+    const part = makeManifest(engine, opts, p, r, sorted, matchRows, performance.now() - t0);
+    record = await shard.run.finish({
+      kind: 'screen',
+      parameters: { formula: part.formula, names: part.names, warmup: part.warmup, mode: part.mode, from: part.from, to: part.to, sql: part.source.sql },
+      dataset: engine.dataset,
+      inputs: await inputChecksums(engine),
+      allBuckets: shard.all,
+      buckets: shard.mine,
+      counts: part.counts,
+      rejectedRows: engine.metadata?.rejectedRows ?? 0,
+      sorted,
+      files: part.files,
+    });
+    matches = await readMatches(out, names, opts.rank, opts.top, part.files.filter((f) => f.path.startsWith('matches/')).map((f) => f.path));
+  } else if (out === undefined) {
     matches = r.matches.map((m) => ({
       symbol: m.symbol,
       ts: new Date(m.ts / 1000),
@@ -331,6 +396,7 @@ async function compute(engine: Engine, opts: ScreenOptions, p: Plan, out: string
     elapsedMs: performance.now() - t0,
     sorted,
     manifest,
+    ...(record ? { shard: record } : {}),
   };
 }
 
@@ -364,14 +430,15 @@ export function maxMatchesInMemory(): number {
 }
 
 /** The matches written under `out`, read back in the same order as without `out`. */
-async function readMatches(out: string, names: string[], rank: string | undefined, top: number | undefined): Promise<ScreenMatch[]> {
-  const glob = join(out, 'matches', 'bucket=*', '*.parquet');
-  if ((await readdir(join(out, 'matches')).catch(() => [])).length === 0) return [];
+async function readMatches(out: string, names: string[], rank: string | undefined, top: number | undefined, only?: string[]): Promise<ScreenMatch[]> {
+  // A shard reads only its own files: other shards may be writing theirs now.
+  const glob = only === undefined ? literal(join(out, 'matches', 'bucket=*', '*.parquet')) : `[${only.map((f) => literal(join(out, f))).join(', ')}]`;
+  if (only === undefined ? (await readdir(join(out, 'matches')).catch(() => [])).length === 0 : only.length === 0) return [];
   const quote = (n: string) => `"${n}"`;
   const by = rank === undefined ? '' : `${quote(rank)} DESC NULLS LAST, `;
   const sql =
     `SELECT symbol, epoch_us(ts) AS ts, open, high, low, close, volume${names.map((n) => `, ${quote(n)}`).join('')} ` +
-    `FROM read_parquet(${literal(glob)}, hive_partitioning = false) ORDER BY ${by}symbol, ts LIMIT ${Math.min(top ?? Infinity, maxMatchesInMemory())}`;
+    `FROM read_parquet(${glob}, hive_partitioning = false) ORDER BY ${by}symbol, ts LIMIT ${Math.min(top ?? Infinity, maxMatchesInMemory())}`;
   const t = await query(sql);
   const col = (name: string) => t.getChild(name)!;
   const num = (name: string, i: number) => {
@@ -394,18 +461,10 @@ async function readMatches(out: string, names: string[], rank: string | undefine
   return rows;
 }
 
-async function writeManifest(
-  engine: Engine,
-  out: string,
-  opts: ScreenOptions,
-  p: Plan,
-  r: NativeScreenResult,
-  sorted: boolean,
-  matchRows: number,
-  elapsedMs: number,
-): Promise<ScreenManifest> {
+/** The manifest of a screen's result `r` (for a shard, of its part). */
+function makeManifest(engine: Engine, opts: ScreenOptions, p: Plan, r: NativeScreenResult, sorted: boolean, matchRows: number, elapsedMs: number): ScreenManifest {
   const v = addon.version();
-  const manifest: ScreenManifest = {
+  return {
     format: 'barstream-screen/1',
     barstream: v.barstream,
     duckdb: v.duckdb,
@@ -428,6 +487,19 @@ async function writeManifest(
     elapsedMs,
     createdAt: new Date().toISOString(),
   };
+}
+
+async function writeManifest(
+  engine: Engine,
+  out: string,
+  opts: ScreenOptions,
+  p: Plan,
+  r: NativeScreenResult,
+  sorted: boolean,
+  matchRows: number,
+  elapsedMs: number,
+): Promise<ScreenManifest> {
+  const manifest = makeManifest(engine, opts, p, r, sorted, matchRows, elapsedMs);
   const tmp = join(out, `._manifest.json.tmp-${process.pid}`);
   await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
   await rename(tmp, join(out, '_manifest.json'));

@@ -29,3 +29,10 @@ SELECT * FROM read_parquet(getvariable('results') || '/trades/*.parquet');
 -- low, close, volume, then one DOUBLE column per named value of the formula, and `bucket`.
 CREATE OR REPLACE VIEW matches AS
 SELECT * FROM read_parquet(getvariable('results') || '/matches/bucket=*/*.parquet', hive_partitioning = true);
+
+-- The output folder of `barstream scan --out`: one row per symbol, symbol, status
+-- ('processed' | 'skipped' | 'failed'), stage, side ('long' | 'short' | 'flat'), signal, close,
+-- ts, bars, message; from `scan.parquet`, or from `scan-<i>-of-<N>.parquet` of a sharded scan.
+-- The long list: WHERE side = 'long' AND abs(signal) >= 0.1 ORDER BY abs(signal) DESC, symbol.
+CREATE OR REPLACE VIEW scan AS
+SELECT * FROM read_parquet(getvariable('results') || '/scan*.parquet');

@@ -248,7 +248,7 @@ describe.skipIf(!cliBuilt)('barstream screen', () => {
     const all = await engine.screen({ formula: FORMULA, all: true });
     const limit = 10;
     expect(all.matchRows).toBeGreaterThan(limit);
-    const env = { BARSTREAM_MAX_MATCHES: String(limit) };
+    const env = { ...process.env, BARSTREAM_MAX_MATCHES: String(limit) };
     const args = ['screen', '--data', data, '--formula', FORMULA, '--all', '--json', '--threads', '2'];
     const refused = cli(args, { env });
     expect(refused.status).not.toBe(0);
@@ -266,7 +266,7 @@ describe.skipIf(!cliBuilt)('barstream screen', () => {
     expect(rows).toEqual(all.matches.map((m) => ({ symbol: m.symbol, ts: m.ts.getTime() * 1000 })));
     // The result lists the first `limit` of them.
     expect(JSON.parse(written.stdout).matches.length).toBe(limit);
-    expect(cli(args, { env: { BARSTREAM_MAX_MATCHES: '1e3' } }).stderr).toMatch(/BARSTREAM_MAX_MATCHES must be a positive integer, got '1e3'/);
+    expect(cli(args, { env: { ...process.env, BARSTREAM_MAX_MATCHES: '1e3' } }).stderr).toMatch(/BARSTREAM_MAX_MATCHES must be a positive integer, got '1e3'/);
   });
 
   it('--out writes matches, errors and a manifest (last) that barstream query reads; --overwrite replaces only a screen output', async () => {

@@ -5,7 +5,8 @@ import { Engine } from '../engine.js';
 import { BarstreamError, invalidParam } from '../errors.js';
 import { action, durationOption, formatRate, numberOption } from './common.js';
 import { formulaOption, sqlOption } from './sqlfile.js';
-import { addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+import { addShardOption, addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+import type { Shard } from '../shard.js';
 import { backtestSummary } from './summary.js';
 
 interface BacktestFlags extends StrategyFlags {
@@ -17,15 +18,16 @@ interface BacktestFlags extends StrategyFlags {
   formula?: string;
   formulaFile?: string;
   symbolTimeout: number;
+  shard?: Shard;
 }
 
 /** The ATC's own options: refused together with --formula when given on the command line. */
 const ATC_OPTIONS = ['length', 'robustness', 'lambda', 'decay', 'cutout', 'hma'];
 
 export function backtestCommand(): Command {
-  return addStrategyOptions(
+  return addShardOption(addStrategyOptions(
     new Command('backtest').description('backtest of the ATC (default) or a strategy formula (--formula): per-bar signals, positions and equity, per-symbol summary and trades, as Parquet'),
-  )
+  ), 'into --out')
     .option('--formula <text>', "a strategy formula instead of the ATC: entry = ..., and optionally exit, short_entry, short_exit (docs/formulas.md)")
     .option('--formula-file <path>', 'read the strategy formula from a file (- for stdin)')
     .option('--symbol-timeout <duration>', 'time budget of one symbol, e.g. 60s, 500ms, 2m; a symbol over it fails (stage timeout)', durationOption('--symbol-timeout'), 60_000)
@@ -48,9 +50,21 @@ export function backtestCommand(): Command {
           const r = await engine.backtest({
             out: o.out, sql: await sqlOption(o), strategy: formula !== undefined ? { formula } : strategyParams(o), feeBps: o.feeBps, longOnly: o.longOnly,
             symbolTimeoutMs: o.symbolTimeout,
-            resume: o.resume, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal,
+            resume: o.resume, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}),
           });
           const c = r.manifest.counts;
+          if (r.shard) {
+            const s = r.shard;
+            const line = { out: r.out, shard: s.index, of: s.count, ...c, buckets: s.buckets.length, bucketsRun: r.bucketsRun, elapsedMs: Math.round(r.elapsedMs) };
+            process.stdout.write(
+              o.json
+                ? `${JSON.stringify(line)}\n`
+                : `shard ${s.index}/${s.count}: ${s.buckets.length} of ${s.allBuckets.length} buckets (${r.bucketsRun} run now), ${c.symbols} symbols (${c.processed} processed, ${c.skipped} skipped, ${c.failed} failed), ` +
+                    `${c.bars.toLocaleString('en-US')} bars in ${(r.elapsedMs / 1000).toFixed(2)} s; recorded in ${r.out}/_shards/shard-${s.index}-of-${s.count}.json; ` +
+                    `run barstream merge ${r.out} once every shard has finished\n`,
+            );
+            return;
+          }
           if (o.json) {
             process.stdout.write(`${JSON.stringify({ out: r.out, ...c, bucketsRun: r.bucketsRun, elapsedMs: Math.round(r.elapsedMs) })}\n`);
             return;

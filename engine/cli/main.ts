@@ -11,6 +11,7 @@ import { scanCommand } from './scan.js';
 import { backtestCommand } from './backtest.js';
 import { trendCommand } from './trend.js';
 import { screenCommand } from './screen.js';
+import { mergeCommand } from './merge.js';
 import { describeRanges } from './common.js';
 import { isCleanExit, reportFailure } from './failure.js';
 
@@ -38,6 +39,7 @@ const program = new Command('barstream')
   .addCommand(scanCommand())
   .addCommand(screenCommand())
   .addCommand(backtestCommand())
+  .addCommand(mergeCommand())
   .addCommand(trendCommand())
   .addCommand(readCommand())
   .addCommand(queryCommand());

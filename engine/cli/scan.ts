@@ -4,17 +4,19 @@ import { Engine } from '../engine.js';
 import type { ScanEntry, ScanResult } from '../scan.js';
 import { action, formatRate, intOption, numberOption, table } from './common.js';
 import { sqlOption } from './sqlfile.js';
-import { addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+import { addShardOption, addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
+import type { Shard } from '../shard.js';
 
 interface ScanFlags extends StrategyFlags {
   minSignal: number;
   top?: number;
   out?: string;
   overwrite: boolean;
+  shard?: Shard;
 }
 
 export function scanCommand(): Command {
-  return addStrategyOptions(new Command('scan').description('ATC scan: the latest signal of every symbol, long and short lists'))
+  return addShardOption(addStrategyOptions(new Command('scan').description('ATC scan: the latest signal of every symbol, long and short lists')), 'into --out DIR/scan-<i>-of-<N>.parquet')
     .option('--min-signal <x>', 'list symbols with |signal| at least this', numberOption('--min-signal'), 0.1)
     .option('--top <n>', 'list at most this many per side (default: all)', intOption('--top'))
     .option('--out <dir>', 'also write every symbol\'s result to DIR/scan.parquet (and DIR/_manifest.json)')
@@ -25,7 +27,7 @@ export function scanCommand(): Command {
         const ctl = jobControls(o.json);
         let r: ScanResult;
         try {
-          r = await engine.scan({ sql: await sqlOption(o), strategy: strategyParams(o), minSignal: o.minSignal, top: o.top, out: o.out, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal });
+          r = await engine.scan({ sql: await sqlOption(o), strategy: strategyParams(o), minSignal: o.minSignal, top: o.top, out: o.out, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}) });
         } finally {
           ctl.done();
         }
@@ -36,6 +38,7 @@ export function scanCommand(): Command {
           return;
         }
         process.stdout.write(`${printScan(r)}\n`);
+        if (r.shard) process.stdout.write(`shard ${r.shard.index}/${r.shard.count} (the lists above are this shard's): recorded in ${o.out}/_shards/; run barstream merge ${o.out} once every shard has finished\n`);
       }),
     );
 }

@@ -5,7 +5,8 @@ import { compileFor } from '../formula-use.js';
 import type { ScreenMatch, ScreenResult } from '../screen.js';
 import { action, durationOption, intOption, table } from './common.js';
 import { formulaOption, sqlOption } from './sqlfile.js';
-import { addSourceOptions, dataInputs, jobControls, SourceFlags } from './strategy.js';
+import { addShardOption, addSourceOptions, dataInputs, jobControls, SourceFlags } from './strategy.js';
+import type { Shard } from '../shard.js';
 
 interface ScreenFlags extends SourceFlags {
   formula?: string;
@@ -19,13 +20,14 @@ interface ScreenFlags extends SourceFlags {
   overwrite: boolean;
   json: boolean;
   symbolTimeout: number;
+  shard?: Shard;
 }
 
 /** At most this many matches are printed as a table (`--json` prints them all). */
 const SHOWN = 50;
 
 export function screenCommand(): Command {
-  return addSourceOptions(new Command('screen'))
+  return addShardOption(addSourceOptions(new Command('screen')), 'into --out')
     .description('screen every symbol with a formula: the symbols whose condition is true at their last bar, or every bar where it is (--all); see docs/formulas.md')
     .option('--formula <text>', "the formula; its value must be a condition, e.g. 'close > sma(close, 50)'")
     .option('--formula-file <path>', 'read the formula from a file (- for stdin) instead of --formula')
@@ -59,7 +61,7 @@ export function screenCommand(): Command {
         try {
           r = await engine.screen({
             formula, all: o.all, from: o.from, to: o.to, sql, rank: o.rank, top: o.top, out: o.out, overwrite: o.overwrite,
-            symbolTimeoutMs: o.symbolTimeout, onProgress: ctl.onProgress, signal: ctl.signal,
+            symbolTimeoutMs: o.symbolTimeout, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}),
           });
         } finally {
           ctl.done();
@@ -67,6 +69,10 @@ export function screenCommand(): Command {
         if (o.json) {
           const { processed, matched, skipped, failed, warmup, elapsedMs } = r;
           process.stdout.write(`${JSON.stringify({ matches: r.matches.map(jsonMatch), processed, matched, skipped, failed, warmup, elapsedMs: Math.round(elapsedMs) })}\n`);
+          return;
+        }
+        if (r.shard) {
+          process.stdout.write(`${printScreen(r)}\nshard ${r.shard.index}/${r.shard.count} (the matches above are this shard's): recorded in ${o.out}/_shards/; run barstream merge ${o.out} once every shard has finished\n`);
           return;
         }
         process.stdout.write(`${printScreen(r, o.out)}\n`);

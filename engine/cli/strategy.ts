@@ -5,6 +5,7 @@ import { invalidParam } from '../errors.js';
 import { intOption, numberOption } from './common.js';
 import type { JobProgress } from '../jobs.js';
 import { progressBar } from './progress.js';
+import { parseShard, Shard } from '../shard.js';
 
 export interface SourceFlags {
   data: string[];
@@ -96,4 +97,17 @@ export function jobControls(json: boolean): { onProgress: (p: JobProgress) => vo
       process.off('SIGINT', onSigint);
     },
   };
+}
+
+/** `--shard i/N` or `--shard auto` (see `docs/scale-out.md`): checked as it is parsed. */
+export function addShardOption(cmd: Command, what: string): Command {
+  return cmd.option('--shard <i/N|auto>', `run only shard i of N (0-based: the buckets with bucket % N == i) ${what}, or auto: i and N from the scheduler (Slurm array, Kubernetes Indexed Job, AWS/Google Batch, Cloud Run); then barstream merge`, shardOption);
+}
+
+function shardOption(value: string): Shard {
+  try {
+    return parseShard(value).shard;
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }

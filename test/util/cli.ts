@@ -22,10 +22,9 @@ export function runCli(cwd: string, ...args: string[]): CliRun {
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs `barstream <args>` to completion (`env`: variables added to this process's). */
-export function cli(args: string[], opts: { cwd?: string; input?: string; env?: Record<string, string> } = {}): SpawnSyncReturns<string> {
-  const env = opts.env === undefined ? undefined : { ...process.env, ...opts.env };
-  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', cwd: opts.cwd, input: opts.input, env, maxBuffer: 64 * 1024 * 1024 });
+/** Runs `barstream <args>` to completion (`env`: the whole environment, default this process's). */
+export function cli(args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', cwd: opts.cwd, input: opts.input, env: opts.env, maxBuffer: 64 * 1024 * 1024 });
 }
 
 /** Starts `barstream <args>`; resolves with the exit code and stderr when it ends. */
