@@ -11,6 +11,7 @@ import { scanCommand } from './scan.js';
 import { backtestCommand } from './backtest.js';
 import { trendCommand } from './trend.js';
 import { screenCommand } from './screen.js';
+import { reportCommand } from './report.js';
 import { describeRanges } from './common.js';
 import { isCleanExit, reportFailure } from './failure.js';
 
@@ -37,6 +38,7 @@ const program = new Command('barstream')
   .addCommand(ingestCommand())
   .addCommand(scanCommand())
   .addCommand(screenCommand())
+  .addCommand(reportCommand())
   .addCommand(backtestCommand())
   .addCommand(trendCommand())
   .addCommand(readCommand())
