@@ -105,9 +105,10 @@ function readManifest(out: string): { kind: 'backtest' | 'screen'; manifest: Rec
 
 /** Computes everything the report shows; `out` must be a whole backtest or screen output. */
 export async function reportData(out: string, opts: DataOptions): Promise<ReportData> {
-  const { kind, manifest } = readManifest(out);
+  // The session first: it names a missing folder, one that is no output and an incomplete one
   const session = await QuerySession.open({ results: out });
   try {
+    const { kind, manifest } = readManifest(out);
     const q = async (name: string, values: Record<string, string | number>) =>
       plainRows(await session.query(sqlFile(join('report', name), Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])))));
     const main = kind === 'backtest' ? 'summary' : 'matches';
