@@ -5,7 +5,7 @@
  * report, bad input refused on one line, and a 10,000-symbol backtest's report under 5 MB.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,6 +169,10 @@ describe('report of a backtest', () => {
     await expect(report(bt, { top: 0 })).rejects.toMatchObject({ code: 'BARSTREAM_INVALID_PARAM', message: expect.stringContaining('top') });
     await expect(report(data)).rejects.toMatchObject({ code: 'BARSTREAM_IO' });
     await expect(report(join(tmp, 'missing'))).rejects.toMatchObject({ code: 'BARSTREAM_IO', message: expect.stringContaining('missing') });
+    const partial = join(tmp, 'partial');
+    await cp(join(bt, 'summary'), join(partial, 'summary'), { recursive: true });
+    await mkdir(join(partial, '_state'));
+    await expect(report(partial)).rejects.toMatchObject({ code: 'BARSTREAM_BAD_INPUT', message: expect.stringMatching(/incomplete.*a report needs the whole run/) });
     await expect(report(bt, { html: join(tmp, 'no', 'such', 'dir', 'r.html') })).rejects.toMatchObject({ code: 'BARSTREAM_IO', message: expect.stringContaining('r.html') });
   });
 

@@ -1,6 +1,7 @@
 /** `barstream report`: the self-contained HTML report (and PNG charts) of a backtest or screen output. */
 import { Command } from 'commander';
-import { report } from '../report/index.js';
+import { rangeText } from '../limits.js';
+import { report, REPORT_RANGES } from '../report/index.js';
 import { action, intOption } from './common.js';
 
 interface ReportFlags {
@@ -18,7 +19,7 @@ export function reportCommand(): Command {
     .requiredOption('--results <dir>', 'a barstream backtest or screen output folder')
     .option('--html <file>', 'the HTML file to write (default RESULTS/report.html)')
     .option('--png <dir>', 'also write each chart as DIR/<chart>.png')
-    .option('--top <n>', 'best and worst symbols whose equity curves are drawn, symbols listed as matching most often (default 10, at most 100)', intOption('--top'))
+    .option('--top <n>', `best and worst symbols whose equity curves are drawn, symbols listed as matching most often (${rangeText(REPORT_RANGES.top)}; default 10)`, intOption('--top'))
     .option('--symbols <list>', 'restrict the report to these symbols, comma-separated (A,B,C)')
     .option('--json', 'print the result as one JSON object', false)
     .action(

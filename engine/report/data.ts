@@ -106,7 +106,13 @@ function readManifest(out: string): { kind: 'backtest' | 'screen'; manifest: Rec
 /** Computes everything the report shows; `out` must be a whole backtest or screen output. */
 export async function reportData(out: string, opts: DataOptions): Promise<ReportData> {
   // The session first: it names a missing folder, one that is no output and an incomplete one
-  const session = await QuerySession.open({ results: out });
+  const session = await QuerySession.open({ results: out }).catch((e: unknown) => {
+    // query's hint names its own flag; a report is only made of a whole run
+    if (e instanceof BarstreamError && e.message.includes('--allow-incomplete')) {
+      throw new BarstreamError(e.code, e.message.replace(/; pass --allow-incomplete to read it anyway$/, '; a report needs the whole run (finish it with --resume, or rerun it)'));
+    }
+    throw e;
+  });
   try {
     const { kind, manifest } = readManifest(out);
     const q = async (name: string, values: Record<string, string | number>) =>

@@ -41,7 +41,7 @@ export interface ReportResult {
 }
 
 /** The report's own bounds: more curves than this are no longer readable on one page. */
-const RANGES: Record<'top' | 'maxPoints' | 'maxRows', Range> = {
+export const REPORT_RANGES: Record<'top' | 'maxPoints' | 'maxRows', Range> = {
   top: { min: 1, max: 100, integer: true },
   maxPoints: { min: 10, max: 100_000, integer: true },
   maxRows: { min: 2, max: 100_000, integer: true },
@@ -68,9 +68,9 @@ async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
 export async function report(out: string, options: ReportOptions = {}): Promise<ReportResult> {
   const t0 = performance.now();
   if (typeof out !== 'string' || out === '') throw new BarstreamError('BARSTREAM_INVALID_PARAM', 'report needs a results folder');
-  const top = checkRange('top', options.top ?? 10, RANGES.top);
-  const maxPoints = checkRange('maxPoints', options.maxPoints ?? 2000, RANGES.maxPoints);
-  const maxRows = checkRange('maxRows', options.maxRows ?? 1000, RANGES.maxRows);
+  const top = checkRange('top', options.top ?? 10, REPORT_RANGES.top);
+  const maxPoints = checkRange('maxPoints', options.maxPoints ?? 2000, REPORT_RANGES.maxPoints);
+  const maxRows = checkRange('maxRows', options.maxRows ?? 1000, REPORT_RANGES.maxRows);
   const data = await reportData(resolve(out), { top, symbols: options.symbols, maxPoints, maxRows });
   data.results = out;
   const charts = reportCharts(data);
