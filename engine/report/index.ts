@@ -10,7 +10,6 @@ import { BarstreamError } from '../errors.js';
 import { checkRange, type Range } from '../limits.js';
 import { reportData } from './data.js';
 import { reportHtml } from './html.js';
-import { chartPng } from './png.js';
 import { reportCharts } from './specs.js';
 
 export interface ReportOptions {
@@ -83,6 +82,8 @@ export async function report(out: string, options: ReportOptions = {}): Promise<
     await mkdir(dir, { recursive: true }).catch((e) => {
       throw new BarstreamError('BARSTREAM_IO', `cannot make the PNG folder ${options.png}: ${(e as Error).message}`);
     });
+    // Vega and resvg load only when PNGs are asked for: every other command starts faster
+    const { chartPng } = await import('./png.js');
     for (const c of charts) {
       const file = join(dir, `${c.id}.png`);
       await writeAtomic(file, await chartPng(c, data.datasets));
