@@ -128,6 +128,18 @@ describe.skipIf(why)(`the report in headless chromium, network off${why ? ` (ski
       }
       expect(compared).toBe(12 * numeric.length);
 
+      // hovering a point of the scatter names its symbol, with its total return
+      const point = (await page.$('#chart-scatter svg g.role-mark path'))!;
+      await point.scrollIntoView();
+      const box = (await point.boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      await page.waitForSelector('#vg-tooltip-element.visible', { timeout: 5000 });
+      const tip = await page.$eval('#vg-tooltip-element', (t) => t.textContent ?? '');
+      const hovered = /^symbol(\w+)total_return(\S+)%max_drawdown/.exec(tip.replace(/\s+/g, ''));
+      expect(hovered, tip).not.toBeNull();
+      const ret = bySymbol.get(hovered![1])?.total_return as number;
+      expect(Number(hovered![2].replace('\u2212', '-'))).toBeCloseTo(ret * 100, 1);
+
       // a click on a header sorts the rows by that column
       await page.click(`#table-summary th:nth-child(${head.indexOf('sharpe') + 1})`);
       const sorted = (await tableText(page, 'table-summary')).rows.map((row) => Number(row[head.indexOf('sharpe')]));
