@@ -33,3 +33,4 @@ export type { AtcParams, AtcResult, AtcColumn, MaTypeName, Stream, Bands, Equity
 export type { FormulaInfo, FormulaBars, FormulaResult, FormulaStream, FormulaKind, BarField } from './formula.js';
 export { query, QuerySession, listReports, reportSql } from './query.js';
 export type { QueryOptions, ResultStream } from './query.js';
+export { report, type ReportOptions, type ReportResult } from './report/index.js';

@@ -1,7 +1,8 @@
 /**
  * `barstream demo` (what `npm start` runs): generates `datasets/demo` (500 symbols x
  * 2,500 daily bars) when it is missing, then runs the ATC scan over it and a formula
- * screen ({@link DEMO_FORMULA}), printing the matches of both.
+ * screen ({@link DEMO_FORMULA}), printing the matches of both, and ends with an ATC backtest
+ * into `datasets/demo-results` (replaced each run, a few seconds) and its HTML report.
  */
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { generate } from '../../datasets/generate.js';
 import { Engine } from '../engine.js';
 import { packageRoot } from '../native.js';
+import { report } from '../report/index.js';
 import { action, intOption } from './common.js';
 import { printScan } from './scan.js';
 import { printScreen } from './screen.js';
@@ -24,8 +26,9 @@ export function demoCommand(): Command {
     .description('run the ATC scan and a formula screen on datasets/demo (generated on first use)')
     .option('--data <dir>', 'dataset folder', join(packageRoot(), 'datasets', 'demo'))
     .option('--top <n>', 'symbols to list', intOption('--top'), 10)
+    .option('--results <dir>', 'backtest output folder, replaced each run', join(packageRoot(), 'datasets', 'demo-results'))
     .action(
-      action(async (o: { data: string; top: number }) => {
+      action(async (o: { data: string; top: number; results: string }) => {
         if (!existsSync(join(o.data, 'metadata.json'))) {
           process.stderr.write(`generating ${o.data} (${DEMO.symbols} symbols x ${DEMO.bars} daily bars, seed ${DEMO.seed})...\n`);
           await generate({ out: o.data, ...DEMO, overwrite: true });
@@ -40,6 +43,10 @@ export function demoCommand(): Command {
         process.stdout.write(
           `\nFormula screen of ${o.data}, ranked by rsi14 (barstream screen --formula-file F --rank rsi14 --top ${o.top}; see docs/formulas.md):\n${shown}\n\n${printScreen(s)}\n`,
         );
+        const ctl3 = jobControls(false);
+        await engine.backtest({ out: o.results, overwrite: true, onProgress: ctl3.onProgress, signal: ctl3.signal }).finally(ctl3.done);
+        const rep = await report(o.results);
+        process.stdout.write(`\nATC backtest of ${o.data} in ${o.results}; its report (open it in a browser; barstream report --results ${o.results}):\n${rep.html}\n`);
       }),
     );
 }

@@ -12,6 +12,7 @@ import { backtestCommand } from './backtest.js';
 import { trendCommand } from './trend.js';
 import { screenCommand } from './screen.js';
 import { mergeCommand } from './merge.js';
+import { reportCommand } from './report.js';
 import { describeRanges } from './common.js';
 import { isCleanExit, reportFailure } from './failure.js';
 
@@ -38,6 +39,7 @@ const program = new Command('barstream')
   .addCommand(ingestCommand())
   .addCommand(scanCommand())
   .addCommand(screenCommand())
+  .addCommand(reportCommand())
   .addCommand(backtestCommand())
   .addCommand(mergeCommand())
   .addCommand(trendCommand())
