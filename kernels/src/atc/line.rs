@@ -31,15 +31,15 @@ macro_rules! each {
     };
 }
 
-/// `out[j*stride + k]` = line `k` at bar `j`.
+/// `out[j*stride + k*step]` = line `k` at bar `j`.
 #[inline(always)]
-fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize) {
+fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize, step: usize) {
     for l in lines.iter_mut() {
         l.reserve(x.len());
     }
     for (j, &v) in x.iter().enumerate() {
-        let row = &mut out[j * stride..j * stride + lines.len()];
-        for (o, l) in row.iter_mut().zip(lines.iter_mut()) {
+        let row = &mut out[j * stride..];
+        for (o, l) in row.iter_mut().step_by(step).zip(lines.iter_mut()) {
             *o = l.step(v);
         }
     }
@@ -61,10 +61,10 @@ impl Bank {
             (MaType::Kama, _) => Bank::Kama(lens.iter().map(|&l| Kama::with_len(l)).collect()),
         }
     }
-    /// Continues every line over `x`: line `k` at bar `j` goes to `out[j*stride + k]`.
+    /// Continues every line over `x`: line `k` at bar `j` goes to `out[j*stride + k*step]`.
     #[inline(always)]
-    pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
-        each!(self, ls => run_lines(ls, x, out, stride))
+    pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize, step: usize) {
+        each!(self, ls => run_lines(ls, x, out, stride, step))
     }
     pub fn save(&self, e: &mut Enc) {
         each!(self, ls => ls.iter().for_each(|l| l.save_fields(e)))

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod equity;
 pub mod fused;
+pub mod lanes;
 pub mod layers;
 pub mod line;
 pub mod params;
@@ -12,6 +13,6 @@ pub mod trend;
 
 pub use batch::atc_batch;
 pub use equity::{Equity, EquityParams};
-pub use layers::{Atc, COLUMNS, NCOL};
+pub use layers::{Atc, Path, COLUMNS, NCOL};
 pub use params::{AtcParams, HmaKind, MaType, Robustness};
 pub use trend::Trend;
