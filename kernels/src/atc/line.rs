@@ -31,16 +31,34 @@ macro_rules! each {
     };
 }
 
+/// A kernel's inherent `step`, forced inline: LLVM leaves [`Step::step`] out of
+/// line for the larger kernels (KAMA: a call per bar and line).
+trait StepInline: Step {
+    fn step_inline(&mut self, x: f64) -> f64;
+}
+
+macro_rules! step_inline {
+    ($($ty:ty),*) => {$(
+        impl StepInline for $ty {
+            #[inline(always)]
+            fn step_inline(&mut self, x: f64) -> f64 {
+                self.step(x)
+            }
+        }
+    )*};
+}
+step_inline!(Ema, Hma, Sma, Wma, Dema, Lsma, Kama);
+
 /// `out[j*stride + k*step]` = line `k` at bar `j`.
 #[inline(always)]
-fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize, step: usize) {
+fn run_lines<K: StepInline>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize, step: usize) {
     for l in lines.iter_mut() {
         l.reserve(x.len());
     }
     for (j, &v) in x.iter().enumerate() {
         let row = &mut out[j * stride..];
         for (o, l) in row.iter_mut().step_by(step).zip(lines.iter_mut()) {
-            *o = l.step(v);
+            *o = l.step_inline(v);
         }
     }
 }
