@@ -11,7 +11,7 @@ pub mod params;
 pub mod shared;
 pub mod trend;
 
-pub use batch::atc_batch;
+pub use batch::{atc_batch, atc_batch_on};
 pub use equity::{Equity, EquityParams};
 pub use layers::{Atc, Path, COLUMNS, NCOL};
 pub use params::{AtcParams, HmaKind, MaType, Robustness};
