@@ -86,11 +86,19 @@ fn every_robustness_and_hma_kind_on_golden_closes() {
                 };
                 for s in &g {
                     let want = one_pass(&p, Path::Scalar, &s.close);
-                    same(&format!("{} {p:?}", s.file), &one_pass(&p, Path::Lanes, &s.close), &want);
+                    same(
+                        &format!("{} {p:?}", s.file),
+                        &one_pass(&p, Path::Lanes, &s.close),
+                        &want,
+                    );
                     let cuts = [1, 255, 256, 257, 300, 777];
                     for first in [Path::Lanes, Path::Scalar] {
                         let got = chunked_across_paths(&p, first, &s.close, &cuts);
-                        same(&format!("{} {p:?} chunked from {first:?}", s.file), &got, &want);
+                        same(
+                            &format!("{} {p:?} chunked from {first:?}", s.file),
+                            &got,
+                            &want,
+                        );
                     }
                 }
             }

@@ -147,9 +147,10 @@ impl Atc {
             .collect::<Result<Vec<_>>>()?;
         let (tail, layout) = match path {
             Path::Scalar => (Tail::Scalar(layer2), Layout::TypeMajor),
-            Path::Lanes => {
-                (Tail::Lanes(Layer2::new(&p.weights, p.decay)), Layout::LengthMajor)
-            }
+            Path::Lanes => (
+                Tail::Lanes(Layer2::new(&p.weights, p.decay)),
+                Layout::LengthMajor,
+            ),
         };
         Ok(Atc {
             p: p.clone(),
@@ -272,7 +273,7 @@ impl Atc {
                     }
                 }
                 Tail::Scalar(l2) => {
-                    for t in 0..TYPES {
+                    for (t, q) in l2.iter_mut().enumerate() {
                         // Layer 1: sums in length order.
                         let (mut num, mut den) = (0.0, 0.0);
                         for l in t * 9..t * 9 + 9 {
@@ -280,7 +281,7 @@ impl Atc {
                             den += e[l];
                         }
                         let g = round2(num / den);
-                        let w = l2[t].step_scaled(g, rr[j]);
+                        let w = q.step_scaled(g, rr[j]);
                         avg_term(t, g, w);
                     }
                 }

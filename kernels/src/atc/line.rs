@@ -51,7 +51,13 @@ step_inline!(Ema, Hma, Sma, Wma, Dema, Lsma, Kama);
 
 /// `out[j*stride + k*step]` = line `k` at bar `j`.
 #[inline(always)]
-fn run_lines<K: StepInline>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize, step: usize) {
+fn run_lines<K: StepInline>(
+    lines: &mut [K],
+    x: &[f64],
+    out: &mut [f64],
+    stride: usize,
+    step: usize,
+) {
     for l in lines.iter_mut() {
         l.reserve(x.len());
     }

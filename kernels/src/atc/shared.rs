@@ -110,10 +110,18 @@ impl Shared {
             for (o, (w, head)) in row[wma..].iter_mut().step_by(step).zip(self.wma.iter_mut()) {
                 *o = head.value(&wins[*w]);
             }
-            for (o, (w, head)) in row[lsma..].iter_mut().step_by(step).zip(self.lsma.iter_mut()) {
+            for (o, (w, head)) in row[lsma..]
+                .iter_mut()
+                .step_by(step)
+                .zip(self.lsma.iter_mut())
+            {
                 *o = head.value(&wins[*w], v);
             }
-            for (o, l) in row[hull..].iter_mut().step_by(step).zip(self.hull.iter_mut()) {
+            for (o, l) in row[hull..]
+                .iter_mut()
+                .step_by(step)
+                .zip(self.hull.iter_mut())
+            {
                 // As `Hma::step`.
                 let h = l.half.1.value(&wins[l.half.0]);
                 let f = l.full.1.value(&wins[l.full.0]);

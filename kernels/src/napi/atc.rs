@@ -3,9 +3,7 @@
 //! the thread pool, and `AtcStream`.
 use super::guarded;
 use super::ma::bounded;
-use crate::atc::{
-    atc_batch_on, Atc, AtcParams, HmaKind, MaType, Path, Robustness, COLUMNS, NCOL,
-};
+use crate::atc::{atc_batch_on, Atc, AtcParams, HmaKind, MaType, Path, Robustness, COLUMNS, NCOL};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{AsyncTask, Float64Array, Int32Array, Uint8Array};
 use napi::{Env, Task};
