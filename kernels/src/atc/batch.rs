@@ -1,6 +1,6 @@
 //! Many symbols in one call: symbol `i` is `closes[offsets[i]..offsets[i+1]]`,
 //! each output column aligned with `closes`; symbols spread over rayon's pool.
-use super::layers::{Atc, NCOL};
+use super::layers::{Atc, Path, NCOL};
 use super::params::AtcParams;
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -39,6 +39,20 @@ pub fn check_offsets(offsets: &[i32], n: usize) -> Result<()> {
 /// `InvalidParam` for bad parameters or offsets; `BadInput` naming the symbol and
 /// the bar of the first bad price found.
 pub fn atc_batch(closes: &[f64], offsets: &[i32], p: &AtcParams, out: &mut [f64]) -> Result<()> {
+    atc_batch_on(closes, offsets, p, Path::Lanes, out)
+}
+
+/// [`atc_batch`] with every symbol on `path`.
+///
+/// # Errors
+/// As [`atc_batch`].
+pub fn atc_batch_on(
+    closes: &[f64],
+    offsets: &[i32],
+    p: &AtcParams,
+    path: Path,
+    out: &mut [f64],
+) -> Result<()> {
     let n = closes.len();
     check_offsets(offsets, n)?;
     p.validate()?;
@@ -78,7 +92,7 @@ pub fn atc_batch(closes: &[f64], offsets: &[i32], p: &AtcParams, out: &mut [f64]
         .try_for_each(|(s, cols)| {
             let (lo, hi) = (offsets[s] as usize, offsets[s + 1] as usize);
             let cols: &mut [&mut [f64]; NCOL] = cols.try_into().expect("14 columns");
-            let mut atc = Atc::new(p)?;
+            let mut atc = Atc::with_path(p, path)?;
             atc.update(&closes[lo..hi], cols)
                 .map_err(|e| Error::new(e.code, format!("symbol {s}: {}", e.message)))
         })

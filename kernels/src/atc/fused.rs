@@ -6,6 +6,7 @@
 //! The equity reads the previous signal, which is the trend state before this
 //! bar's update, so no separate copy is kept. `tests/atc_reference.rs` checks
 //! the ATC built on this against the scalar kernels bit for bit.
+use super::lanes::{Layout, LENS, TYPES};
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
@@ -14,6 +15,8 @@ const FLOOR: f64 = 0.25;
 
 #[derive(Clone, Debug)]
 pub struct Fused {
+    /// Where each line sits in the arrays (saved type-major either way).
+    layout: Layout,
     /// Previous price (shared by every line).
     px: f64,
     /// Previous line value, trend state and equity per line.
@@ -22,9 +25,10 @@ pub struct Fused {
     eq: [f64; LINES],
 }
 
-impl Default for Fused {
-    fn default() -> Self {
+impl Fused {
+    pub fn new(layout: Layout) -> Self {
         Fused {
+            layout,
             px: f64::NAN,
             pm: [f64::NAN; LINES],
             sig: [0.0; LINES],
@@ -88,6 +92,10 @@ impl Fused {
         self.px = x;
     }
 
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
     /// The lines' values at the last bar stepped (before the first bar of a block).
     pub fn prev_lines(&self) -> &[f64; LINES] {
         &self.pm
@@ -110,20 +118,35 @@ impl Fused {
         &self.eq
     }
 
-    pub fn save(&self, e: &mut Enc) {
-        e.f64(self.px);
-        e.f64s(&self.pm);
-        e.f64s(&self.sig);
-        e.f64s(&self.eq);
+    /// `v` type-major (the saved order), whatever the layout.
+    fn type_major(&self, v: &[f64; LINES]) -> [f64; LINES] {
+        let mut o = [0.0; LINES];
+        for t in 0..TYPES {
+            for k in 0..LENS {
+                o[t * LENS + k] = v[self.layout.at(t, k)];
+            }
+        }
+        o
     }
 
-    pub fn load(d: &mut Dec) -> Result<Self> {
-        let arr = |v: Vec<f64>| -> [f64; LINES] { v.try_into().expect("54 values") };
-        Ok(Fused {
-            px: d.f64()?,
-            pm: arr(d.f64s(LINES)?),
-            sig: arr(d.f64s(LINES)?),
-            eq: arr(d.f64s(LINES)?),
-        })
+    pub fn save(&self, e: &mut Enc) {
+        e.f64(self.px);
+        e.f64s(&self.type_major(&self.pm));
+        e.f64s(&self.type_major(&self.sig));
+        e.f64s(&self.type_major(&self.eq));
+    }
+
+    pub fn load(layout: Layout, d: &mut Dec) -> Result<Self> {
+        let mut f = Fused::new(layout);
+        f.px = d.f64()?;
+        for v in [&mut f.pm, &mut f.sig, &mut f.eq] {
+            let saved = d.f64s(LINES)?;
+            for t in 0..TYPES {
+                for k in 0..LENS {
+                    v[layout.at(t, k)] = saved[t * LENS + k];
+                }
+            }
+        }
+        Ok(f)
     }
 }

@@ -11,6 +11,7 @@
 //! for all 60 equity curves.
 use super::equity::{Equity, EquityParams};
 use super::fused::{Bar, Fused, Phase, LINES};
+use super::lanes::{self, Layer2, Layout, TYPES};
 use super::line::Bank;
 use super::params::{AtcParams, MaType, KERNEL};
 use super::shared::Shared;
@@ -80,6 +81,22 @@ impl Scratch {
     }
 }
 
+/// Which per-bar tail runs (both give the same values bit for bit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path {
+    /// Type by type: the reference.
+    Scalar,
+    /// The six types in vector lanes ([`lanes`]); the default.
+    Lanes,
+}
+
+/// Layer 2's six equities, as the path steps them.
+#[derive(Clone, Debug)]
+enum Tail {
+    Scalar(Vec<Equity>),
+    Lanes(Layer2),
+}
+
 #[derive(Clone, Debug)]
 pub struct Atc {
     p: AtcParams,
@@ -91,9 +108,9 @@ pub struct Atc {
     banks: Vec<(usize, Bank)>,
     /// WMA, LSMA and Hull lines over shared windows.
     shared: Shared,
-    /// The 54 trends and equities, type-major.
+    /// The 54 trends and equities, laid out for the path.
     fused: Fused,
-    layer2: Vec<Equity>,
+    tail: Tail,
     prev_avg: f64,
     last_event: f64,
     scratch: Scratch,
@@ -103,6 +120,14 @@ impl Atc {
     /// # Errors
     /// `InvalidParam` naming the parameter (see [`AtcParams::validate`]).
     pub fn new(p: &AtcParams) -> Result<Self> {
+        Atc::with_path(p, Path::Lanes)
+    }
+
+    /// An ATC that runs `path` (see [`Path`]).
+    ///
+    /// # Errors
+    /// `InvalidParam` naming the parameter (see [`AtcParams::validate`]).
+    pub fn with_path(p: &AtcParams, path: Path) -> Result<Self> {
         p.validate()?;
         let banks = MaType::ALL
             .iter()
@@ -120,6 +145,13 @@ impl Atc {
             .iter()
             .map(|&w| Equity::new(&eq(w)))
             .collect::<Result<Vec<_>>>()?;
+        let (tail, layout) = match path {
+            Path::Scalar => (Tail::Scalar(layer2), Layout::TypeMajor),
+            Path::Lanes => (
+                Tail::Lanes(Layer2::new(&p.weights, p.decay)),
+                Layout::LengthMajor,
+            ),
+        };
         Ok(Atc {
             p: p.clone(),
             la: p.lambda / 1000.0,
@@ -128,8 +160,8 @@ impl Atc {
             roc: Roc::default(),
             banks,
             shared: Shared::new(p),
-            fused: Fused::default(),
-            layer2,
+            fused: Fused::new(layout),
+            tail,
             prev_avg: f64::NAN,
             last_event: 0.0,
             scratch: Scratch::new(),
@@ -142,6 +174,13 @@ impl Atc {
 
     pub fn bars(&self) -> u64 {
         self.n
+    }
+
+    pub fn path(&self) -> Path {
+        match self.tail {
+            Tail::Scalar(_) => Path::Scalar,
+            Tail::Lanes(_) => Path::Lanes,
+        }
     }
 
     /// Continues the series with `x`; `out[c]` receives column [`COLUMNS`]`[c]`, one
@@ -158,22 +197,32 @@ impl Atc {
         let mut lo = 0;
         while lo < x.len() {
             let hi = (lo + BLOCK).min(x.len());
-            self.block(&x[lo..hi], lo, out);
+            match self.tail {
+                Tail::Scalar(_) => self.block::<false>(&x[lo..hi], lo, out),
+                Tail::Lanes(_) => self.block::<true>(&x[lo..hi], lo, out),
+            }
             lo = hi;
         }
         Ok(())
     }
 
-    fn block(&mut self, x: &[f64], at: usize, out: &mut [&mut [f64]; NCOL]) {
+    /// One block on the path `LANES` names (a constant, so the layout folds into
+    /// the line loops' indexing).
+    fn block<const LANES: bool>(&mut self, x: &[f64], at: usize, out: &mut [&mut [f64]; NCOL]) {
+        let layout = if LANES {
+            Layout::LengthMajor
+        } else {
+            Layout::TypeMajor
+        };
         let nb = x.len();
         let (rr, m) = (&mut self.scratch.rr[..nb], &mut self.scratch.m[..]);
         for (j, (r, &v)) in rr.iter_mut().zip(x).enumerate() {
             *r = Equity::scaled_return(self.la, self.cutout, self.n + j as u64, self.roc.step(v));
         }
         for (t, bank) in self.banks.iter_mut() {
-            bank.run(x, &mut m[*t * 9..], LINES);
+            bank.run(x, &mut m[layout.base(*t)..], LINES, layout.step());
         }
-        self.shared.run(x, m, LINES);
+        self.shared.run(x, m, LINES, layout);
         let keep = 1.0 - self.p.decay / 100.0;
         let cut = self.p.cut;
         let (lt, st) = (self.p.long_threshold, self.p.short_threshold);
@@ -199,15 +248,7 @@ impl Atc {
             }
             let (s, e) = (self.fused.sig(), self.fused.eq());
             let (mut nu, mut de) = (0.0, 0.0);
-            for t in 0..6 {
-                // Layer 1: sums in length order.
-                let (mut num, mut den) = (0.0, 0.0);
-                for l in t * 9..t * 9 + 9 {
-                    num += s[l] * e[l];
-                    den += e[l];
-                }
-                let g = round2(num / den);
-                let w = self.layer2[t].step_scaled(g, rr[j]);
+            let mut avg_term = |t: usize, g: f64, w: f64| {
                 out[SIG + t][at + j] = g;
                 out[S + t][at + j] = w;
                 if !g.is_nan() && !w.is_nan() {
@@ -220,6 +261,29 @@ impl Atc {
                     };
                     nu += c * w;
                     de += w;
+                }
+            };
+            match &mut self.tail {
+                Tail::Lanes(l2) => {
+                    let g = lanes::layer1(s, e);
+                    let w = l2.step(&g, rr[j], phase);
+                    // `Average_Signal` sums over the types in order, as the scalar path.
+                    for t in 0..TYPES {
+                        avg_term(t, g[t], w[t]);
+                    }
+                }
+                Tail::Scalar(l2) => {
+                    for (t, q) in l2.iter_mut().enumerate() {
+                        // Layer 1: sums in length order.
+                        let (mut num, mut den) = (0.0, 0.0);
+                        for l in t * 9..t * 9 + 9 {
+                            num += s[l] * e[l];
+                            den += e[l];
+                        }
+                        let g = round2(num / den);
+                        let w = q.step_scaled(g, rr[j]);
+                        avg_term(t, g, w);
+                    }
                 }
             }
             let avg = if de == 0.0 { 0.0 } else { nu / de };
@@ -259,7 +323,10 @@ impl Atc {
             }
         }
         self.fused.save(&mut e);
-        self.layer2.iter().for_each(|q| q.save_fields(&mut e));
+        match &self.tail {
+            Tail::Scalar(l2) => l2.iter().for_each(|q| q.save_fields(&mut e)),
+            Tail::Lanes(l2) => l2.save(self.n, &mut e),
+        }
         e.f64(self.prev_avg);
         e.f64(self.last_event);
         e.bytes
@@ -271,7 +338,15 @@ impl Atc {
     /// `InvalidParam` when the parameters are invalid or differ from the saved ones,
     /// or the bytes are not an ATC state.
     pub fn from_bytes(p: &AtcParams, bytes: &[u8]) -> Result<Self> {
-        let mut a = Atc::new(p)?;
+        Atc::from_bytes_with_path(p, bytes, Path::Lanes)
+    }
+
+    /// [`Atc::from_bytes`] onto `path`: a state saved by either path continues on either.
+    ///
+    /// # Errors
+    /// As [`Atc::from_bytes`].
+    pub fn from_bytes_with_path(p: &AtcParams, bytes: &[u8], path: Path) -> Result<Self> {
+        let mut a = Atc::with_path(p, path)?;
         let mut d = Dec::new(bytes, KERNEL)?;
         check_params(p, &mut d)?;
         a.n = d.u64()?;
@@ -285,15 +360,20 @@ impl Atc {
                     Bank::load(t, p.hma, &lens(p, t), &mut d)?;
             }
         }
-        a.fused = Fused::load(&mut d)?;
+        a.fused = Fused::load(a.fused.layout(), &mut d)?;
         let eq = |start| EquityParams {
             start,
             lambda: p.lambda,
             decay: p.decay,
             cutout: p.cutout,
         };
-        for (q, &w) in a.layer2.iter_mut().zip(&p.weights) {
-            *q = Equity::load_fields(&eq(w), &mut d)?;
+        match &mut a.tail {
+            Tail::Scalar(l2) => {
+                for (q, &w) in l2.iter_mut().zip(&p.weights) {
+                    *q = Equity::load_fields(&eq(w), &mut d)?;
+                }
+            }
+            Tail::Lanes(l2) => l2.load(a.n, &mut d)?,
         }
         a.prev_avg = d.f64()?;
         a.last_event = d.f64()?;

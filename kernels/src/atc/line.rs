@@ -31,16 +31,40 @@ macro_rules! each {
     };
 }
 
-/// `out[j*stride + k]` = line `k` at bar `j`.
+/// A kernel's inherent `step`, forced inline: LLVM leaves [`Step::step`] out of
+/// line for the larger kernels (KAMA: a call per bar and line).
+trait StepInline: Step {
+    fn step_inline(&mut self, x: f64) -> f64;
+}
+
+macro_rules! step_inline {
+    ($($ty:ty),*) => {$(
+        impl StepInline for $ty {
+            #[inline(always)]
+            fn step_inline(&mut self, x: f64) -> f64 {
+                self.step(x)
+            }
+        }
+    )*};
+}
+step_inline!(Ema, Hma, Sma, Wma, Dema, Lsma, Kama);
+
+/// `out[j*stride + k*step]` = line `k` at bar `j`.
 #[inline(always)]
-fn run_lines<K: Step>(lines: &mut [K], x: &[f64], out: &mut [f64], stride: usize) {
+fn run_lines<K: StepInline>(
+    lines: &mut [K],
+    x: &[f64],
+    out: &mut [f64],
+    stride: usize,
+    step: usize,
+) {
     for l in lines.iter_mut() {
         l.reserve(x.len());
     }
     for (j, &v) in x.iter().enumerate() {
-        let row = &mut out[j * stride..j * stride + lines.len()];
-        for (o, l) in row.iter_mut().zip(lines.iter_mut()) {
-            *o = l.step(v);
+        let row = &mut out[j * stride..];
+        for (o, l) in row.iter_mut().step_by(step).zip(lines.iter_mut()) {
+            *o = l.step_inline(v);
         }
     }
 }
@@ -61,10 +85,10 @@ impl Bank {
             (MaType::Kama, _) => Bank::Kama(lens.iter().map(|&l| Kama::with_len(l)).collect()),
         }
     }
-    /// Continues every line over `x`: line `k` at bar `j` goes to `out[j*stride + k]`.
+    /// Continues every line over `x`: line `k` at bar `j` goes to `out[j*stride + k*step]`.
     #[inline(always)]
-    pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
-        each!(self, ls => run_lines(ls, x, out, stride))
+    pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize, step: usize) {
+        each!(self, ls => run_lines(ls, x, out, stride, step))
     }
     pub fn save(&self, e: &mut Enc) {
         each!(self, ls => ls.iter().for_each(|l| l.save_fields(e)))

@@ -4,14 +4,15 @@
 pub mod batch;
 pub mod equity;
 pub mod fused;
+pub mod lanes;
 pub mod layers;
 pub mod line;
 pub mod params;
 pub mod shared;
 pub mod trend;
 
-pub use batch::atc_batch;
+pub use batch::{atc_batch, atc_batch_on};
 pub use equity::{Equity, EquityParams};
-pub use layers::{Atc, COLUMNS, NCOL};
+pub use layers::{Atc, Path, COLUMNS, NCOL};
 pub use params::{AtcParams, HmaKind, MaType, Robustness};
 pub use trend::Trend;

@@ -9,6 +9,7 @@
 //!
 //! Saved state keeps the scalar kernels' layout (each line writes its windows), so
 //! a state reads the same whether or not lines share windows.
+use super::lanes::Layout;
 use super::params::{AtcParams, HmaKind, MaType};
 use crate::codec::{Dec, Enc};
 use crate::ma::hma::sqrt_len;
@@ -85,9 +86,9 @@ impl Shared {
     }
 
     /// Continues every line over `x`: line `k` of type `t` at bar `j` goes to
-    /// `out[j*stride + 9*t + k]`.
+    /// `out[j*stride + layout.at(t, k)]`.
     #[inline(always)]
-    pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize) {
+    pub fn run(&mut self, x: &[f64], out: &mut [f64], stride: usize, layout: Layout) {
         for w in self.wins.iter_mut() {
             w.reserve(x.len());
         }
@@ -95,23 +96,32 @@ impl Shared {
             l.outer.reserve(x.len());
         }
         let (wma, lsma, hull) = (
-            MaType::Wma as usize * 9,
-            MaType::Lsma as usize * 9,
-            MaType::Hma as usize * 9,
+            layout.base(MaType::Wma as usize),
+            layout.base(MaType::Lsma as usize),
+            layout.base(MaType::Hma as usize),
         );
+        let step = layout.step();
         for (j, &v) in x.iter().enumerate() {
             for w in self.wins.iter_mut() {
                 w.push(v);
             }
             let wins = &self.wins;
             let row = &mut out[j * stride..(j + 1) * stride];
-            for (o, (w, head)) in row[wma..wma + 9].iter_mut().zip(self.wma.iter_mut()) {
+            for (o, (w, head)) in row[wma..].iter_mut().step_by(step).zip(self.wma.iter_mut()) {
                 *o = head.value(&wins[*w]);
             }
-            for (o, (w, head)) in row[lsma..lsma + 9].iter_mut().zip(self.lsma.iter_mut()) {
+            for (o, (w, head)) in row[lsma..]
+                .iter_mut()
+                .step_by(step)
+                .zip(self.lsma.iter_mut())
+            {
                 *o = head.value(&wins[*w], v);
             }
-            for (o, l) in row[hull..hull + 9].iter_mut().zip(self.hull.iter_mut()) {
+            for (o, l) in row[hull..]
+                .iter_mut()
+                .step_by(step)
+                .zip(self.hull.iter_mut())
+            {
                 // As `Hma::step`.
                 let h = l.half.1.value(&wins[l.half.0]);
                 let f = l.full.1.value(&wins[l.full.0]);

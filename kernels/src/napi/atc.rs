@@ -3,7 +3,7 @@
 //! the thread pool, and `AtcStream`.
 use super::guarded;
 use super::ma::bounded;
-use crate::atc::{atc_batch, Atc, AtcParams, HmaKind, MaType, Robustness, COLUMNS, NCOL};
+use crate::atc::{atc_batch_on, Atc, AtcParams, HmaKind, MaType, Path, Robustness, COLUMNS, NCOL};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{AsyncTask, Float64Array, Int32Array, Uint8Array};
 use napi::{Env, Task};
@@ -29,6 +29,10 @@ pub struct AtcOptions {
     pub hma: Option<String>,
     pub long_threshold: Option<f64>,
     pub short_threshold: Option<f64>,
+    /// `lanes` (default: the six types in vector lanes) or `scalar` (the reference,
+    /// type by type) for `atc`, `atcBatch` and `AtcStream` (scan and backtest jobs run
+    /// lanes). Both give the same values bit for bit; states cross between them.
+    pub path: Option<String>,
 }
 
 fn type_index(what: &str, name: &str) -> Result<usize> {
@@ -74,6 +78,17 @@ pub(crate) fn atc_params(o: Option<&AtcOptions>) -> Result<AtcParams> {
     Ok(p)
 }
 
+/// The per-bar path [`AtcOptions::path`] names.
+pub(crate) fn atc_path(o: Option<&AtcOptions>) -> Result<Path> {
+    match o.and_then(|o| o.path.as_deref()) {
+        None | Some("lanes") => Ok(Path::Lanes),
+        Some("scalar") => Ok(Path::Scalar),
+        Some(other) => Err(Error::param(format!(
+            "atc: path must be 'lanes' or 'scalar', got '{other}'"
+        ))),
+    }
+}
+
 /// Output column names, in the order of the values `atc` returns.
 #[napi]
 pub fn atc_columns() -> Vec<String> {
@@ -99,8 +114,9 @@ fn run(a: &mut Atc, x: &[f64]) -> Result<Vec<f64>> {
 #[napi]
 pub fn atc(x: &[f64], opts: Option<AtcOptions>) -> napi::Result<Float64Array> {
     guarded(|| {
+        let o = opts.as_ref();
         Ok(Float64Array::new(run(
-            &mut Atc::new(&atc_params(opts.as_ref())?)?,
+            &mut Atc::with_path(&atc_params(o)?, atc_path(o)?)?,
             x,
         )?))
     })
@@ -113,7 +129,8 @@ pub fn atc_into(x: &[f64], mut out: Float64Array, opts: Option<AtcOptions>) -> n
     // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
     let out = unsafe { out.as_mut() };
     guarded(|| {
-        let mut a = Atc::new(&atc_params(opts.as_ref())?)?;
+        let o = opts.as_ref();
+        let mut a = Atc::with_path(&atc_params(o)?, atc_path(o)?)?;
         let n = x.len();
         if n.checked_mul(NCOL) != Some(out.len()) {
             return Err(Error::param(format!(
@@ -144,8 +161,8 @@ pub fn atc_batch_sync(
     // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
     let out = unsafe { out.as_mut() };
     guarded(|| {
-        let p = atc_params(opts.as_ref())?;
-        atc_batch(closes, offsets, &p, out)
+        let o = opts.as_ref();
+        atc_batch_on(closes, offsets, &atc_params(o)?, atc_path(o)?, out)
     })
 }
 
@@ -153,7 +170,7 @@ pub struct AtcBatchTask {
     closes: Float64Array,
     offsets: Int32Array,
     out: Float64Array,
-    params: Result<AtcParams>,
+    params: Result<(AtcParams, Path)>,
 }
 
 impl Task for AtcBatchTask {
@@ -162,10 +179,10 @@ impl Task for AtcBatchTask {
 
     fn compute(&mut self) -> napi::Result<()> {
         guarded(|| {
-            let p = self.params.clone()?;
+            let (p, path) = self.params.clone()?;
             // SAFETY: the caller keeps `out` alive and untouched until the promise settles.
             let out = unsafe { self.out.as_mut() };
-            atc_batch(&self.closes, &self.offsets, &p, out)
+            atc_batch_on(&self.closes, &self.offsets, &p, path, out)
         })
     }
 
@@ -187,7 +204,7 @@ pub fn atc_batch_async(
         closes,
         offsets,
         out,
-        params: atc_params(opts.as_ref()),
+        params: atc_params(opts.as_ref()).and_then(|p| Ok((p, atc_path(opts.as_ref())?))),
     })
 }
 
@@ -201,10 +218,11 @@ impl AtcStream {
     #[napi(constructor)]
     pub fn new(opts: Option<AtcOptions>, state: Option<&[u8]>) -> napi::Result<Self> {
         guarded(|| {
-            let p = atc_params(opts.as_ref())?;
+            let o = opts.as_ref();
+            let (p, path) = (atc_params(o)?, atc_path(o)?);
             let inner = match state {
-                Some(b) => Atc::from_bytes(&p, b)?,
-                None => Atc::new(&p)?,
+                Some(b) => Atc::from_bytes_with_path(&p, b, path)?,
+                None => Atc::with_path(&p, path)?,
             };
             Ok(AtcStream { inner })
         })

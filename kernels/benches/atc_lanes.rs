@@ -1,0 +1,72 @@
+//! The ATC's scalar path against its lane path in one process, interleaved round
+//! by round so a loaded machine slows both alike: M bars/s of each and their ratio
+//! (median over rounds). `cargo bench --no-default-features --bench atc_lanes [-- BARS ROUNDS]`
+use barstream_kernels::atc::{Atc, AtcParams, Path, NCOL};
+use std::hint::black_box;
+use std::time::Instant;
+
+/// A seeded geometric random walk (xorshift), prices > 0.
+fn walk(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed | 1;
+    let mut p = 100.0;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            p *= 1.0 + 0.02 * u;
+            p
+        })
+        .collect()
+}
+
+/// Seconds for one symbol's ATC over `x` on `path`, best of `reps`.
+fn once(p: &AtcParams, path: Path, x: &[f64], out: &mut [f64], reps: usize) -> f64 {
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        let t = Instant::now();
+        let mut cols: Vec<&mut [f64]> = out.chunks_mut(x.len()).collect();
+        Atc::with_path(p, path)
+            .expect("atc")
+            .update(black_box(x), (&mut cols[..]).try_into().expect("14"))
+            .expect("atc");
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    best
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; numbers after it are BARS and ROUNDS.
+    let nums: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
+    let bars = nums.first().copied().unwrap_or(5_000);
+    let rounds = nums.get(1).copied().unwrap_or(15);
+    let p = AtcParams::default();
+    let x = walk(bars, 12);
+    let mut out = vec![0.0; NCOL * bars];
+    let (mut sc, mut ln, mut ratio) = (Vec::new(), Vec::new(), Vec::new());
+    for r in 0..rounds {
+        // Alternate which path goes first.
+        let (a, b) = if r % 2 == 0 {
+            let a = once(&p, Path::Scalar, &x, &mut out, 3);
+            (a, once(&p, Path::Lanes, &x, &mut out, 3))
+        } else {
+            let b = once(&p, Path::Lanes, &x, &mut out, 3);
+            (once(&p, Path::Scalar, &x, &mut out, 3), b)
+        };
+        sc.push(bars as f64 / a / 1e6);
+        ln.push(bars as f64 / b / 1e6);
+        ratio.push(a / b);
+    }
+    println!(
+        "atc one symbol, {bars} bars, {rounds} rounds: scalar {:.2} M bars/s, lanes {:.2} M bars/s, lanes/scalar {:.3}x (medians)",
+        median(&mut sc),
+        median(&mut ln),
+        median(&mut ratio)
+    );
+}
