@@ -6,6 +6,8 @@
 use crate::codec::{Dec, Enc};
 use crate::{Error, Result};
 
+pub mod single;
+
 /// A resumable single-input, single-output kernel.
 pub trait Kernel: Sized {
     type Params;
@@ -41,6 +43,24 @@ pub trait Kernel: Sized {
         Ok(())
     }
 
+    /// Continues the series with the values in `buf`, replacing each by its output: `x`
+    /// and `out` are one buffer. Every kernel is safe in place this way, since it reads
+    /// each block of inputs from a copy (on the stack) before writing that block's outputs;
+    /// the result is bit for bit that of [`Kernel::update`] (chunks are one pass).
+    ///
+    /// # Errors
+    /// As [`Kernel::update`]; on error the state and `buf` are unchanged.
+    fn update_in_place(&mut self, buf: &mut [f64]) -> Result<()> {
+        check_prices(buf, self.seen(), Self::POSITIVE)?;
+        let mut copy = [0.0; IN_PLACE_BLOCK];
+        for chunk in buf.chunks_mut(IN_PLACE_BLOCK) {
+            let x = &mut copy[..chunk.len()];
+            x.copy_from_slice(chunk);
+            self.run(x, chunk);
+        }
+        Ok(())
+    }
+
     /// The carried state as bytes (tag, parameters, values).
     fn to_bytes(&self) -> Vec<u8> {
         let mut e = Enc::new(Self::NAME);
@@ -59,6 +79,9 @@ pub trait Kernel: Sized {
         Ok(k)
     }
 }
+
+/// Values copied per block by [`Kernel::update_in_place`] (32 KiB: stays in L1/L2).
+const IN_PLACE_BLOCK: usize = 4096;
 
 /// The whole series in one call: new state + one update.
 ///
