@@ -1,0 +1,92 @@
+//! The recurrence kernels' chunk loops (`Kernel::run`: warm-up bars stepped, then the
+//! recurrences on locals with no per-bar check) against their per-bar `step`, bit for
+//! bit: outputs and saved state, on random series (flat runs, near the float limits) split
+//! at random points with the state saved and restored at each cut, and in place.
+use barstream_kernels::kernel::Kernel;
+use barstream_kernels::ma::{Dema, Ema, Hma, Kama, Rma, Step};
+use barstream_kernels::osc::Rsi;
+use proptest::prelude::*;
+
+fn bits(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|v| v.to_bits()).collect()
+}
+
+fn series() -> impl Strategy<Value = Vec<f64>> {
+    let piece = prop_oneof![
+        (
+            prop_oneof![Just(1.0), Just(1e-300), Just(1e300), Just(100.0)],
+            prop::collection::vec(-1.0..1.0f64, 1..60)
+        )
+            .prop_map(|(m, s)| s
+                .into_iter()
+                .scan(m * 2.0, |v, d| {
+                    *v += d * m;
+                    Some(*v)
+                })
+                .collect::<Vec<_>>()),
+        (prop_oneof![Just(3.0), Just(0.0), Just(1e300)], 1usize..50).prop_map(|(v, n)| vec![v; n]),
+    ];
+    prop::collection::vec(piece, 0..8).prop_map(|ps| ps.concat())
+}
+
+fn cuts(n: usize) -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(0..=n, 0..6).prop_map(|mut c| {
+        c.sort_unstable();
+        c
+    })
+}
+
+/// `run` over chunks (restored from bytes at each cut; in place or not) against `step` per bar.
+fn check<K: Kernel<Params = usize>>(
+    name: &str,
+    len: usize,
+    x: &[f64],
+    cuts: &[usize],
+    step: impl Fn(&mut K, f64) -> f64,
+) {
+    let mut k = K::new(&len).unwrap();
+    let want: Vec<f64> = x.iter().map(|&v| step(&mut k, v)).collect();
+    let state = k.to_bytes();
+    for in_place in [false, true] {
+        let mut k = K::new(&len).unwrap();
+        let mut got = x.to_vec();
+        let mut lo = 0;
+        for hi in cuts.iter().copied().chain([x.len()]) {
+            if in_place {
+                k.update_in_place(&mut got[lo..hi]).unwrap();
+            } else {
+                k.update(&x[lo..hi], &mut got[lo..hi]).unwrap();
+            }
+            k = K::from_bytes(&len, &k.to_bytes()).unwrap();
+            lo = hi;
+        }
+        assert_eq!(
+            bits(&got),
+            bits(&want),
+            "{name}({len}) in place {in_place} cuts {cuts:?} x {x:?}"
+        );
+        assert_eq!(k.to_bytes(), state, "{name}({len}) state");
+    }
+}
+
+fn stepper<K: Step>(k: &mut K, v: f64) -> f64 {
+    k.reserve(1);
+    k.step(v)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn chunk_loops_equal_stepping(
+        (x, cuts) in series().prop_flat_map(|x| { let n = x.len(); (Just(x), cuts(n)) }),
+        len in prop_oneof![1usize..5, 5usize..40, 100usize..200],
+    ) {
+        check::<Ema>("ema", len, &x, &cuts, stepper);
+        check::<Rma>("rma", len, &x, &cuts, stepper);
+        check::<Dema>("dema", len, &x, &cuts, stepper);
+        check::<Hma>("hma", len, &x, &cuts, stepper);
+        check::<Kama>("kama", len, &x, &cuts, stepper);
+        check::<Rsi>("rsi", len, &x, &cuts, Rsi::step);
+    }
+}
