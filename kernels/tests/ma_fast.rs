@@ -90,3 +90,31 @@ proptest! {
         check::<Rsi>("rsi", len, &x, &cuts, Rsi::step);
     }
 }
+
+/// A fresh kernel over a long series checks each block as it runs it: a bad value deep in
+/// the series is still refused with its global index, and the state put back to fresh.
+#[test]
+fn a_long_fresh_series_refused_late_leaves_the_state_fresh() {
+    use barstream_kernels::kernel::CHECK_BLOCK;
+    use barstream_kernels::ma::Sma;
+    let n = 3 * CHECK_BLOCK + 5;
+    let mut x: Vec<f64> = (0..n).map(|i| 100.0 + (i as f64 * 0.1).sin()).collect();
+    for bad in [CHECK_BLOCK - 1, 2 * CHECK_BLOCK + 7, n - 1] {
+        let keep = x[bad];
+        x[bad] = f64::INFINITY;
+        let mut k = Sma::new(&20).unwrap();
+        let fresh = k.to_bytes();
+        let mut out = vec![0.0; n];
+        let e = k.update(&x, &mut out).expect_err("refused");
+        assert_eq!(e.message, format!("x[{bad}] is inf: prices must be finite"));
+        assert_eq!(k.to_bytes(), fresh);
+        // And it then runs the series as if nothing had happened.
+        x[bad] = keep;
+        k.update(&x, &mut out).unwrap();
+        let mut again = Sma::new(&20).unwrap();
+        let mut want = vec![0.0; n];
+        again.update(&x[..10], &mut want[..10]).unwrap(); // checked up front: not fresh after
+        again.update(&x[10..], &mut want[10..]).unwrap();
+        assert_eq!(bits(&out), bits(&want));
+    }
+}
