@@ -71,6 +71,8 @@ fn atc_params(len: usize) -> AtcParams {
 }
 
 /// A kernel with its carried state.
+// The single kernels inline, the ATC boxed: a plan holds each node's kernel in a box already.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum AnyKernel {
     Single(AnySingle),

@@ -1,9 +1,9 @@
 //! Single-input kernels (moving averages, RSI, ROC, and the window statistics stdev,
-//! highest, lowest, sum): `kernel(kind, x, length)` over a whole series and
-//! `KernelStream` to continue one in chunks.
+//! highest, lowest, sum): `kernelInto(kind, x, length, out)` over a whole series and
+//! `KernelStream` to continue one in chunks, each into a buffer the caller allocated.
 use super::guarded;
 use crate::kernel::single::{AnySingle, SingleKind};
-use crate::kernel::{nan_vec, range_message, MAX_LENGTH};
+use crate::kernel::{range_message, MAX_LENGTH};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
@@ -62,18 +62,7 @@ fn into(k: &mut AnySingle, x: &Float64Array, out: &mut Float64Array) -> Result<(
 }
 
 /// `kind` (sma, ema, rma, wma, dema, hma, lsma, kama, rsi, roc, stdev, highest, lowest,
-/// sum) over the whole of `x`.
-#[napi]
-pub fn kernel(kind: String, x: &[f64], length: f64) -> napi::Result<Float64Array> {
-    guarded(|| {
-        let (k, len) = single(&kind, length)?;
-        let mut out = nan_vec(x.len())?;
-        AnySingle::new(k, len)?.update(x, &mut out)?;
-        Ok(Float64Array::new(out))
-    })
-}
-
-/// `kind` over the whole of `x` into `out` (as long as `x`; `x` itself computes in place),
+/// sum) over the whole of `x` into `out` (as long as `x`; `x` itself computes in place),
 /// which the caller allocated: a JS-heap buffer the garbage collector accounts for.
 #[napi]
 pub fn kernel_into(
@@ -106,16 +95,6 @@ impl KernelStream {
                 None => AnySingle::new(k, len)?,
             };
             Ok(KernelStream { inner })
-        })
-    }
-
-    /// The outputs for exactly these bars.
-    #[napi]
-    pub fn push(&mut self, x: &[f64]) -> napi::Result<Float64Array> {
-        guarded(|| {
-            let mut out = nan_vec(x.len())?;
-            self.inner.update(x, &mut out)?;
-            Ok(Float64Array::new(out))
         })
     }
 
