@@ -42,6 +42,8 @@ fn piece() -> impl Strategy<Value = Piece> {
             .prop_map(|(a, b, s)| Piece::Walk(a, b, s)),
         3 => (magnitude(), 1usize..70).prop_map(|(v, n)| Piece::Flat(v, n)),
         1 => (1usize..40).prop_map(Piece::Zeros),
+        // Sums of these overflow (inf, then NaN): both paths must overflow alike.
+        1 => (prop_oneof![Just(f64::MAX), Just(-f64::MAX)], 1usize..8).prop_map(|(v, n)| Piece::Flat(v, n)),
         3 => (magnitude(), prop::collection::vec(0u8..4, 1..120)).prop_map(|(t, s)| Piece::Ticks(t, s)),
         1 => Just(Piece::Gap),
     ]

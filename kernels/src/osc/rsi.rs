@@ -38,18 +38,17 @@ impl Rsi {
         }
         let u = self.up.step((x - prev).max(0.0));
         let d = self.dn.step((prev - x).max(0.0));
-        if u.is_nan() {
-            f64::NAN
-        } else {
-            value(u, d)
-        }
+        value(u, d)
     }
 }
 
-/// The RSI of seeded averages `u` (gains) and `d` (losses).
+/// The RSI of averages `u` (gains) and `d` (losses): NaN while `u` is (not seeded yet, or
+/// overflowed near the float limits).
 #[inline(always)]
 fn value(u: f64, d: f64) -> f64 {
-    if d == 0.0 {
+    if u.is_nan() {
+        f64::NAN
+    } else if d == 0.0 {
         100.0
     } else if u == 0.0 {
         0.0
