@@ -124,7 +124,7 @@ fn a_long_fresh_series_refused_late_leaves_the_state_fresh() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
-    /// Bollinger's chunk loop (mids by the SMA's fast path, deviations four bars side by
+    /// Bollinger's chunk loop (mids by the SMA's fast path, deviations eight bars side by
     /// side) against its per-bar `step`, bit for bit, at random splits with state round trips.
     #[test]
     fn bollinger_chunks_equal_stepping(

@@ -25,7 +25,7 @@ pub struct Bollinger {
 const NAME: &str = "bollinger";
 
 /// Bars whose deviations [`Bollinger::update`] sums side by side.
-const LANES: usize = 4;
+const LANES: usize = 8;
 
 impl Bollinger {
     /// # Errors
@@ -91,10 +91,24 @@ impl Bollinger {
         while i < x.len() {
             let m = LANES.min(x.len() - i);
             let mut ss = [-0.0; LANES];
-            for t in 0..len {
-                for q in 0..m {
-                    let d = x[i + q + 1 - len + t] - mid[i + q];
-                    ss[q] += d * d;
+            if m == LANES {
+                // Lane q's window is s[q..q+len]: row t holds value t of every lane's window,
+                // so the lanes add in step (one vector op per row, each lane its own order).
+                let s = &x[i + 1 - len..i + LANES];
+                let c: &[f64; LANES] = mid[i..i + LANES].try_into().expect("LANES mids");
+                for row in s.windows(LANES) {
+                    let row: &[f64; LANES] = row.try_into().expect("LANES values");
+                    for q in 0..LANES {
+                        let d = row[q] - c[q];
+                        ss[q] += d * d;
+                    }
+                }
+            } else {
+                for t in 0..len {
+                    for q in 0..m {
+                        let d = x[i + q + 1 - len + t] - mid[i + q];
+                        ss[q] += d * d;
+                    }
                 }
             }
             for q in 0..m {
