@@ -138,16 +138,33 @@ export interface SeriesStream extends Stream<[Float64Array], Float64Array> {
  * itself (the kernel then computes in place, reading each block of inputs from a copy
  * before writing it); any other overlap with `x` is refused by the addon.
  */
-function outFor(x: Float64Array, out: unknown): Float64Array {
+function outFor(x: Float64Array, out: unknown, name = 'out'): Float64Array {
   if (out === undefined) return new Float64Array(x.length);
   if (!(out instanceof Float64Array)) {
     const what = out === null ? 'null' : ArrayBuffer.isView(out) ? out.constructor.name : typeof out;
-    throw invalidParam(`out must be a Float64Array of ${x.length} values (x.length), got ${what}`);
+    throw invalidParam(`${name} must be a Float64Array of ${x.length} values (x.length), got ${what}`);
   }
   if (out.length !== x.length) {
-    throw invalidParam(`out must be a Float64Array of ${x.length} values (x.length), got ${out.length}`);
+    throw invalidParam(`${name} must be a Float64Array of ${x.length} values (x.length), got ${out.length}`);
   }
   return out;
+}
+
+/** Bollinger's three outputs: fresh JS-heap buffers, or the caller's (checked as `outFor`). */
+function bandsFor(x: Float64Array, out: Bands | undefined): Bands {
+  if (out !== undefined && (out === null || typeof out !== 'object')) {
+    throw invalidParam(`out must be { mid, upper, lower }, each a Float64Array of ${x.length} values (x.length)`);
+  }
+  if (out !== undefined) {
+    for (const key of ['mid', 'upper', 'lower'] as const) {
+      if (out[key] === undefined) throw invalidParam(`out.${key} is missing: out must be { mid, upper, lower }`);
+    }
+  }
+  return {
+    mid: outFor(x, out?.mid, 'out.mid'),
+    upper: outFor(x, out?.upper, 'out.upper'),
+    lower: outFor(x, out?.lower, 'out.lower'),
+  };
 }
 
 /** `kind` over `x` into `out` (or a fresh buffer), which it returns. */
@@ -241,8 +258,16 @@ export const kernels = {
     stochInto((ko, dout) => addon.stochInto(high, low, close, k, d, ko, dout), high.length),
   /** One-bar rate of change `(x[i]-x[i-1])/x[i-1]`; prices must be > 0. */
   roc: (x: Float64Array, out?: Float64Array): Float64Array => kernelOut('roc', x, 1, out),
-  /** SMA mid with population standard-deviation bands at `k` deviations. */
-  bollinger: (x: Float64Array, length: number, k: number): Bands => call(() => addon.bollinger(x, length, k)),
+  /**
+   * SMA mid with population standard-deviation bands at `k` deviations; into `out`'s three
+   * buffers when given (each a `Float64Array` of `x.length`, sharing memory with none of the
+   * others nor with `x`), which it returns.
+   */
+  bollinger: (x: Float64Array, length: number, k: number, out?: Bands): Bands => {
+    const b = bandsFor(x, out);
+    call(() => addon.bollingerInto(x, length, k, b.mid, b.upper, b.lower));
+    return b;
+  },
   /** +1/-1/0 crossover state of `x` against `line` (NaN in `line` = not defined). */
   trendState: (x: Float64Array, line: Float64Array): Float64Array => call(() => addon.trendState(x, line)),
   /** Equity of following `signal` one bar late; `lambda`/`decay` in user units. */

@@ -109,3 +109,37 @@ describe.each(names)('%sStream push(x, out)', (name) => {
     expect(bytes(got).equals(bytes(whole))).toBe(true);
   });
 });
+
+describe('bollinger(x, length, k, out)', () => {
+  const fresh = kernels.bollinger(x, 20, 2);
+  const bands = () => ({ mid: new Float64Array(x.length).fill(3), upper: new Float64Array(x.length).fill(3), lower: new Float64Array(x.length).fill(3) });
+
+  it('fills the three buffers given and returns them, bit for bit the allocated bands', () => {
+    const out = bands();
+    const got = kernels.bollinger(x, 20, 2, out);
+    for (const key of ['mid', 'upper', 'lower'] as const) {
+      expect(got[key]).toBe(out[key]);
+      expect(bytes(out[key]).equals(bytes(fresh[key]))).toBe(true);
+    }
+    // The stream (fresh outputs) agrees with the whole series too.
+    const s = kernels.bollingerStream(20, 2);
+    const half = x.length >> 1;
+    const a = s.push(x.subarray(0, half));
+    const b = kernels.bollingerStream(20, 2, s.state()).push(x.subarray(half));
+    expect(Buffer.concat([bytes(a.upper), bytes(b.upper)]).equals(bytes(fresh.upper))).toBe(true);
+  });
+
+  it('refuses buffers that share memory, and names a bad or missing one', () => {
+    const out = bands();
+    let e = thrown(() => kernels.bollinger(x, 20, 2, { ...out, lower: out.mid }));
+    expect(e.code).toBe('BARSTREAM_INVALID_PARAM');
+    expect(e.message).toBe('out.lower overlaps out.mid: the bands need buffers of their own');
+    e = thrown(() => kernels.bollinger(x, 20, 2, { ...out, upper: x }));
+    expect(e.message).toBe('out.upper overlaps x: the bands need buffers of their own');
+    e = thrown(() => kernels.bollinger(x, 20, 2, { ...out, upper: new Float64Array(3) }));
+    expect(e.message).toBe(`out.upper must be a Float64Array of ${x.length} values (x.length), got 3`);
+    e = thrown(() => kernels.bollinger(x, 20, 2, { mid: out.mid, upper: out.upper } as never));
+    expect(e.message).toBe('out.lower is missing: out must be { mid, upper, lower }');
+    expect(out.mid.every((v) => v === 3)).toBe(true);
+  });
+});

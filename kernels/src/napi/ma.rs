@@ -36,7 +36,7 @@ fn single(kind: &str, length: f64) -> Result<(SingleKind, usize)> {
 
 /// Whether two buffers share any memory (`&[f64]` and `&mut [f64]` over one buffer are
 /// not allowed to exist in Rust, so an aliased `out` is refused before either is made).
-fn overlaps(a: &Float64Array, b: &Float64Array) -> bool {
+pub(crate) fn overlaps(a: &Float64Array, b: &Float64Array) -> bool {
     let (pa, pb) = (a.as_ptr() as usize, b.as_ptr() as usize);
     let (ea, eb) = (pa + a.len() * 8, pb + b.len() * 8);
     !a.is_empty() && !b.is_empty() && pa < eb && pb < ea
