@@ -2,6 +2,9 @@
  * Kernels through the public TypeScript API: bars/s per indicator on one 1M-bar series,
  * the ATC on one 5,000-bar symbol, and `atcBatch`/`atcBatchAsync` over many symbols on
  * the thread pool. Seeded data, best of `--runs` (robust to a busy machine).
+ * Then `kernels.ema(x, 28)` against the plain JavaScript loop of the same recurrence
+ * writing a fresh `Float64Array`, interleaved run by run so both see the same load, with
+ * the API's result allocated fresh and into a reused `out`.
  *
  *   npm run bench:kernels -- [--bars 1000000] [--symbols 64] [--runs 5] [--json]
  */
@@ -75,11 +78,56 @@ for (const [kernel, n, f] of cases) {
   rows.push({ kernel, bars: n, seconds, barsPerSecond: n / seconds });
 }
 
+/** The spec's EMA as a user would write it in JavaScript, into a fresh Float64Array. */
+function jsEma(x: Float64Array, len: number): Float64Array {
+  const out = new Float64Array(x.length);
+  const a = 2 / (len + 1);
+  const b = 1 - a;
+  let seed = 0;
+  for (let i = 0; i < len - 1 && i < x.length; i++) {
+    seed += x[i];
+    out[i] = NaN;
+  }
+  if (x.length < len) return out;
+  let y = (seed + x[len - 1]) / len;
+  out[len - 1] = y;
+  for (let i = len; i < x.length; i++) {
+    y = a * x[i] + b * y;
+    out[i] = y;
+  }
+  return out;
+}
+
+/** Best of `runs` for each case, the cases taking turns within every run. */
+function interleaved(fs: [string, () => unknown][]): number[] {
+  const t = fs.map(() => Infinity);
+  for (let r = 0; r < runs; r++) {
+    fs.forEach(([, f], i) => {
+      const t0 = performance.now();
+      f();
+      t[i] = Math.min(t[i], (performance.now() - t0) / 1000);
+    });
+  }
+  return t;
+}
+
+const reused = new Float64Array(bars);
+const vsJs: [string, () => unknown][] = [
+  ['ema(28), plain JS loop, fresh Float64Array', () => jsEma(x, 28)],
+  ['ema(28), kernels.ema, fresh result', () => kernels.ema(x, 28)],
+  ['ema(28), kernels.ema into a reused out', () => kernels.ema(x, 28, reused)],
+];
+const vsJsTimes = interleaved(vsJs);
+vsJs.forEach(([kernel], i) => rows.push({ kernel, bars, seconds: vsJsTimes[i], barsPerSecond: bars / vsJsTimes[i] }));
+/** API speed over the JS loop's (> 1: the API is faster), fresh and reused. */
+const emaVsJs = { fresh: vsJsTimes[0] / vsJsTimes[1], reused: vsJsTimes[0] / vsJsTimes[2] };
+
 if (json) {
-  console.log(JSON.stringify({ machine: machine(), runs, rows }, null, 2));
+  console.log(JSON.stringify({ machine: machine(), runs, rows, emaVsJs }, null, 2));
 } else {
   console.log(`${machine()}; best of ${runs}`);
   console.log('| kernel | bars | M bars/s |');
   console.log('|---|---:|---:|');
   for (const r of rows) console.log(`| ${r.kernel} | ${r.bars} | ${(r.barsPerSecond / 1e6).toFixed(1)} |`);
+  console.log(`kernels.ema / plain JS loop (same run): ${emaVsJs.fresh.toFixed(2)}x fresh, ${emaVsJs.reused.toFixed(2)}x into a reused out`);
 }

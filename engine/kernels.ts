@@ -1,11 +1,12 @@
 /**
  * Typed, zero-copy access to barstream's Rust kernels (see `shared/docs/kernels-spec.md`).
- * Inputs are `Float64Array`s read in place; outputs are `Float64Array`s whose memory
- * Rust allocated (ATC columns are `subarray` views of one buffer). Errors arrive as
+ * Inputs are `Float64Array`s read in place; outputs are `Float64Array`s (single-input
+ * kernels write a JS-heap buffer or the caller's `out`; ATC columns are `subarray` views
+ * of one buffer). Errors arrive as
  * `BarstreamError` with a stable `code` and a message naming the parameter or index.
  */
 import { addon } from './native.js';
-import { fromNative } from './errors.js';
+import { fromNative, invalidParam } from './errors.js';
 import type { AtcOptions } from '../native/index.js';
 import { formulaKernels } from './formula.js';
 
@@ -123,36 +124,74 @@ type MaKind = 'sma' | 'ema' | 'rma' | 'wma' | 'dema' | 'hma' | 'lsma' | 'kama' |
 /** The window statistics: single-input kernels with a length. */
 type StatKind = 'stdev' | 'highest' | 'lowest' | 'sum';
 
-/** Output allocated on the JS heap (see `atcOut`), filled by Rust. */
-function kernelOut(kind: MaKind | StatKind | 'roc', x: Float64Array, length: number): Float64Array {
-  const out = new Float64Array(x.length);
-  call(() => addon.kernelInto(kind, x, length, out));
+type SingleKind = MaKind | StatKind | 'roc';
+
+/** A single-input series continued across calls; `push` takes an output buffer to reuse. */
+export interface SeriesStream extends Stream<[Float64Array], Float64Array> {
+  /** The outputs for exactly these bars, into `out` when given (see `kernels.sma`). */
+  push(x: Float64Array, out?: Float64Array): Float64Array;
+}
+
+/**
+ * The buffer a single-input kernel writes: a fresh JS-heap one (see `atcOut`), or the
+ * caller's `out`, which must be a `Float64Array` of `x.length` values. `out` may be `x`
+ * itself (the kernel then computes in place, reading each block of inputs from a copy
+ * before writing it); any other overlap with `x` is refused by the addon.
+ */
+function outFor(x: Float64Array, out: unknown, name = 'out'): Float64Array {
+  if (out === undefined) return new Float64Array(x.length);
+  if (!(out instanceof Float64Array)) {
+    const what = out === null ? 'null' : ArrayBuffer.isView(out) ? out.constructor.name : typeof out;
+    throw invalidParam(`${name} must be a Float64Array of ${x.length} values (x.length), got ${what}`);
+  }
+  if (out.length !== x.length) {
+    throw invalidParam(`${name} must be a Float64Array of ${x.length} values (x.length), got ${out.length}`);
+  }
   return out;
 }
 
-const whole = (kind: MaKind | StatKind) => (x: Float64Array, length: number): Float64Array => kernelOut(kind, x, length);
-
-function kernelStream(kind: MaKind | 'roc', length: number, state?: Uint8Array): Stream<[Float64Array], Float64Array> {
-  const s = call(() => new addon.KernelStream(kind, length, state));
-  return { push: (x) => call(() => s.push(x)), state: () => s.state() };
+/** Bollinger's three outputs: fresh JS-heap buffers, or the caller's (checked as `outFor`). */
+function bandsFor(x: Float64Array, out: Bands | undefined): Bands {
+  if (out !== undefined && (out === null || typeof out !== 'object')) {
+    throw invalidParam(`out must be { mid, upper, lower }, each a Float64Array of ${x.length} values (x.length)`);
+  }
+  if (out !== undefined) {
+    for (const key of ['mid', 'upper', 'lower'] as const) {
+      if (out[key] === undefined) throw invalidParam(`out.${key} is missing: out must be { mid, upper, lower }`);
+    }
+  }
+  return {
+    mid: outFor(x, out?.mid, 'out.mid'),
+    upper: outFor(x, out?.upper, 'out.upper'),
+    lower: outFor(x, out?.lower, 'out.lower'),
+  };
 }
 
-const streamOf = (kind: MaKind) => (length: number, state?: Uint8Array) => kernelStream(kind, length, state);
+/** `kind` over `x` into `out` (or a fresh buffer), which it returns. */
+function kernelOut(kind: SingleKind, x: Float64Array, length: number, out?: Float64Array): Float64Array {
+  const o = outFor(x, out);
+  call(() => addon.kernelInto(kind, x, length, o));
+  return o;
+}
 
-/** A single-input stream whose `push` fills a JS-heap buffer (see `atcOut`). */
-const statStream =
-  (kind: StatKind) =>
-  (length: number, state?: Uint8Array): Stream<[Float64Array], Float64Array> => {
-    const s = call(() => new addon.KernelStream(kind, length, state));
-    return {
-      push: (x) => {
-        const out = new Float64Array(x.length);
-        call(() => s.pushInto(x, out));
-        return out;
-      },
-      state: () => s.state(),
-    };
+const whole =
+  (kind: MaKind | StatKind) =>
+  (x: Float64Array, length: number, out?: Float64Array): Float64Array =>
+    kernelOut(kind, x, length, out);
+
+function kernelStream(kind: SingleKind, length: number, state?: Uint8Array): SeriesStream {
+  const s = call(() => new addon.KernelStream(kind, length, state));
+  return {
+    push: (x, out) => {
+      const o = outFor(x, out);
+      call(() => s.pushInto(x, o));
+      return o;
+    },
+    state: () => s.state(),
   };
+}
+
+const streamOf = (kind: MaKind | StatKind) => (length: number, state?: Uint8Array) => kernelStream(kind, length, state);
 
 /** One JS-heap output per bar of `high`; the Rust side checks that low and close match it. */
 function hlcInto(high: Float64Array, fill: (out: Float64Array) => void): Float64Array {
@@ -174,7 +213,10 @@ function stochInto(fill: (k: Float64Array, d: Float64Array) => void, n: number):
 }
 
 /**
- * Every kernel, whole-series and streaming.
+ * Every kernel, whole-series and streaming. Each single-input kernel (`sma` ... `sum`, `roc`)
+ * takes an optional last argument `out`, a `Float64Array` of `x.length` values to write
+ * instead of allocating (its result is `out` itself; `out` may be `x`: computed in place),
+ * and so does its stream's `push`.
  * @example
  * import { kernels } from 'barstream';
  * const ema = kernels.ema(close, 28);
@@ -215,9 +257,17 @@ export const kernels = {
   stoch: (high: Float64Array, low: Float64Array, close: Float64Array, k: number, d: number): StochResult =>
     stochInto((ko, dout) => addon.stochInto(high, low, close, k, d, ko, dout), high.length),
   /** One-bar rate of change `(x[i]-x[i-1])/x[i-1]`; prices must be > 0. */
-  roc: (x: Float64Array): Float64Array => kernelOut('roc', x, 1),
-  /** SMA mid with population standard-deviation bands at `k` deviations. */
-  bollinger: (x: Float64Array, length: number, k: number): Bands => call(() => addon.bollinger(x, length, k)),
+  roc: (x: Float64Array, out?: Float64Array): Float64Array => kernelOut('roc', x, 1, out),
+  /**
+   * SMA mid with population standard-deviation bands at `k` deviations; into `out`'s three
+   * buffers when given (each a `Float64Array` of `x.length`, sharing memory with none of the
+   * others nor with `x`), which it returns.
+   */
+  bollinger: (x: Float64Array, length: number, k: number, out?: Bands): Bands => {
+    const b = bandsFor(x, out);
+    call(() => addon.bollingerInto(x, length, k, b.mid, b.upper, b.lower));
+    return b;
+  },
   /** +1/-1/0 crossover state of `x` against `line` (NaN in `line` = not defined). */
   trendState: (x: Float64Array, line: Float64Array): Float64Array => call(() => addon.trendState(x, line)),
   /** Equity of following `signal` one bar late; `lambda`/`decay` in user units. */
@@ -256,10 +306,10 @@ export const kernels = {
   kamaStream: streamOf('kama'),
   rsiStream: streamOf('rsi'),
   rocStream: (state?: Uint8Array) => kernelStream('roc', 1, state),
-  stdevStream: statStream('stdev'),
-  highestStream: statStream('highest'),
-  lowestStream: statStream('lowest'),
-  sumStream: statStream('sum'),
+  stdevStream: streamOf('stdev'),
+  highestStream: streamOf('highest'),
+  lowestStream: streamOf('lowest'),
+  sumStream: streamOf('sum'),
   trueRangeStream: (state?: Uint8Array): Stream<Hlc, Float64Array> => {
     const s = call(() => new addon.TrueRangeStream(state));
     return { push: (h, l, c) => hlcInto(h, (out) => s.pushInto(h, l, c, out)), state: () => s.state() };

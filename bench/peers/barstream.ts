@@ -44,21 +44,66 @@ async function time<T>(f: () => Promise<T> | T): Promise<{ times: number[]; out:
 
 const ATC_COLUMNS = ['Average_Signal', ...['EMA', 'HMA', 'WMA', 'DEMA', 'LSMA', 'KAMA'].map((t) => `${t}_Signal`), ...['EMA', 'HMA', 'WMA', 'DEMA', 'LSMA', 'KAMA'].map((t) => `${t}_S`)] as const;
 
+/** The spec's EMA as a user would write it in JavaScript, into `out`. */
+function jsEma(x: Float64Array, len: number, out: Float64Array): Float64Array {
+  const a = 2 / (len + 1);
+  const b = 1 - a;
+  let seed = 0;
+  for (let i = 0; i < len - 1 && i < x.length; i++) {
+    seed += x[i];
+    out[i] = NaN;
+  }
+  if (x.length < len) return out;
+  let y = (seed + x[len - 1]) / len;
+  out[len - 1] = y;
+  for (let i = len; i < x.length; i++) {
+    y = a * x[i] + b * y;
+    out[i] = y;
+  }
+  return out;
+}
+
+/** Seconds per run of `f` and of `g`, which take turns (after one warm-up call each). */
+function interleave(f: () => unknown, g: () => unknown): [number[], number[]] {
+  const t: [number[], number[]] = [[], []];
+  f();
+  g();
+  for (let i = 0; i < runs; i++) {
+    [f, g].forEach((h, k) => {
+      const t0 = performance.now();
+      h();
+      t[k].push((performance.now() - t0) / 1000);
+    });
+  }
+  return t;
+}
+
 async function indicators() {
   const x = load(cfg.closes);
   const { length: L, rsiLength: RL, bbLength: BL, bbK: K } = cfg;
+  // Each kernel writes output buffers allocated once, outside the timing
+  // (the `out` argument): the work measured is the indicator's, not the page faults of a
+  // fresh 8 MB buffer. (TA-Lib's Python functions take no output array: it allocates.)
+  const out: Record<string, Float64Array> = {};
+  const into = (name: string) => (out[name] ??= new Float64Array(x.length));
+  let bands: { mid: Float64Array; upper: Float64Array; lower: Float64Array } | undefined;
   const jobs: Record<string, () => unknown> = {
-    sma: () => kernels.sma(x, L),
-    ema: () => kernels.ema(x, L),
-    wma: () => kernels.wma(x, L),
-    dema: () => kernels.dema(x, L),
-    rsi: () => kernels.rsi(x, RL),
-    bollinger: () => kernels.bollinger(x, BL, K),
-    kama: () => kernels.kama(x, L),
+    sma: () => kernels.sma(x, L, into('sma')),
+    ema: () => kernels.ema(x, L, into('ema')),
+    wma: () => kernels.wma(x, L, into('wma')),
+    dema: () => kernels.dema(x, L, into('dema')),
+    rsi: () => kernels.rsi(x, RL, into('rsi')),
+    bollinger: () => kernels.bollinger(x, BL, K, (bands ??= { mid: new Float64Array(x.length), upper: new Float64Array(x.length), lower: new Float64Array(x.length) })),
+    kama: () => kernels.kama(x, L, into('kama')),
   };
   const times: Record<string, number[]> = {};
+  // kernels.ema and the plain JavaScript loop of the same recurrence (both into a reused
+  // buffer) take turns within each run, so both see the same machine load.
+  const jsOut = new Float64Array(x.length);
+  const pair = interleave(() => kernels.ema(x, L, into('ema')), () => jsEma(x, L, jsOut));
+  write('js-loop/ema', jsOut);
   for (const [name, f] of Object.entries(jobs)) {
-    const r = await time(f);
+    const r = name === 'ema' ? { times: pair[0], out: f() } : await time(f);
     times[name] = r.times;
     if (name === 'bollinger') {
       const b = r.out as { mid: Float64Array; upper: Float64Array; lower: Float64Array };
@@ -67,7 +112,11 @@ async function indicators() {
       write('bollinger/lower', b.lower);
     } else write(name, r.out as Float64Array);
   }
-  return { times, notes: ['barstream kernels.* (Rust via napi, zero-copy Float64Array in and out)'] };
+  return {
+    times,
+    jsLoop: { ema: pair[1] },
+    notes: ['barstream kernels.* (Rust via napi, zero-copy Float64Array in; each kernel writes reused out buffers)'],
+  };
 }
 
 async function atc() {

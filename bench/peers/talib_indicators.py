@@ -10,6 +10,8 @@ import talib
 
 from common import config, load_closes, report, time_runs, write_f64
 
+# TA-Lib's Python functions allocate their output on every call (no `out=` argument), so
+# only barstream's side reuses one: the comparison favours neither on the input side.
 cfg = config()
 x, _ = load_closes(cfg)
 L, RL, BL, K, runs = cfg["length"], cfg["rsiLength"], cfg["bbLength"], cfg["bbK"], int(cfg["runs"])

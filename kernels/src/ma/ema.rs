@@ -57,13 +57,28 @@ impl EmaCore {
         for (o, &v) in out[..warm].iter_mut().zip(&x[..warm]) {
             *o = self.step(v);
         }
-        let (a, b, mut y) = (self.a, self.b, self.y);
+        let (a, b, mut y) = self.recurrence();
         for (o, &v) in out[warm..].iter_mut().zip(&x[warm..]) {
             y = a * v + b * y;
             *o = y;
         }
+        self.settle(y, x.len() - warm);
+    }
+    /// Whether the seed is in: `step` is then the recurrence alone.
+    #[inline(always)]
+    pub fn seeded(&self) -> bool {
+        self.seen >= self.len as u64
+    }
+    /// `(a, b, y)` of a seeded core, for a loop that runs the recurrence on locals.
+    #[inline(always)]
+    pub fn recurrence(&self) -> (f64, f64, f64) {
+        (self.a, self.b, self.y)
+    }
+    /// Stores what such a loop ends with after `n` more bars.
+    #[inline(always)]
+    pub fn settle(&mut self, y: f64, n: usize) {
         self.y = y;
-        self.seen += (x.len() - warm) as u64;
+        self.seen += n as u64;
     }
     pub fn save_fields(&self, e: &mut Enc) {
         e.u64(self.seen);

@@ -67,4 +67,48 @@ impl Hma {
     }
 }
 
-super::length_kernel!(Hma, "hma", |len| len - 1 + sqrt_len(len) - 1);
+/// Bars per block of [`Hma::run_blocks`] (two scratch columns of this many on the stack).
+const BLOCK: usize = 512;
+
+impl Hma {
+    /// `step` over a chunk, a block at a time: the two inner WMAs each over the block by
+    /// their fast path, then the outer one over `2*half - full` from the first bar where
+    /// `full` is defined (it stays defined after). Each WMA sees the same values in the same
+    /// order as stepping gives it, so the outputs are the same bit for bit.
+    #[inline(always)]
+    fn run_blocks(&mut self, x: &[f64], out: &mut [f64]) {
+        use crate::kernel::Kernel;
+        let (mut h, mut f) = ([0.0; BLOCK], [0.0; BLOCK]);
+        for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+            let n = xb.len();
+            Kernel::run(&mut self.half, xb, &mut h[..n]);
+            Kernel::run(&mut self.full, xb, &mut f[..n]);
+            let from = f[..n].iter().position(|v| !v.is_nan()).unwrap_or(n);
+            ob[..from].fill(f64::NAN);
+            if f[from..n].iter().any(|v| v.is_nan()) {
+                // `full` undefined again (sums overflowed near the float limits): stepping
+                // skips the outer WMA at those bars, so step it bar by bar here.
+                self.outer.reserve(n);
+                for j in from..n {
+                    ob[j] = if f[j].is_nan() {
+                        f64::NAN
+                    } else {
+                        self.outer.step(2.0 * h[j] - f[j])
+                    };
+                }
+                continue;
+            }
+            for (hv, &fv) in h[from..n].iter_mut().zip(&f[from..n]) {
+                *hv = 2.0 * *hv - fv;
+            }
+            Kernel::run(&mut self.outer, &h[from..n], &mut ob[from..]);
+        }
+    }
+}
+
+super::length_kernel!(
+    Hma,
+    "hma",
+    |len| len - 1 + sqrt_len(len) - 1,
+    |k, x, out| k.run_blocks(x, out)
+);

@@ -82,4 +82,23 @@ impl Lsma {
     }
 }
 
-super::length_kernel!(Lsma, "lsma", |len| len - 1);
+impl Lsma {
+    /// `step` over a chunk, by the fast path of [`super::fast`] (equal bit for bit; with
+    /// `L = 1` every window is flat, so every bar is stepped).
+    #[inline(always)]
+    fn run_fast(&mut self, x: &[f64], out: &mut [f64]) {
+        let (iw, il) = (self.head.inv_wdenom, self.head.inv_len);
+        super::fast::drive(
+            self,
+            |k| &mut k.w,
+            x,
+            out,
+            Lsma::step,
+            |k, x, out| {
+                k.w.push_unflat(x, out, |s, w| 3.0 * (w * iw) - 2.0 * (s * il))
+            },
+        );
+    }
+}
+
+super::length_kernel!(Lsma, "lsma", |len| len - 1, |k, x, out| k.run_fast(x, out));

@@ -6,6 +6,7 @@
 //! (DEMA, HMA) reuse. Outputs are NaN before `first_defined`.
 pub mod dema;
 pub mod ema;
+mod fast;
 pub mod hma;
 pub mod kama;
 pub mod lsma;

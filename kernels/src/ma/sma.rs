@@ -56,4 +56,20 @@ impl Sma {
     }
 }
 
-super::length_kernel!(Sma, "sma", |len| len - 1);
+impl Sma {
+    /// `step` over a chunk, by the fast path of [`super::fast`] (equal bit for bit).
+    #[inline(always)]
+    fn run_fast(&mut self, x: &[f64], out: &mut [f64]) {
+        let inv = self.inv_len;
+        super::fast::drive(
+            self,
+            |k| &mut k.w,
+            x,
+            out,
+            Sma::step,
+            |k, x, out| k.w.push_unflat(x, out, |s| s * inv),
+        );
+    }
+}
+
+super::length_kernel!(Sma, "sma", |len| len - 1, |k, x, out| k.run_fast(x, out));

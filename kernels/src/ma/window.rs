@@ -76,6 +76,19 @@ impl Ring {
         (old, wrapped)
     }
 
+    /// The stretch of a grown ring the next (at most `m`) values fill before it wraps or
+    /// they run out: `(start, count, wraps)`. The caller stores them and calls `advance`.
+    #[inline(always)]
+    fn stretch(&self, m: usize) -> (usize, usize, bool) {
+        debug_assert_eq!(self.buf.len(), self.len, "a grown ring");
+        let k = (self.len - self.pos).min(m);
+        (self.pos, k, self.pos + k == self.len)
+    }
+    #[inline(always)]
+    fn advance(&mut self, k: usize, wraps: bool) {
+        self.pos = if wraps { 0 } else { self.pos + k };
+    }
+
     /// The values held, oldest first, as two slices (`full`: `len` values were seen).
     #[inline]
     fn ordered(&self, full: bool) -> (&[f64], &[f64]) {
@@ -209,6 +222,48 @@ impl SumWindow {
             self.sum += x - old;
         }
     }
+    /// The identical-values run ending at the newest value: its length and the value.
+    #[inline]
+    pub(super) fn run_state(&self) -> (u64, f64) {
+        (self.run, self.last)
+    }
+    pub(super) fn set_run_state(&mut self, run: u64, last: f64) {
+        (self.run, self.last) = (run, last);
+    }
+
+    /// [`SumWindow::push`] of each value of `x`, writing `value(sum)` to `out`, for a full
+    /// window that none of these pushes leaves flat (the caller has found that out, and
+    /// sets the run after them: see [`super::fast`]). The same operations in the same order
+    /// as `push`, without its per-bar checks: the loop is split where the ring wraps, and
+    /// only there is the sum recomputed from the window.
+    #[inline(always)]
+    pub(super) fn push_unflat(&mut self, x: &[f64], out: &mut [f64], value: impl Fn(f64) -> f64) {
+        debug_assert!(self.full() && x.len() == out.len());
+        let mut sum = self.sum;
+        let mut from = 0;
+        while from < x.len() {
+            let (pos, k, wraps) = self.ring.stretch(x.len() - from);
+            let body = k - wraps as usize;
+            let slots = &mut self.ring.buf[pos..pos + body];
+            let (xs, os) = (&x[from..from + body], &mut out[from..from + body]);
+            for ((slot, &v), o) in slots.iter_mut().zip(xs).zip(os) {
+                let old = std::mem::replace(slot, v);
+                sum += v - old;
+                *o = value(sum);
+            }
+            if wraps {
+                let last = from + body;
+                self.ring.buf[pos + body] = x[last];
+                sum = self.ring.buf.iter().sum();
+                out[last] = value(sum);
+            }
+            self.ring.advance(k, wraps);
+            from += k;
+        }
+        self.sum = sum;
+        self.seen += x.len() as u64;
+    }
+
     pub fn save(&self, e: &mut Enc) {
         self.ring.save(e, self.full());
         e.u64(self.seen);
@@ -252,6 +307,10 @@ impl WeightedWindow {
             run: 0,
             last: f64::NAN,
         }
+    }
+    #[inline]
+    pub fn length(&self) -> usize {
+        self.ring.len
     }
     /// Values allocated (at most the bars seen, rounded up, and never above the length).
     pub fn capacity(&self) -> usize {
@@ -299,18 +358,60 @@ impl WeightedWindow {
         let (old, wrapped) = self.ring.put(x);
         self.seen += 1;
         if wrapped {
-            let (mut s, mut w) = (0.0, 0.0);
-            for (k, &v) in self.ring.buf.iter().enumerate() {
-                s += v;
-                w += (k + 1) as f64 * v;
-            }
-            self.sum = s;
-            self.wsum = w;
+            (self.sum, self.wsum) = weighted_sums(&self.ring.buf);
         } else {
             self.wsum += n as f64 * x - self.sum;
             self.sum += x - old;
         }
     }
+    /// The identical-values run ending at the newest value: its length and the value.
+    #[inline]
+    pub(super) fn run_state(&self) -> (u64, f64) {
+        (self.run, self.last)
+    }
+    pub(super) fn set_run_state(&mut self, run: u64, last: f64) {
+        (self.run, self.last) = (run, last);
+    }
+
+    /// [`WeightedWindow::push`] of each value of `x`, writing `value(sum, wsum)` to `out`,
+    /// for a full window that none of these pushes leaves flat: as
+    /// [`SumWindow::push_unflat`].
+    #[inline(always)]
+    pub(super) fn push_unflat(
+        &mut self,
+        x: &[f64],
+        out: &mut [f64],
+        value: impl Fn(f64, f64) -> f64,
+    ) {
+        debug_assert!(self.full() && x.len() == out.len());
+        let n = self.ring.len as f64;
+        let (mut sum, mut wsum) = (self.sum, self.wsum);
+        let mut from = 0;
+        while from < x.len() {
+            let (pos, k, wraps) = self.ring.stretch(x.len() - from);
+            let body = k - wraps as usize;
+            let slots = &mut self.ring.buf[pos..pos + body];
+            let (xs, os) = (&x[from..from + body], &mut out[from..from + body]);
+            for ((slot, &v), o) in slots.iter_mut().zip(xs).zip(os) {
+                let old = std::mem::replace(slot, v);
+                wsum += n * v - sum;
+                sum += v - old;
+                *o = value(sum, wsum);
+            }
+            if wraps {
+                let last = from + body;
+                self.ring.buf[pos + body] = x[last];
+                (sum, wsum) = weighted_sums(&self.ring.buf);
+                out[last] = value(sum, wsum);
+            }
+            self.ring.advance(k, wraps);
+            from += k;
+        }
+        self.sum = sum;
+        self.wsum = wsum;
+        self.seen += x.len() as u64;
+    }
+
     pub fn save(&self, e: &mut Enc) {
         self.ring.save(e, self.full());
         e.u64(self.seen);
@@ -331,6 +432,18 @@ impl WeightedWindow {
             last: d.f64()?,
         })
     }
+}
+
+/// The sum and the weighted sum (weight `k+1` on `buf[k]`) of a window in storage order,
+/// oldest first: the recomputation at each wrap.
+#[inline]
+fn weighted_sums(buf: &[f64]) -> (f64, f64) {
+    let (mut s, mut w) = (0.0, 0.0);
+    for (k, &v) in buf.iter().enumerate() {
+        s += v;
+        w += (k + 1) as f64 * v;
+    }
+    (s, w)
 }
 
 /// The sum of `n` copies of `v`, added in numpy's pairwise order (8 running

@@ -79,4 +79,20 @@ impl Wma {
     }
 }
 
-super::length_kernel!(Wma, "wma", |len| len - 1);
+impl Wma {
+    /// `step` over a chunk, by the fast path of [`super::fast`] (equal bit for bit).
+    #[inline(always)]
+    fn run_fast(&mut self, x: &[f64], out: &mut [f64]) {
+        let inv = self.head.inv_denom;
+        super::fast::drive(
+            self,
+            |k| &mut k.w,
+            x,
+            out,
+            Wma::step,
+            |k, x, out| k.w.push_unflat(x, out, |_, w| w * inv),
+        );
+    }
+}
+
+super::length_kernel!(Wma, "wma", |len| len - 1, |k, x, out| k.run_fast(x, out));

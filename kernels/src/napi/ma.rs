@@ -1,11 +1,9 @@
 //! Single-input kernels (moving averages, RSI, ROC, and the window statistics stdev,
-//! highest, lowest, sum): `kernel(kind, x, length)` over a whole series and
-//! `KernelStream` to continue one in chunks.
+//! highest, lowest, sum): `kernelInto(kind, x, length, out)` over a whole series and
+//! `KernelStream` to continue one in chunks, each into a buffer the caller allocated.
 use super::guarded;
-use crate::kernel::{compute, range_message, Kernel, MAX_LENGTH};
-use crate::ma::{Dema, Ema, Hma, Kama, Lsma, Rma, Sma, Wma};
-use crate::osc::{Roc, Rsi};
-use crate::stat::{Highest, Lowest, Stdev, Sum};
+use crate::kernel::single::{AnySingle, SingleKind};
+use crate::kernel::{range_message, MAX_LENGTH};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{Float64Array, Uint8Array};
 use napi_derive::napi;
@@ -25,139 +23,64 @@ pub(crate) fn bounded(kernel: &str, name: &str, v: f64, lo: usize) -> Result<usi
     }
 }
 
-/// One of the single-input kernels, chosen by name.
-enum Any {
-    Sma(Sma),
-    Ema(Ema),
-    Rma(Rma),
-    Wma(Wma),
-    Dema(Dema),
-    Hma(Hma),
-    Lsma(Lsma),
-    Kama(Kama),
-    Rsi(Rsi),
-    Roc(Roc),
-    Stdev(Stdev),
-    Highest(Highest),
-    Lowest(Lowest),
-    Sum(Sum),
+/// The kernel `kind` names and its length (ROC takes none: `length` is not read).
+fn single(kind: &str, length: f64) -> Result<(SingleKind, usize)> {
+    let k = SingleKind::parse(kind)?;
+    let len = if k.has_length() {
+        to_len(kind, length)?
+    } else {
+        1
+    };
+    Ok((k, len))
 }
 
-macro_rules! dispatch {
-    ($kind:expr, $len:expr, |$ty:ident, $p:ident| $body:expr) => {{
-        let kind: &str = $kind;
-        let len = $len;
-        match kind {
-            "sma" => {
-                type $ty = Sma;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "ema" => {
-                type $ty = Ema;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "rma" => {
-                type $ty = Rma;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "wma" => {
-                type $ty = Wma;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "dema" => {
-                type $ty = Dema;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "hma" => {
-                type $ty = Hma;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "lsma" => {
-                type $ty = Lsma;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "kama" => {
-                type $ty = Kama;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "rsi" => {
-                type $ty = Rsi;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "roc" => {
-                type $ty = Roc;
-                let $p = ();
-                $body
-            }
-            "stdev" => {
-                type $ty = Stdev;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "highest" => {
-                type $ty = Highest;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "lowest" => {
-                type $ty = Lowest;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            "sum" => {
-                type $ty = Sum;
-                let $p = to_len(kind, len)?;
-                $body
-            }
-            _ => Err(Error::param(format!("unknown kernel '{kind}'"))),
-        }
-    }};
+/// Whether two buffers share any memory (`&[f64]` and `&mut [f64]` over one buffer are
+/// not allowed to exist in Rust, so an aliased `out` is refused before either is made).
+pub(crate) fn overlaps(a: &Float64Array, b: &Float64Array) -> bool {
+    let (pa, pb) = (a.as_ptr() as usize, b.as_ptr() as usize);
+    let (ea, eb) = (pa + a.len() * 8, pb + b.len() * 8);
+    !a.is_empty() && !b.is_empty() && pa < eb && pb < ea
+}
+
+/// `x` into `out`, or `out` in place when it is `x` itself (same memory, same length);
+/// any other overlap is refused.
+fn into(k: &mut AnySingle, x: &Float64Array, out: &mut Float64Array) -> Result<()> {
+    if !overlaps(x, out) {
+        // SAFETY: distinct buffers (checked above); JS runs nothing else while this
+        // synchronous call holds them.
+        let o = unsafe { out.as_mut() };
+        return k.update(x, o);
+    }
+    if x.as_ptr() == out.as_ptr() && x.len() == out.len() {
+        // SAFETY: as above; the one buffer is only reached through `buf`.
+        let buf = unsafe { out.as_mut() };
+        return k.update_in_place(buf);
+    }
+    Err(Error::param(
+        "out overlaps x without being x itself: pass x (in place) or a separate buffer",
+    ))
 }
 
 /// `kind` (sma, ema, rma, wma, dema, hma, lsma, kama, rsi, roc, stdev, highest, lowest,
-/// sum) over the whole of `x`.
-#[napi]
-pub fn kernel(kind: String, x: &[f64], length: f64) -> napi::Result<Float64Array> {
-    guarded(|| {
-        dispatch!(&kind, length, |K, p| Ok(Float64Array::new(compute::<K>(
-            &p, x
-        )?)))
-    })
-}
-
-/// `kind` over the whole of `x` into `out` (as long as `x`), which the caller
-/// allocated: a JS-heap buffer the garbage collector accounts for.
+/// sum) over the whole of `x` into `out` (as long as `x`; `x` itself computes in place),
+/// which the caller allocated: a JS-heap buffer the garbage collector accounts for.
 #[napi]
 pub fn kernel_into(
     kind: String,
-    x: &[f64],
+    x: Float64Array,
     length: f64,
     mut out: Float64Array,
 ) -> napi::Result<()> {
-    // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
-    let out = unsafe { out.as_mut() };
     guarded(|| {
-        dispatch!(&kind, length, |K, p| Kernel::update(
-            &mut K::new(&p)?,
-            x,
-            out
-        ))
+        let (k, len) = single(&kind, length)?;
+        into(&mut AnySingle::new(k, len)?, &x, &mut out)
     })
 }
 
 /// A single-input kernel carried across calls.
 #[napi]
 pub struct KernelStream {
-    inner: Any,
+    inner: AnySingle,
 }
 
 #[napi]
@@ -166,69 +89,25 @@ impl KernelStream {
     #[napi(constructor)]
     pub fn new(kind: String, length: f64, state: Option<&[u8]>) -> napi::Result<Self> {
         guarded(|| {
-            let inner = dispatch!(&kind, length, |K, p| {
-                let k = match state {
-                    Some(b) => K::from_bytes(&p, b)?,
-                    None => K::new(&p)?,
-                };
-                Ok(wrap(k))
-            })?;
+            let (k, len) = single(&kind, length)?;
+            let inner = match state {
+                Some(b) => AnySingle::from_bytes(k, len, b)?,
+                None => AnySingle::new(k, len)?,
+            };
             Ok(KernelStream { inner })
         })
     }
 
-    /// The outputs for exactly these bars.
+    /// The outputs for exactly these bars, into `out` (as long as `x`; `x` itself computes
+    /// in place), which the caller allocated on the JS heap.
     #[napi]
-    pub fn push(&mut self, x: &[f64]) -> napi::Result<Float64Array> {
-        guarded(|| {
-            let mut out = crate::kernel::nan_vec(x.len())?;
-            each(&mut self.inner, |k| k.update(x, &mut out))?;
-            Ok(Float64Array::new(out))
-        })
-    }
-
-    /// The outputs for exactly these bars, into `out` (as long as `x`), which the caller
-    /// allocated on the JS heap.
-    #[napi]
-    pub fn push_into(&mut self, x: &[f64], mut out: Float64Array) -> napi::Result<()> {
-        // SAFETY: JS runs nothing else while this synchronous call holds the buffer.
-        let out = unsafe { out.as_mut() };
-        guarded(|| each(&mut self.inner, |k| k.update(x, out)))
+    pub fn push_into(&mut self, x: Float64Array, mut out: Float64Array) -> napi::Result<()> {
+        guarded(|| into(&mut self.inner, &x, &mut out))
     }
 
     /// The carried state, to resume from later.
     #[napi]
     pub fn state(&self) -> napi::Result<Uint8Array> {
-        guarded(|| Ok(Uint8Array::new(each_ref(&self.inner))))
-    }
-}
-
-trait Wrap {
-    fn wrap(self) -> Any;
-}
-macro_rules! wraps {
-    ($($v:ident),*) => {
-        $(impl Wrap for $v { fn wrap(self) -> Any { Any::$v(self) } })*
-        fn each(a: &mut Any, f: impl FnOnce(&mut dyn Update) -> Result<()>) -> Result<()> {
-            match a { $(Any::$v(k) => f(k),)* }
-        }
-        fn each_ref(a: &Any) -> Vec<u8> {
-            match a { $(Any::$v(k) => k.to_bytes(),)* }
-        }
-    };
-}
-wraps!(Sma, Ema, Rma, Wma, Dema, Hma, Lsma, Kama, Rsi, Roc, Stdev, Highest, Lowest, Sum);
-
-fn wrap<K: Wrap>(k: K) -> Any {
-    k.wrap()
-}
-
-/// Object-safe view of [`Kernel::update`].
-trait Update {
-    fn update(&mut self, x: &[f64], out: &mut [f64]) -> Result<()>;
-}
-impl<K: Kernel> Update for K {
-    fn update(&mut self, x: &[f64], out: &mut [f64]) -> Result<()> {
-        Kernel::update(self, x, out)
+        guarded(|| Ok(Uint8Array::new(self.inner.to_bytes())))
     }
 }

@@ -1,11 +1,11 @@
-//! Oscillators and bands with several outputs: `bollinger(x, length, k)` and
-//! `BollingerStream`; MACD (`macdInto`, `MacdStream`) and the stochastic (`stochInto`,
+//! Oscillators and bands with several outputs: `bollingerInto(x, length, k, mid, upper,
+//! lower)` and `BollingerStream`; MACD (`macdInto`, `MacdStream`) and the stochastic (`stochInto`,
 //! `StochStream`), whose outputs go into buffers the caller allocated on the JS heap (see
 //! [`super::kernel_binding`]).
 //! (RSI and ROC are single-input kernels: see `ma.rs`.)
 use super::guarded;
 use super::kernel_binding::kernel_binding;
-use super::ma::{bounded, to_len};
+use super::ma::{bounded, overlaps, to_len};
 use crate::kernel::nan_vec;
 use crate::osc::{Bollinger, BollingerParams, Macd, MacdParams, Stoch, StochParams};
 use crate::Result;
@@ -37,10 +37,37 @@ fn run(b: &mut Bollinger, x: &[f64]) -> Result<Bands> {
     })
 }
 
-/// Bollinger bands over the whole of `x`.
+/// Bollinger bands over the whole of `x` into `mid`, `upper`, `lower` (each as long as
+/// `x`), which the caller allocated; none of the four may share memory with another.
 #[napi]
-pub fn bollinger(x: &[f64], length: f64, k: f64) -> napi::Result<Bands> {
-    guarded(|| run(&mut Bollinger::new(&params(length, k)?)?, x))
+pub fn bollinger_into(
+    x: Float64Array,
+    length: f64,
+    k: f64,
+    mut mid: Float64Array,
+    mut upper: Float64Array,
+    mut lower: Float64Array,
+) -> napi::Result<()> {
+    guarded(|| {
+        let all = [
+            ("x", &x),
+            ("mid", &mid),
+            ("upper", &upper),
+            ("lower", &lower),
+        ];
+        for (i, (a, p)) in all.iter().enumerate() {
+            if let Some((b, _)) = all[i + 1..].iter().find(|(_, q)| overlaps(p, q)) {
+                return Err(crate::Error::param(format!(
+                    "out.{b} overlaps {}{a}: the bands need buffers of their own",
+                    if *a == "x" { "" } else { "out." }
+                )));
+            }
+        }
+        let mut b = Bollinger::new(&params(length, k)?)?;
+        // SAFETY: four distinct buffers (checked above); JS runs nothing else meanwhile.
+        let (m, u, l) = unsafe { (mid.as_mut(), upper.as_mut(), lower.as_mut()) };
+        b.update(&x, m, u, l)
+    })
 }
 
 #[napi]

@@ -24,6 +24,9 @@ pub struct Bollinger {
 
 const NAME: &str = "bollinger";
 
+/// Bars whose deviations [`Bollinger::update`] sums side by side.
+const LANES: usize = 8;
+
 impl Bollinger {
     /// # Errors
     /// `InvalidParam` when `length < 1` or `k` is not finite.
@@ -72,8 +75,52 @@ impl Bollinger {
         }
         check_prices(x, self.sma.bars(), false)?;
         self.sma.reserve(x.len());
-        for (i, &v) in x.iter().enumerate() {
-            (mid[i], upper[i], lower[i]) = self.step(v);
+        // The first L-1 bars stepped (their windows reach into earlier chunks); after them
+        // every window lies in `x`: the mids by the SMA's fast path, the deviations
+        // `LANES` bars at a time, each summed over its own window oldest first as
+        // `window_sd` does (the same sums, bit for bit; side by side they overlap instead
+        // of waiting on one chain of adds).
+        let len = self.p.length;
+        let head = (len - 1).min(x.len());
+        for i in 0..head {
+            (mid[i], upper[i], lower[i]) = self.step(x[i]);
+        }
+        crate::kernel::Kernel::run(&mut self.sma, &x[head..], &mut mid[head..]);
+        let (k, inv) = (self.p.k, len as f64);
+        let mut i = head;
+        while i < x.len() {
+            let m = LANES.min(x.len() - i);
+            let mut ss = [-0.0; LANES];
+            if m == LANES {
+                // Lane q's window is s[q..q+len]: row t holds value t of every lane's window,
+                // so the lanes add in step (one vector op per row, each lane its own order).
+                let s = &x[i + 1 - len..i + LANES];
+                let c: &[f64; LANES] = mid[i..i + LANES].try_into().expect("LANES mids");
+                for row in s.windows(LANES) {
+                    let row: &[f64; LANES] = row.try_into().expect("LANES values");
+                    for q in 0..LANES {
+                        let d = row[q] - c[q];
+                        ss[q] += d * d;
+                    }
+                }
+            } else {
+                for t in 0..len {
+                    for q in 0..m {
+                        let d = x[i + q + 1 - len + t] - mid[i + q];
+                        ss[q] += d * d;
+                    }
+                }
+            }
+            for q in 0..m {
+                let c = mid[i + q];
+                let sd = (ss[q] / inv).sqrt();
+                (upper[i + q], lower[i + q]) = if c.is_nan() {
+                    (c, c)
+                } else {
+                    (c + k * sd, c - k * sd)
+                };
+            }
+            i += m;
         }
         Ok(())
     }

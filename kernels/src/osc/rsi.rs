@@ -38,15 +38,22 @@ impl Rsi {
         }
         let u = self.up.step((x - prev).max(0.0));
         let d = self.dn.step((prev - x).max(0.0));
-        if u.is_nan() {
-            f64::NAN
-        } else if d == 0.0 {
-            100.0
-        } else if u == 0.0 {
-            0.0
-        } else {
-            100.0 - 100.0 / (1.0 + u / d)
-        }
+        value(u, d)
+    }
+}
+
+/// The RSI of averages `u` (gains) and `d` (losses): NaN while `u` is (not seeded yet, or
+/// overflowed near the float limits).
+#[inline(always)]
+fn value(u: f64, d: f64) -> f64 {
+    if u.is_nan() {
+        f64::NAN
+    } else if d == 0.0 {
+        100.0
+    } else if u == 0.0 {
+        0.0
+    } else {
+        100.0 - 100.0 / (1.0 + u / d)
     }
 }
 
@@ -63,10 +70,27 @@ impl Kernel for Rsi {
     fn seen(&self) -> u64 {
         self.seen
     }
+    /// `step` over a chunk: the warm-up bars one by one, then (both averages seeded) the
+    /// recurrences on locals with no counters; the same operations in the same order.
     fn run(&mut self, x: &[f64], out: &mut [f64]) {
-        for (o, &v) in out.iter_mut().zip(x) {
-            *o = self.step(v);
+        let mut i = 0;
+        while i < x.len() && !self.up.seeded() {
+            out[i] = self.step(x[i]);
+            i += 1;
         }
+        let ((a, b, mut u), (_, _, mut d)) = (self.up.recurrence(), self.dn.recurrence());
+        let mut prev = self.prev;
+        for (o, &v) in out[i..].iter_mut().zip(&x[i..]) {
+            u = a * (v - prev).max(0.0) + b * u;
+            d = a * (prev - v).max(0.0) + b * d;
+            prev = v;
+            *o = value(u, d);
+        }
+        let n = x.len() - i;
+        self.up.settle(u, n);
+        self.dn.settle(d, n);
+        self.prev = prev;
+        self.seen += n as u64;
     }
     fn save(&self, e: &mut Enc) {
         e.usize(self.len);
