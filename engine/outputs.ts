@@ -60,11 +60,11 @@ export function folderKind(dir: string, label = 'output'): FolderKind {
   return 'foreign';
 }
 
-/** What a backtest writes in its folder; `--overwrite` and a failed run remove only these. */
-export const BACKTEST_FILES = ['signals', 'summary', 'trades', '_errors', '_state', '_shards', '_manifest.json'];
+/** What a backtest writes in its folder (and `barstream report` beside it); `--overwrite` and a failed run remove only these. */
+export const BACKTEST_FILES = ['signals', 'summary', 'trades', '_errors', '_state', '_shards', '_manifest.json', 'report.html'];
 
-/** What a screen writes in its folder; `--overwrite` and a failed run remove only these. */
-export const SCREEN_FILES = ['matches', '_errors', '_shards', '_manifest.json'];
+/** What a screen writes in its folder (and `barstream report` beside it); `--overwrite` and a failed run remove only these. */
+export const SCREEN_FILES = ['matches', '_errors', '_shards', '_manifest.json', 'report.html'];
 
 /** What a scan writes in its folder: `scan.parquet`, or one `scan-<i>-of-<N>.parquet` per shard. */
 export const SCAN_FILES = ['scan.parquet', '_shards', '_manifest.json'];
