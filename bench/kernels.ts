@@ -9,6 +9,7 @@
  *   npm run bench:kernels -- [--bars 1000000] [--symbols 64] [--runs 5] [--json]
  */
 import { kernels } from '../engine/kernels.js';
+import { jsEma } from './js-ema.js';
 import { flag, machine, numberArg } from './util.js';
 
 const args = process.argv.slice(2);
@@ -76,26 +77,6 @@ const rows: { kernel: string; bars: number; seconds: number; barsPerSecond: numb
 for (const [kernel, n, f] of cases) {
   const seconds = await best(f);
   rows.push({ kernel, bars: n, seconds, barsPerSecond: n / seconds });
-}
-
-/** The spec's EMA as a user would write it in JavaScript, into a fresh Float64Array. */
-function jsEma(x: Float64Array, len: number): Float64Array {
-  const out = new Float64Array(x.length);
-  const a = 2 / (len + 1);
-  const b = 1 - a;
-  let seed = 0;
-  for (let i = 0; i < len - 1 && i < x.length; i++) {
-    seed += x[i];
-    out[i] = NaN;
-  }
-  if (x.length < len) return out;
-  let y = (seed + x[len - 1]) / len;
-  out[len - 1] = y;
-  for (let i = len; i < x.length; i++) {
-    y = a * x[i] + b * y;
-    out[i] = y;
-  }
-  return out;
 }
 
 /** Best of `runs` for each case, the cases taking turns within every run. */

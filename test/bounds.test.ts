@@ -14,19 +14,10 @@ import { BarstreamError } from '../engine/errors.js';
 import { kernels } from '../engine/kernels.js';
 import { packageRoot } from '../engine/native.js';
 import { withTempDir } from './util/tmp.js';
+import { thrown as error } from './util/errors.js';
 
 const cli = join(packageRoot(), 'dist', 'engine', 'cli', 'main.js');
 const x = Float64Array.from({ length: 300 }, (_, i) => 100 + 10 * Math.sin(i / 9));
-
-function error(f: () => unknown): BarstreamError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BarstreamError);
-    return e as BarstreamError;
-  }
-  throw new Error('expected an error');
-}
 
 const range = (kernel: string, name: string, got: string, lo = 1) => `${kernel}: ${name} must be an integer from ${lo} to 1000000, got ${got}`;
 

@@ -11,6 +11,7 @@ import { kernels } from '../engine/kernels.js';
 import { BarstreamError } from '../engine/errors.js';
 import type { BarField, FormulaBars, FormulaResult } from '../engine/formula.js';
 import { goldenDir } from './util/golden.js';
+import { cat } from './util/arrays.js';
 
 interface Case {
   formula: string;
@@ -59,15 +60,6 @@ function sameBits(a: Float64Array, b: Float64Array): boolean {
   return true;
 }
 
-function cat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function slice(bars: Required<FormulaBars>, lo: number, hi: number): FormulaBars {
   return Object.fromEntries(FIELDS.map((f) => [f, bars[f].subarray(lo, hi)]));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kernels } from '../engine/kernels.js';
 import { BarstreamError } from '../engine/errors.js';
 import { loadGolden } from './util/golden.js';
+import { thrown } from './util/errors.js';
 
 /** Golden closes (flat stretches, a jump) then a seeded walk long enough for many ring wraps. */
 const golden = loadGolden().find((g) => g.file.startsWith('flat_jump'))!.close;
@@ -25,16 +26,6 @@ function run(name: Name, input: Float64Array, out?: Float64Array): Float64Array 
 
 function bytes(a: Float64Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
-
-function thrown(f: () => unknown): BarstreamError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BarstreamError);
-    return e as BarstreamError;
-  }
-  throw new Error('expected an error');
 }
 
 describe.each(names)('%s(x, ..., out)', (name) => {

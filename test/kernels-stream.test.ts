@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kernels } from '../engine/kernels.js';
 import type { AtcParams, Stream } from '../engine/kernels.js';
 import { loadGolden } from './util/golden.js';
+import { cat } from './util/arrays.js';
 
 const x = loadGolden().find((g) => g.file.startsWith('flat_jump'))!.close;
 const STEPS = [1, 2, 3, 5, 7, 13, 100, x.length];
@@ -17,15 +18,6 @@ function chunked<T>(make: (state?: Uint8Array) => Stream<[Float64Array], T>, ste
   return concat(parts);
 }
 
-function cat(parts: Float64Array[]): Float64Array {
-  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Bit-identical, NaN where NaN. */
 function expectSame(got: Float64Array, want: Float64Array): void {

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import { AtcColumn, kernels } from '../../engine/kernels.js';
+import { jsEma } from '../js-ema.js';
 
 const cfg = JSON.parse(process.argv[2] ?? '{}');
 const runs: number = cfg.runs;
@@ -43,25 +44,6 @@ async function time<T>(f: () => Promise<T> | T): Promise<{ times: number[]; out:
 }
 
 const ATC_COLUMNS = ['Average_Signal', ...['EMA', 'HMA', 'WMA', 'DEMA', 'LSMA', 'KAMA'].map((t) => `${t}_Signal`), ...['EMA', 'HMA', 'WMA', 'DEMA', 'LSMA', 'KAMA'].map((t) => `${t}_S`)] as const;
-
-/** The spec's EMA as a user would write it in JavaScript, into `out`. */
-function jsEma(x: Float64Array, len: number, out: Float64Array): Float64Array {
-  const a = 2 / (len + 1);
-  const b = 1 - a;
-  let seed = 0;
-  for (let i = 0; i < len - 1 && i < x.length; i++) {
-    seed += x[i];
-    out[i] = NaN;
-  }
-  if (x.length < len) return out;
-  let y = (seed + x[len - 1]) / len;
-  out[len - 1] = y;
-  for (let i = len; i < x.length; i++) {
-    y = a * x[i] + b * y;
-    out[i] = y;
-  }
-  return out;
-}
 
 /** Seconds per run of `f` and of `g`, which take turns (after one warm-up call each). */
 function interleave(f: () => unknown, g: () => unknown): [number[], number[]] {
