@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { sqlFile } from '../engine/sql.js';
 import { DATASET_FORMAT } from './dataset-info.js';
-import { checkOutput, chooseBuckets, describeFiles, publish, stagingDir, writeJson } from './layout.js';
+import { checkOutput, chooseBuckets, describeFiles, dropStaging, publish, stagingDir, writeJson } from './layout.js';
 import { checkNesting } from '../engine/outputs.js';
 import { assignBuckets, AppendTarget, commitAppend, markAgainstDataset, newSymbols, nextPart, openTarget } from './ingest-append.js';
 import { withOutputLock } from '../engine/outputs.js';
@@ -178,7 +178,7 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
   } finally {
     conn?.closeSync();
     instance?.closeSync();
-    if (staging) await rm(staging, { recursive: true, force: true });
+    if (staging) await dropStaging(staging);
     await rm(spill, { recursive: true, force: true });
     forgetSpill();
   }

@@ -155,6 +155,13 @@ export async function publish(staging: string, out: string, overwrite: boolean):
   unpublished.delete(staging);
 }
 
+/** Removes a staging folder that will not be published (an append moves its files out instead). */
+export async function dropStaging(staging: string): Promise<void> {
+  await rm(staging, { recursive: true, force: true });
+  unpublished.get(staging)?.();
+  unpublished.delete(staging);
+}
+
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
 }

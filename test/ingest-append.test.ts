@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../datasets/layout.js';
-import { Engine, ingest, IngestMetadata } from '../engine/index.js';
+import { Engine, ingest, IngestMetadata, query as barsQuery } from '../engine/index.js';
 import { cli, cliBuilt, cliPath } from './util/cli.js';
 import { Cell, writeCsv } from './util/csv.js';
 import { lit, query } from './util/duck.js';
@@ -92,6 +92,12 @@ async function scanOf(dir: string) {
   } finally {
     engine.close();
   }
+}
+
+/** Bars `barstream query --data` sees in the dataset. */
+async function barsCount(dir: string): Promise<number> {
+  const t = await barsQuery('SELECT count(*)::INTEGER AS n FROM bars', { data: dir });
+  return Number(t.getChild('n')!.get(0));
 }
 
 describe('ingest --append', () => {
@@ -256,6 +262,7 @@ describe('ingest --append', () => {
           for (const [p, h] of Object.entries(before)) expect(now[p], p).toBe(h);
           if (at === 'append-moved') expect(Object.keys(now).length).toBeGreaterThan(Object.keys(before).length);
           expect(await scanOf(ds)).toEqual(previousScan);
+          expect(await barsCount(ds)).toBe(inp.baseRows);
         } else {
           // A kill at a chosen moment: the dataset is the previous one or the complete one, never between.
           const proc = startCli(args);
@@ -273,6 +280,7 @@ describe('ingest --append', () => {
         }
         expect(await scanOf(ds)).toEqual(fullScan);
         expect(await listedBars(ds)).toEqual(await listedBars(full));
+        expect(await barsCount(ds)).toBe(inp.baseRows + inp.newRows);
         // Every part file on disk is listed: the rerun removed what the killed run left.
         const m = meta(ds);
         const onDisk = Object.keys(await snapshot(ds)).filter((p) => /^bucket=/.test(p)).sort();
