@@ -3,7 +3,9 @@
  * (`DIR/bucket=<k>/part-0.parquet`, see `layout.ts`). An in-memory DuckDB does the work in
  * SQL (`sql/ingest_*.sql`): each source file is loaded with its row numbers, every row is
  * checked, the good ones are bucketed and written sorted by `(symbol, ts)`, the bad ones
- * follow the bad-row policy. Nothing is written unless the whole run succeeds.
+ * follow the bad-row policy. Nothing is written unless the whole run succeeds. With
+ * `append`, the rows are also checked against the existing dataset and written as new part
+ * files of it (`ingest-append.ts`).
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { rmSync } from 'node:fs';
@@ -14,9 +16,8 @@ import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { sqlFile } from '../engine/sql.js';
 import { DATASET_FORMAT } from './dataset-info.js';
 import { checkOutput, chooseBuckets, describeFiles, dropStaging, publish, stagingDir, writeJson } from './layout.js';
-import { checkNesting } from '../engine/outputs.js';
 import { assignBuckets, AppendTarget, commitAppend, markAgainstDataset, newSymbols, nextPart, openTarget } from './ingest-append.js';
-import { withOutputLock } from '../engine/outputs.js';
+import { checkNesting, withOutputLock } from '../engine/outputs.js';
 import { onExit } from '../engine/cleanup.js';
 import { BadRowPolicy, IngestCounts, IngestMetadata, IngestOptions, IngestResult, REJECT_REASONS, RejectReason } from './ingest-types.js';
 import { Db, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, resolveInputs, Source } from './ingest-sources.js';
