@@ -192,6 +192,21 @@ describe('ingest --append', () => {
 
       expect((await ingestError({ input: inp.more, out: join(tmp, 'nothing'), append: true })).message).toMatch(/cannot append to .*nothing: it is not a barstream dataset/);
       expect((await ingestError({ input: inp.more, out: ds, append: true, buckets: 7 })).message).toMatch(/buckets must be the dataset's 3/);
+      expect((await ingestError({ input: inp.more, out: ds, append: true, overwrite: true })).code).toBe('BARSTREAM_INVALID_PARAM');
+    });
+  });
+
+  it.skipIf(!cliBuilt)('the CLI appends with --append and says which generation it wrote', async () => {
+    await withTempDir(async (tmp) => {
+      const inp = await writeInputs(tmp);
+      const ds = join(tmp, 'ds');
+      await ingest({ input: inp.base, out: ds, buckets: BUCKETS });
+      const r = cli(['ingest', '--in', inp.more, '--out', ds, '--append', '--on-bad-rows', 'skip']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`read ${(inp.newRows + inp.refused).toLocaleString('en-US')} rows`);
+      expect(r.stdout).toContain('appended as generation 1: 1 new symbol(s)');
+      expect(r.stdout).toMatch(/not_after_last\s+1/);
+      expect(meta(ds).generation).toBe(1);
     });
   });
 
@@ -241,7 +256,11 @@ describe('ingest --append', () => {
       await ingest({ input: inp.base, out: baseOnly, buckets: BUCKETS });
       const previousScan = await scanOf(baseOnly);
 
-      const kills: (string | number)[] = ['append-staged', 'append-moved', 50, 250, 600, 1200];
+      // Two kills at named points, then four after random delays (seed in the failure message)
+      // spanning start-up, the run and its end.
+      const seed = Number(process.env.BARSTREAM_TEST_SEED ?? Date.now() % 1e9);
+      const rng = new Rng(seed);
+      const kills: (string | number)[] = ['append-staged', 'append-moved', ...Array.from({ length: 4 }, () => rng.int(200, 1500))];
       for (const [i, at] of kills.entries()) {
         const ds = join(tmp, `ds${i}`);
         await ingest({ input: inp.base, out: ds, buckets: BUCKETS });
@@ -270,8 +289,8 @@ describe('ingest --append', () => {
           proc.kill();
           await proc.done;
           const g = meta(ds).generation;
-          expect([0, 1]).toContain(g);
-          expect(await scanOf(ds)).toEqual(g === 0 ? previousScan : fullScan);
+          expect([0, 1], `seed ${seed}, killed after ${at} ms`).toContain(g);
+          expect(await scanOf(ds), `seed ${seed}, killed after ${at} ms`).toEqual(g === 0 ? previousScan : fullScan);
         }
         if (meta(ds).generation === 0) {
           const rerun = cli(['ingest', '--in', inp.more, '--out', ds, '--append', '--json']);
