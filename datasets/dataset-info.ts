@@ -19,6 +19,10 @@ export interface DatasetMeta {
   /** The quarantine file, relative to the dataset, when rows were quarantined. */
   rejected?: { path: string; rows: number } | null;
   source?: Record<string, unknown>;
+  /** The dataset's files, relative to it (absent in hand-made folders). */
+  files?: { path: string; rows: number }[];
+  /** 0 for a fresh dataset, + 1 per append. */
+  generation?: number;
 }
 
 /**

@@ -23,7 +23,8 @@ export const REJECT_REASONS = {
   bad_volume: 'volume is not a number',
   nonfinite_volume: 'volume is not finite',
   negative_volume: 'volume is negative',
-  duplicate: 'duplicate (symbol, ts): an earlier row has it',
+  duplicate: 'duplicate (symbol, ts): an earlier row, or the dataset appended to, has it',
+  not_after_last: "at or before the symbol's last bar in the dataset appended to",
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
 
@@ -58,6 +59,12 @@ export interface IngestOptions {
   threads?: number;
   /** DuckDB memory limit, e.g. `4GB` (default: DuckDB's). */
   memoryLimit?: string;
+  /**
+   * Add the rows to the existing dataset `out` instead of creating it: new symbols, and bars
+   * strictly after a symbol's last bar (others are bad rows: `not_after_last`, `duplicate`),
+   * written as new part files; existing files are never rewritten (see `ingest-append.ts`).
+   */
+  append?: boolean;
 }
 
 export interface IngestCounts {
@@ -69,6 +76,8 @@ export interface IngestCounts {
 }
 
 export interface IngestMetadata extends DatasetMetadata {
+  /** 0 for a fresh ingest, + 1 per append (absent in older datasets: 0). */
+  generation?: number;
   counts: IngestCounts;
   /** The quarantine file, when rows were quarantined. */
   rejected: FileEntry | null;
@@ -88,5 +97,8 @@ export interface IngestResult extends IngestCounts {
   /** `out/_rejected/part-0.parquet` when rows were quarantined, else null. */
   rejectedPath: string | null;
   metadata: IngestMetadata;
+  /** With `append`: the dataset's new generation and how many symbols it gained. */
+  generation?: number;
+  symbolsAdded?: number;
 }
 

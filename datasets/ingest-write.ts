@@ -6,11 +6,15 @@ import { literal } from '../engine/sql.js';
 import { CANONICAL_COLUMNS, REJECT_REASONS, RejectReason } from './ingest-types.js';
 import { Db, gatherRejected, Source } from './ingest-sources.js';
 
-export async function writeBuckets(db: Db, staging: string): Promise<{ path: string; rows: number }[]> {
+/**
+ * Writes `staging/bucket=<k>/part-<n>.parquet` for each non-empty bucket of `ingest_valid`,
+ * sorted by `(symbol, ts)`; n is `part(k)` (0 for a new dataset, after the last for an append).
+ */
+export async function writeBuckets(db: Db, staging: string, part: (bucket: number) => number = () => 0): Promise<{ path: string; rows: number }[]> {
   const written: { path: string; rows: number }[] = [];
   for (const { bucket } of await db.rows('SELECT DISTINCT bucket FROM ingest_valid ORDER BY bucket')) {
     await mkdir(join(staging, `bucket=${bucket}`));
-    const path = join(staging, `bucket=${bucket}`, 'part-0.parquet');
+    const path = join(staging, `bucket=${bucket}`, `part-${part(Number(bucket))}.parquet`);
     const rows = await db.count(
       `COPY (SELECT symbol, ts, open, high, low, close, volume FROM ingest_valid WHERE bucket = ${bucket} ` +
         `ORDER BY symbol, ts) TO ${literal(path)} (FORMAT parquet, COMPRESSION zstd)`,

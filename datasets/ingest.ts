@@ -3,7 +3,9 @@
  * (`DIR/bucket=<k>/part-0.parquet`, see `layout.ts`). An in-memory DuckDB does the work in
  * SQL (`sql/ingest_*.sql`): each source file is loaded with its row numbers, every row is
  * checked, the good ones are bucketed and written sorted by `(symbol, ts)`, the bad ones
- * follow the bad-row policy. Nothing is written unless the whole run succeeds.
+ * follow the bad-row policy. Nothing is written unless the whole run succeeds. With
+ * `append`, the rows are also checked against the existing dataset and written as new part
+ * files of it (`ingest-append.ts`).
  */
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { rmSync } from 'node:fs';
@@ -13,8 +15,9 @@ import { join, resolve } from 'node:path';
 import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { sqlFile } from '../engine/sql.js';
 import { DATASET_FORMAT } from './dataset-info.js';
-import { checkOutput, chooseBuckets, describeFiles, publish, stagingDir, writeJson } from './layout.js';
-import { withOutputLock } from '../engine/outputs.js';
+import { checkOutput, chooseBuckets, describeFiles, dropStaging, publish, stagingDir, writeJson } from './layout.js';
+import { assignBuckets, AppendTarget, commitAppend, markAgainstDataset, newSymbols, nextPart, openTarget } from './ingest-append.js';
+import { checkNesting, withOutputLock } from '../engine/outputs.js';
 import { onExit } from '../engine/cleanup.js';
 import { BadRowPolicy, IngestCounts, IngestMetadata, IngestOptions, IngestResult, REJECT_REASONS, RejectReason } from './ingest-types.js';
 import { Db, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, resolveInputs, Source } from './ingest-sources.js';
@@ -37,6 +40,7 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
   }
   const emptyPolicy = opts.emptyFiles ?? 'warn';
   if (!['warn', 'error'].includes(emptyPolicy)) throw invalidParam(`emptyFiles must be warn or error, got '${emptyPolicy}'`);
+  if (opts.append && opts.overwrite) throw invalidParam('append and overwrite exclude each other: append adds to the dataset, overwrite replaces it');
   return { inputs, policy, emptyPolicy };
 }
 
@@ -58,7 +62,8 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
 export async function ingest(opts: IngestOptions): Promise<IngestResult> {
   const { inputs } = checkOptions(opts);
   // Refused before the lock is taken (a folder of inputs, a foreign folder), checked again under it.
-  await checkOutput(opts.out, opts.overwrite ?? false, inputs);
+  if (opts.append) checkNesting(opts.out, inputs);
+  else await checkOutput(opts.out, opts.overwrite ?? false, inputs);
   return withOutputLock(resolve(opts.out), 'ingest', () => ingestLocked(opts));
 }
 
@@ -66,7 +71,9 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
   const { inputs, policy, emptyPolicy } = checkOptions(opts);
   const mapping = parseMapping(opts.map);
   const overwrite = opts.overwrite ?? false;
-  await checkOutput(opts.out, overwrite, inputs);
+  if (opts.append) checkNesting(opts.out, inputs);
+  else await checkOutput(opts.out, overwrite, inputs);
+  const target = opts.append ? await openTarget(opts.out) : undefined;
 
   const spill = await mkdtemp(join(tmpdir(), 'barstream-ingest-'));
   const forgetSpill = onExit(() => rmSync(spill, { recursive: true, force: true }));
@@ -101,6 +108,7 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       throw new BarstreamError('BARSTREAM_BAD_INPUT', `no rows to ingest: ${why}`);
     }
     await db.rows(sqlFile('ingest_check', {}));
+    if (target) await markAgainstDataset(db, target);
 
     const byReason: Partial<Record<RejectReason, number>> = {};
     for (const r of await db.rows('SELECT reason, count(*) AS n FROM ingest_checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason')) {
@@ -113,11 +121,12 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       'SELECT count(*) AS n, count(DISTINCT symbol) AS symbols FROM ingest_checked WHERE reason IS NULL',
     );
     const symbols = Number(symbolCount);
-    const buckets = opts.buckets ?? chooseBuckets(Number(validRows), symbols);
+    const buckets = target ? appendBuckets(target, opts.buckets) : (opts.buckets ?? chooseBuckets(Number(validRows), symbols));
     await db.rows(sqlFile('ingest_valid', { buckets: String(buckets) }));
+    if (target) await assignBuckets(db);
 
     staging = await stagingDir(opts.out);
-    const written = await writeBuckets(db, staging);
+    const written = await writeBuckets(db, staging, target && ((b) => nextPart(target, b)));
     let rejected = rejectedRows;
     let rejectedFile: string | null = null;
     if (policy === 'quarantine' && rejectedRows > 0) {
@@ -131,14 +140,23 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
     }
 
     const counts: IngestCounts = { read, written: writtenRows, rejected, byReason };
+    const source = { tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy };
+    const out = resolve(opts.out);
+    if (target) {
+      const symbolsAdded = await newSymbols(db);
+      const metadata = await commitAppend(target, staging, written, { counts, symbolsAdded, source, rejectedFile });
+      const rejectedPath = rejectedFile && metadata.rejected ? join(out, metadata.rejected.path) : null;
+      return { ...counts, out, files, skippedFiles, emptyFiles, format, symbols: metadata.symbols, buckets, rejectedPath, metadata, generation: metadata.generation, symbolsAdded };
+    }
     const metadata: IngestMetadata = {
       format: DATASET_FORMAT,
-      source: { tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy },
+      source,
       symbols,
       rows: writtenRows,
       buckets,
       bucketRule: 'hash(symbol) % buckets',
-      files: await describeFiles(staging, written),
+      generation: 0,
+      files: (await describeFiles(staging, written)).map((f) => ({ ...f, generation: 0 })),
       createdAt: new Date().toISOString(),
       counts,
       rejected: rejectedFile ? (await describeFiles(staging, [{ path: rejectedFile, rows: rejected }]))[0] : null,
@@ -146,7 +164,6 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
     await writeJson(join(staging, 'metadata.json'), metadata);
     await publish(staging, resolve(opts.out), overwrite);
     staging = undefined;
-    const out = resolve(opts.out);
     return {
       ...counts,
       out,
@@ -162,10 +179,15 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
   } finally {
     conn?.closeSync();
     instance?.closeSync();
-    if (staging) await rm(staging, { recursive: true, force: true });
+    if (staging) await dropStaging(staging);
     await rm(spill, { recursive: true, force: true });
     forgetSpill();
   }
 }
 
-/** Writes `staging/bucket=<k>/part-0.parquet` for each non-empty bucket of `ingest_valid`. */
+/** An append keeps the dataset's bucket count: `buckets`, when given, must be it. */
+function appendBuckets(target: AppendTarget, buckets: number | undefined): number {
+  const have = Number(target.meta.buckets);
+  if (buckets !== undefined && buckets !== have) throw invalidParam(`buckets must be the dataset's ${have} when appending to ${target.dir}, got ${buckets}`);
+  return have;
+}

@@ -42,7 +42,8 @@ const PART_FILE = /^part-(\d+)\.parquet$/;
 /**
  * The Parquet files of a canonical dataset, ordered by bucket then part number (parts of a
  * bucket are appended in time order, so this order delivers each symbol's bars in time order).
- * Only `bucket=<k>/part-<n>.parquet` files are bars (never `_rejected/`). A dataset with none
+ * Only `bucket=<k>/part-<n>.parquet` files are bars (never `_rejected/`), and only those its
+ * `metadata.json` lists when it has one (files a killed append left are not). A dataset with none
  * throws: `BARSTREAM_BAD_INPUT` saying it holds no bars (and why, from its `metadata.json`)
  * when its metadata counts no rows, else `BARSTREAM_IO`.
  */
@@ -51,12 +52,15 @@ export async function listDataFiles(dataset: string): Promise<DataFile[]> {
   if (!existsSync(root)) throw new BarstreamError('BARSTREAM_IO', `dataset ${dataset} does not exist`);
   if (!(await stat(root)).isDirectory()) throw new BarstreamError('BARSTREAM_IO', `dataset ${dataset} is not a folder`);
   const files: DataFile[] = [];
+  // A killed append leaves part files its metadata.json does not list yet: they are not data.
+  const listedFiles = readDatasetMeta(root)?.files;
+  const listed = Array.isArray(listedFiles) ? new Set(listedFiles.map((f) => f.path)) : undefined;
   for (const entry of await readdir(root, { withFileTypes: true })) {
     const b = BUCKET_DIR.exec(entry.name);
     if (!entry.isDirectory() || !b) continue;
     for (const f of await readdir(join(root, entry.name))) {
       const p = PART_FILE.exec(f);
-      if (p) files.push({ path: join(root, entry.name, f), bucket: Number(b[1]), part: Number(p[1]) });
+      if (p && (!listed || listed.has(join(entry.name, f)))) files.push({ path: join(root, entry.name, f), bucket: Number(b[1]), part: Number(p[1]) });
     }
   }
   if (files.length === 0) {
@@ -79,6 +83,8 @@ export interface FileEntry {
   rows: number;
   bytes: number;
   sha256: string;
+  /** The dataset generation that wrote the file (0: the first ingest, +1 per append; absent: 0). */
+  generation?: number;
 }
 
 export async function describeFiles(root: string, files: { path: string; rows: number }[]): Promise<FileEntry[]> {
@@ -145,6 +151,13 @@ export async function publish(staging: string, out: string, overwrite: boolean):
   } else {
     await rename(staging, target);
   }
+  unpublished.get(staging)?.();
+  unpublished.delete(staging);
+}
+
+/** Removes a staging folder that will not be published (an append moves its files out instead). */
+export async function dropStaging(staging: string): Promise<void> {
+  await rm(staging, { recursive: true, force: true });
   unpublished.get(staging)?.();
   unpublished.delete(staging);
 }

@@ -142,7 +142,10 @@ export function partitionSources(files: SourceFile[], sql: string | undefined): 
   if (userSql !== undefined && !readsBars(userSql)) return [{ bucket: 0, body: userSql, unordered: false }];
   return groups(files).map(({ bucket, paths, unordered }) => {
     const source = sourceSql(paths);
-    return { bucket, body: userSql === undefined ? source : `WITH bars AS (\n${source}\n)\nSELECT * FROM (\n${userSql}\n) AS q`, unordered };
+    // A bucket appended to (several part files) holds a symbol's bars in several files, so
+    // its rows are not contiguous per symbol in file order: DuckDB sorts the partition.
+    const multiPart = new Set(paths).size > 1 && !unordered;
+    return { bucket, body: userSql === undefined ? source : `WITH bars AS (\n${source}\n)\nSELECT * FROM (\n${userSql}\n) AS q`, unordered: unordered || multiPart };
   });
 }
 

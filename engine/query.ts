@@ -2,7 +2,7 @@
  * Ad hoc SQL over datasets and backtest outputs through `@duckdb/node-api`, with the views
  * and macros of `sql/` defined for the given paths, results as `apache-arrow` tables.
  *
- * - `data` (a canonical dataset folder): the `bars` view (`sql/views_bars.sql`);
+ * - `data` (a canonical dataset folder): the `bars` view over the files its `metadata.json` lists (`sql/bars.sql`);
  * - `results` (a `barstream backtest`, `screen` or `scan` output folder): the `signals`,
  *   `summary`, `errors`, `trades`, `matches` and `scan` views (`sql/views.sql`), each only when its
  *   folder holds Parquet files, and the macros of `sql/macros.sql` when `signals` is
@@ -168,7 +168,9 @@ export class QuerySession {
   static async open(opts: QueryOptions = {}): Promise<QuerySession> {
     const data = opts.data === undefined ? undefined : checkFolder('data', opts.data);
     const results = opts.results === undefined ? undefined : checkFolder('results', opts.results);
-    if (data) await listDataFiles(data); // names what is wrong with a folder that is no dataset
+    // Names what is wrong with a folder that is no dataset; only the files its metadata.json
+    // lists are bars (a killed `ingest --append` may have left others).
+    const dataFiles = data ? (await listDataFiles(data)).map((f) => f.path) : undefined;
     // A scan's files lie in the folder itself: `scan.parquet`, or one `scan-<i>-of-<N>.parquet` per shard.
     const holds = (v: string) => (v === 'scan' ? readdirSync(results!).some((f) => /^scan.*\.parquet$/.test(f)) : hasParquet(join(results!, RESULT_VIEWS[v]), 1));
     const present = results ? Object.keys(RESULT_VIEWS).filter(holds) : [];
@@ -193,7 +195,7 @@ export class QuerySession {
       await session.exec(`SET TimeZone = 'UTC'`);
       if (data) {
         await session.exec(`SET VARIABLE data = ${literal(data)}`);
-        await session.exec(sqlFile('views_bars', {}));
+        await session.exec(sqlFile('bars', { source: sourceSql(dataFiles!) }));
         session.views.push('bars');
       } else if (opts.files?.length) {
         await session.exec(sqlFile('bars', { source: sourceSql(opts.files) }));

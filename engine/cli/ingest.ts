@@ -17,6 +17,7 @@ interface IngestCliOptions {
   threads?: number;
   overwrite: boolean;
   json: boolean;
+  append: boolean;
 }
 
 /** Exit status of a `--strict` run that rejected rows (the data is still written). */
@@ -34,6 +35,7 @@ export function formatIngest(r: IngestResult, elapsedMs: number, formatOption?: 
       `in ${r.buckets} bucket(s) to ${r.out}; rejected ${n(r.rejected)}${r.rejected > 0 ? ` (${where})` : ''} ` +
       `(${(elapsedMs / 1000).toFixed(1)} s)`,
   ];
+  if (r.generation !== undefined) lines.push(`appended as generation ${r.generation}: ${n(r.symbolsAdded ?? 0)} new symbol(s)`);
   if (r.skippedFiles.length > 0) lines.push(skippedLine(r.skippedFiles, formatOption));
   const reasons = Object.entries(r.byReason);
   if (reasons.length > 0) lines.push('', table(['reason', 'rows'], reasons.map(([k, v]) => [k, v as number])));
@@ -65,7 +67,7 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
   return new Command('ingest')
     .description('convert CSV or Parquet files into the canonical dataset layout, checking every row')
     .requiredOption('--in <paths...>', 'input files, globs or folders (a folder: every .csv/.parquet under it)')
-    .requiredOption('--out <dir>', 'dataset folder to create')
+    .requiredOption('--out <dir>', 'dataset folder to create (with --append: to add to)')
     .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['csv', 'parquet']))
     .option('--map <pairs>', 'canonical=Source column names, e.g. symbol=Ticker,ts=Date,close=Adj_Close')
     .addOption(
@@ -78,6 +80,7 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
     .option('--threads <n>', 'DuckDB threads', intOption('--threads'))
     .option('--overwrite', 'replace a non-empty output folder', false)
     .option('--json', 'print one JSON object with the counts', false)
+    .option('--append', 'add the rows to the existing dataset --out: new symbols and bars after each symbol\'s last, as new part files', false)
     .action(
       action(async (o: IngestCliOptions) => {
         const t0 = performance.now();
@@ -91,11 +94,12 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
           threads: o.threads,
           overwrite: o.overwrite,
           emptyFiles: o.strict ? 'error' : 'warn',
+          append: o.append,
         });
         const { read, written, rejected, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
         out.write(
           o.json
-            ? `${JSON.stringify({ read, written, rejected, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath, skippedFiles, emptyFiles })}\n`
+            ? `${JSON.stringify({ read, written, rejected, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath, skippedFiles, emptyFiles, generation: r.generation, symbolsAdded: r.symbolsAdded })}\n`
             : `${formatIngest(r, performance.now() - t0, o.format)}\n`,
         );
         for (const w of ingestWarnings(r)) process.stderr.write(`barstream: warning: ${w}\n`);
