@@ -70,23 +70,23 @@ pub struct BacktestOptions {
     pub budget: Budget,
 }
 
-struct Sym {
-    symbol: String,
-    bars: u64,
-    failed: Option<(Stage, String)>,
+pub(super) struct Sym {
+    pub(super) symbol: String,
+    pub(super) bars: u64,
+    pub(super) failed: Option<(Stage, String)>,
     /// Rows already in the signals table (else still in `pending`).
-    flushed: bool,
-    perf: Perf,
-    prev_close: f64,
-    pos: f64,
-    target: f64,
-    last_signal: f64,
-    clock: Clock,
-    book: TradeBook,
+    pub(super) flushed: bool,
+    pub(super) perf: Perf,
+    pub(super) prev_close: f64,
+    pub(super) pos: f64,
+    pub(super) target: f64,
+    pub(super) last_signal: f64,
+    pub(super) clock: Clock,
+    pub(super) book: TradeBook,
 }
 
 impl Sym {
-    fn new(symbol: &str, clock: Clock) -> Self {
+    pub(super) fn new(symbol: &str, clock: Clock) -> Self {
         Sym {
             symbol: symbol.to_string(),
             bars: 0,
@@ -112,16 +112,16 @@ struct Tables {
 
 pub struct BacktestSink {
     bucket: u32,
-    opts: BacktestOptions,
-    strategy: Box<dyn Strategy>,
+    pub(super) opts: BacktestOptions,
+    pub(super) strategy: Box<dyn Strategy>,
     signal_cols: Vec<Col>,
     /// Where `close` is among the strategy's inputs.
     close_at: usize,
     tables: Option<Tables>,
-    sym: Option<Sym>,
+    pub(super) sym: Option<Sym>,
     /// Bars of a symbol not yet known to reach the strategy's minimum.
-    pending_ts: Vec<i64>,
-    pending: Vec<Vec<f64>>,
+    pub(super) pending_ts: Vec<i64>,
+    pub(super) pending: Vec<Vec<f64>>,
     /// This slice's position, strategy return and equity.
     run_cols: [Vec<f64>; 3],
     progress: Arc<Progress>,
@@ -187,7 +187,7 @@ impl BacktestSink {
         Ok(())
     }
 
-    fn end_symbol(&mut self) -> Result<()> {
+    pub(super) fn end_symbol(&mut self) -> Result<()> {
         let Some(mut s) = self.sym.take() else {
             return Ok(());
         };

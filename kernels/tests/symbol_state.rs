@@ -1,0 +1,247 @@
+//! A backtest symbol saved after k bars and continued in a new sink (as `--update` does)
+//! writes the same signals, summary and trades as one pass over all bars, bit for bit:
+//! for the ATC and a formula strategy, with k inside the warm-up (rows still held back),
+//! mid-series, one bar before the end and at the end (no new bars). Read back from the
+//! real Parquet files through DuckDB.
+mod support;
+
+use barstream_kernels::atc::AtcParams;
+use barstream_kernels::formula::Formula;
+use barstream_kernels::pipeline::backtest::{BacktestOptions, BacktestSink};
+use barstream_kernels::pipeline::budget::Budget;
+use barstream_kernels::pipeline::strategy::StrategySpec;
+use barstream_kernels::pipeline::symbol_state::SymbolState;
+use barstream_kernels::pipeline::Progress;
+use barstream_kernels::read::{RunSink, SymbolRun};
+use std::path::Path;
+use std::sync::Arc;
+use support::{query, Series};
+
+const N: usize = 400;
+const DAY: i64 = 86_400_000_000;
+
+/// A random walk with trends that turn, so the strategies trade both ways.
+fn closes() -> Vec<f64> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut c = 100.0;
+    (0..N)
+        .map(|i| {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let noise = ((x >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 0.03;
+            let drift = if (i / 60) % 2 == 0 { 0.004 } else { -0.004 };
+            c *= 1.0 + drift + noise;
+            c
+        })
+        .collect()
+}
+
+fn sink(spec: &StrategySpec, out: &Path) -> BacktestSink {
+    let opts = BacktestOptions {
+        out: out.to_path_buf(),
+        fee: 0.0005,
+        long_only: false,
+        budget: Budget::unlimited(),
+    };
+    BacktestSink::new(
+        0,
+        spec.build().unwrap(),
+        &opts,
+        Arc::new(Progress::default()),
+    )
+    .unwrap()
+}
+
+/// Feeds bars `range` of the series; `continues` as the reader would say.
+fn feed(
+    s: &mut BacktestSink,
+    ts: &[i64],
+    close: &[f64],
+    range: std::ops::Range<usize>,
+    continues: bool,
+) {
+    let values = [&close[range.clone()]];
+    s.on_run(&SymbolRun {
+        symbol: "AAA",
+        ts: &ts[range],
+        values: &values,
+        continues,
+    })
+    .unwrap();
+}
+
+fn read(db: &barstream_kernels::duck::Database, sql: &str, cols: &[&str]) -> Vec<Series> {
+    query(db, sql, cols)
+}
+
+const SIGNALS: &str =
+    "SELECT symbol, ts, * EXCLUDE (symbol, ts) FROM read_parquet([{}]) ORDER BY symbol, ts";
+
+fn check(spec: &StrategySpec, value_cols: &[&str], name: &str) {
+    let close = closes();
+    let ts: Vec<i64> = (0..N as i64)
+        .map(|i| 1_600_000_000_000_000 + i * DAY)
+        .collect();
+    let db = support::db();
+    let full = support::temp_dir(&format!("state-{name}-full"));
+    let mut a = sink(spec, &full);
+    feed(&mut a, &ts, &close, 0..N, false);
+    let saved_full = a.save_symbol().unwrap().expect("a state");
+    a.finish().unwrap();
+    let f = |dir: &Path, t: &str| format!("'{}/{t}'", dir.display());
+    for k in [5, 150, N - 1, N] {
+        let (d1, d2) = (
+            support::temp_dir(&format!("state-{name}-{k}-a")),
+            support::temp_dir(&format!("state-{name}-{k}-b")),
+        );
+        let mut b1 = sink(spec, &d1);
+        feed(&mut b1, &ts, &close, 0..k, false);
+        let st: SymbolState = b1.save_symbol().unwrap().expect("a state");
+        assert_eq!(
+            (st.symbol.as_str(), st.bars, st.last_ts),
+            ("AAA", k as u64, ts[k - 1])
+        );
+        b1.finish().unwrap();
+        let mut b2 = sink(spec, &d2);
+        b2.resume(&st).unwrap();
+        if k < N {
+            feed(&mut b2, &ts, &close, k..N, true);
+        }
+        assert_eq!(
+            b2.save_symbol().unwrap().unwrap(),
+            saved_full,
+            "{name} k={k}: state"
+        );
+        b2.finish().unwrap();
+
+        let sig = |dirs: &[&Path]| {
+            let files: Vec<String> = dirs.iter().map(|d| f(d, "signals/*/*.parquet")).collect();
+            read(&db, &SIGNALS.replace("{}", &files.join(",")), value_cols)
+        };
+        let want = sig(&[&full]);
+        assert_eq!(want[0].ts.len(), N);
+        same(&sig(&[&d1, &d2]), &want, &format!("{name} k={k}: signals"));
+
+        let summary = |d: &Path| {
+            read(&db, &format!("SELECT symbol, last_ts AS ts, epoch_us(first_ts)::DOUBLE AS first, bars::DOUBLE AS n, last_signal, total_return, cagr, volatility, sharpe, max_drawdown, trades::DOUBLE AS trades, win_rate, exposure FROM read_parquet({})", f(d, "summary/*.parquet")), &["first", "n", "last_signal", "total_return", "cagr", "volatility", "sharpe", "max_drawdown", "trades", "win_rate", "exposure"])
+        };
+        same(
+            &summary(&d2),
+            &summary(&full),
+            &format!("{name} k={k}: summary"),
+        );
+
+        // The first run's still-open trade is superseded by the continued run's rows.
+        let trades = |dirs: &[(&Path, bool)]| {
+            let parts: Vec<String> = dirs
+                .iter()
+                .map(|(d, all)| {
+                    format!(
+                        "SELECT * FROM read_parquet({}) {}",
+                        f(d, "trades/*.parquet"),
+                        if *all {
+                            ""
+                        } else {
+                            "WHERE exit_ts IS NOT NULL"
+                        }
+                    )
+                })
+                .collect();
+            read(&db, &format!("SELECT symbol, entry_ts AS ts, coalesce(epoch_us(exit_ts), -1)::DOUBLE AS exit, entry_price, exit_price, bars::DOUBLE AS n, \"return\" AS ret, CASE side WHEN 'long' THEN 1 ELSE -1 END::DOUBLE AS side FROM ({}) ORDER BY symbol, entry_ts", parts.join(" UNION ALL ")), &["exit", "entry_price", "exit_price", "n", "ret", "side"])
+        };
+        let want = trades(&[(&full, true)]);
+        assert!(want[0].ts.len() >= 4, "{name}: the series trades");
+        same(
+            &trades(&[(&d1, false), (&d2, true)]),
+            &want,
+            &format!("{name} k={k}: trades"),
+        );
+    }
+}
+
+fn same(got: &[Series], want: &[Series], what: &str) {
+    assert_eq!(got.len(), want.len(), "{what}: symbols");
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g.ts, w.ts, "{what}: timestamps");
+        for (c, (x, y)) in g.cols.iter().zip(&w.cols).enumerate() {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                assert!(
+                    p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()),
+                    "{what}: column {c} row {i}: {p} != {q}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_continued_atc_backtest_equals_one_pass() {
+    let cols = [
+        "close",
+        "average_signal",
+        "ema_signal",
+        "hma_signal",
+        "wma_signal",
+        "dema_signal",
+        "lsma_signal",
+        "kama_signal",
+        "ema_s",
+        "hma_s",
+        "wma_s",
+        "dema_s",
+        "lsma_s",
+        "kama_s",
+        "event",
+        "position",
+        "strategy_return",
+        "equity",
+    ];
+    check(&StrategySpec::Atc(AtcParams::default()), &cols, "atc");
+}
+
+#[test]
+fn a_continued_formula_backtest_equals_one_pass() {
+    let f = Formula::compile(
+        "fast = ema(close, 8)\nslow = sma(close, 30)\nentry = crosses_above(fast, slow)\nexit = crosses_below(fast, slow)\nshort_entry = exit\nshort_exit = entry",
+    )
+    .unwrap();
+    let cols = [
+        "close",
+        "fast",
+        "slow",
+        "entry",
+        "exit",
+        "short_entry",
+        "short_exit",
+        "position",
+        "strategy_return",
+        "equity",
+    ];
+    check(&StrategySpec::Formula(Arc::new(f)), &cols, "formula");
+}
+
+#[test]
+fn a_state_of_other_parameters_is_refused_naming_the_symbol() {
+    let close = closes();
+    let ts: Vec<i64> = (0..N as i64).map(|i| i * DAY).collect();
+    let d = support::temp_dir("state-refuse");
+    let mut a = sink(&StrategySpec::Atc(AtcParams::default()), &d);
+    feed(&mut a, &ts, &close, 0..50, false);
+    let st = a.save_symbol().unwrap().unwrap();
+    let other = AtcParams {
+        lengths: [20; 6],
+        ..AtcParams::default()
+    };
+    let mut b = sink(&StrategySpec::Atc(other), &d.join("b"));
+    let e = b.resume(&st).unwrap_err();
+    assert!(e.message.contains("saved state of AAA"), "{}", e.message);
+    let mut truncated = st.clone();
+    truncated.state.truncate(st.state.len() - 3);
+    let mut c = sink(&StrategySpec::Atc(AtcParams::default()), &d.join("c"));
+    assert!(c
+        .resume(&truncated)
+        .unwrap_err()
+        .message
+        .contains("truncated"));
+}
