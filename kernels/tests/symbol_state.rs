@@ -245,3 +245,49 @@ fn a_state_of_other_parameters_is_refused_naming_the_symbol() {
         .message
         .contains("truncated"));
 }
+
+/// Every backtest with an output folder writes one state row per symbol that did not fail
+/// (the skipped too: they may reach the minimum later), at its last bar, as a BLOB.
+#[test]
+fn a_backtest_writes_each_symbols_state_at_its_last_bar() {
+    use barstream_kernels::pipeline::backtest;
+    use std::sync::atomic::AtomicBool;
+    let dir = support::temp_dir("state-table");
+    let files = support::dataset(&dir.join("data"), 5, 300, 2);
+    let db = support::db();
+    let out = dir.join("out");
+    let parts: Vec<(u32, String)> = files
+        .iter()
+        .map(|(k, f)| (*k, support::source_sql(f, &["close"])))
+        .collect();
+    let opts = BacktestOptions {
+        out: out.clone(),
+        fee: 0.0,
+        long_only: false,
+        budget: Budget::unlimited(),
+    };
+    let c = backtest(
+        &db,
+        &parts,
+        &StrategySpec::Atc(AtcParams::default()),
+        &opts,
+        2,
+        &Arc::new(Progress::default()),
+        &AtomicBool::new(false),
+    )
+    .unwrap();
+    assert_eq!((c.symbols, c.failed), (5, 0));
+    let list: Vec<String> = files.iter().map(|(_, f)| format!("'{f}'")).collect();
+    let want = read(
+        &db,
+        &format!("SELECT symbol, max(ts) AS ts, count(*)::DOUBLE AS n, 1::DOUBLE AS blob FROM read_parquet([{}]) GROUP BY symbol ORDER BY symbol", list.join(",")),
+        &["n", "blob"],
+    );
+    let got = read(
+        &db,
+        &format!("SELECT symbol, last_ts AS ts, bars::DOUBLE AS n, (typeof(state) = 'BLOB' AND octet_length(state) > 100)::DOUBLE AS blob FROM read_parquet('{}/_state/symbols/*/*.parquet') ORDER BY symbol", out.display()),
+        &["n", "blob"],
+    );
+    assert_eq!(want.len(), 5);
+    assert_eq!(got, want);
+}

@@ -9,6 +9,7 @@
 use super::budget::{slices, Budget, Clock};
 use super::perf::Perf;
 use super::strategy::Strategy;
+use super::symbol_state::STATE_COLUMNS;
 use super::trades::{Trade, TradeBook, TRADE_COLUMNS};
 use super::writer::{write_atomic, Col, ResultTable, Val};
 use super::{keep_first_failure, Progress, Stage};
@@ -108,6 +109,8 @@ struct Tables {
     summary: ResultTable,
     trades: ResultTable,
     errors: ResultTable,
+    /// Each symbol's state at its last bar (see [`super::symbol_state`]).
+    states: ResultTable,
 }
 
 pub struct BacktestSink {
@@ -188,6 +191,7 @@ impl BacktestSink {
     }
 
     pub(super) fn end_symbol(&mut self) -> Result<()> {
+        let state = self.save_symbol()?;
         let Some(mut s) = self.sym.take() else {
             return Ok(());
         };
@@ -198,6 +202,14 @@ impl BacktestSink {
         let min_bars = self.strategy.min_bars();
         let skip_reason = self.strategy.skip_reason(s.bars);
         let t = self.tables();
+        if let Some(st) = &state {
+            t.states.push_row(&[
+                Val::Text(&st.symbol),
+                Val::Timestamp(st.last_ts),
+                Val::BigInt(st.bars as i64),
+                Val::Blob(&st.state),
+            ])?;
+        }
         if let Some((stage, mut message)) = s.failed {
             if s.flushed {
                 let kept = t.signals.rollback_symbol(&s.symbol);
@@ -426,7 +438,7 @@ impl RunSink for BacktestSink {
         let mut entries = Vec::new();
         for (rel, table) in bucket_files(k)
             .into_iter()
-            .zip([t.signals, t.summary, t.trades, t.errors])
+            .zip([t.signals, t.summary, t.trades, t.errors, t.states])
         {
             let w = table.write_parquet()?;
             entries.push(format!(
@@ -449,12 +461,13 @@ impl RunSink for BacktestSink {
 }
 
 /// Where bucket `k`'s files go, relative to the output folder.
-pub fn bucket_files(k: u32) -> [String; 4] {
+pub fn bucket_files(k: u32) -> [String; 5] {
     [
         format!("signals/bucket={k}/part-0.parquet"),
         format!("summary/part-{k}.parquet"),
         format!("trades/part-{k}.parquet"),
         format!("_errors/part-{k}.parquet"),
+        format!("_state/symbols/bucket={k}/part-0.parquet"),
     ]
 }
 
@@ -466,12 +479,13 @@ fn ensure_tables<'a>(
     signal_cols: &[Col],
 ) -> &'a mut Tables {
     slot.get_or_insert_with(|| {
-        let [sig, sum, trades, err] = bucket_files(bucket);
+        let [sig, sum, trades, err, states] = bucket_files(bucket);
         Tables {
             signals: ResultTable::create(&out.join(sig), signal_cols),
             summary: ResultTable::create(&out.join(sum), &SUMMARY_COLUMNS),
             trades: ResultTable::create(&out.join(trades), &TRADE_COLUMNS),
             errors: ResultTable::create(&out.join(err), &ERROR_COLUMNS),
+            states: ResultTable::create(&out.join(states), &STATE_COLUMNS),
         }
     })
 }

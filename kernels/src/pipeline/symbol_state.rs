@@ -7,10 +7,19 @@
 use super::backtest::{BacktestSink, Sym};
 use super::perf::Perf;
 use super::trades::TradeBook;
+use super::writer::Col;
 use crate::codec::{decode, encode};
 use crate::error::{Error, Result};
 
 const TAG: &str = "backtest-symbol";
+
+/// The state table's columns.
+pub const STATE_COLUMNS: [Col; 4] = [
+    Col::text("symbol"),
+    Col::timestamp("last_ts"),
+    Col::bigint("bars"),
+    Col::blob("state"),
+];
 
 /// One symbol's row of the state table.
 #[derive(Clone, Debug, PartialEq)]
