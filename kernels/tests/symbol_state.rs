@@ -22,7 +22,11 @@ const DAY: i64 = 86_400_000_000;
 
 /// A random walk with trends that turn, so the strategies trade both ways.
 fn closes() -> Vec<f64> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    closes_from(0x9E37_79B9_7F4A_7C15)
+}
+
+fn closes_from(seed: u64) -> Vec<f64> {
+    let mut x: u64 = seed;
     let mut c = 100.0;
     (0..N)
         .map(|i| {
@@ -61,9 +65,20 @@ fn feed(
     range: std::ops::Range<usize>,
     continues: bool,
 ) {
+    feed_as(s, "AAA", ts, close, range, continues);
+}
+
+fn feed_as(
+    s: &mut BacktestSink,
+    symbol: &str,
+    ts: &[i64],
+    close: &[f64],
+    range: std::ops::Range<usize>,
+    continues: bool,
+) {
     let values = [&close[range.clone()]];
     s.on_run(&SymbolRun {
-        symbol: "AAA",
+        symbol,
         ts: &ts[range],
         values: &values,
         continues,
@@ -290,4 +305,76 @@ fn a_backtest_writes_each_symbols_state_at_its_last_bar() {
     );
     assert_eq!(want.len(), 5);
     assert_eq!(got, want);
+}
+
+/// A sink given the saved states continues the symbols read again, carries over the ones
+/// without new bars and starts new symbols afresh: its summary and state files equal a
+/// one-pass run's byte for byte, and the bars it counts are only those it read.
+#[test]
+fn carried_symbols_continue_stay_or_start_as_in_one_pass() {
+    let k = 250;
+    let ts: Vec<i64> = (0..N as i64)
+        .map(|i| 1_600_000_000_000_000 + i * DAY)
+        .collect();
+    let series: Vec<(&str, Vec<f64>)> = ["AAA", "BBB", "CCC", "DDD"]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, closes_from(0x1234_5678 + i as u64 * 7919)))
+        .collect();
+    let spec = StrategySpec::Atc(AtcParams::default());
+    let (full, old, new) = (
+        support::temp_dir("carry-full"),
+        support::temp_dir("carry-old"),
+        support::temp_dir("carry-new"),
+    );
+    let mut a = sink(&spec, &full);
+    for (sym, c) in &series {
+        feed_as(&mut a, sym, &ts, c, 0..N, false);
+    }
+    a.finish().unwrap();
+    // The previous run: AAA and CCC up to bar k, BBB whole, DDD not yet there.
+    let mut b1 = sink(&spec, &old);
+    let mut states = Vec::new();
+    for (sym, c) in &series[..3] {
+        let end = if *sym == "BBB" { N } else { k };
+        feed_as(&mut b1, sym, &ts, c, 0..end, false);
+        states.push(b1.save_symbol().unwrap().unwrap());
+    }
+    b1.finish().unwrap();
+    let mut b2 = sink(&spec, &new);
+    b2.carry(states);
+    for (sym, c) in &series {
+        match *sym {
+            "AAA" | "CCC" => feed_as(&mut b2, sym, &ts, c, k..N, false),
+            "DDD" => feed_as(&mut b2, sym, &ts, c, 0..N, false),
+            _ => {}
+        }
+    }
+    b2.finish().unwrap();
+    assert_eq!(
+        (b2.bars, b2.symbols, b2.skipped),
+        (2 * (N - k) as u64 + N as u64, 4, 0)
+    );
+    for f in [
+        "summary/part-0.parquet",
+        "_state/symbols/bucket=0/part-0.parquet",
+    ] {
+        let bytes = |d: &Path| std::fs::read(d.join(f)).unwrap();
+        assert!(bytes(&full) == bytes(&new), "{f} differs from one pass");
+    }
+    let db = support::db();
+    let sig = |dirs: &[&Path]| {
+        let files: Vec<String> = dirs
+            .iter()
+            .map(|d| format!("'{}/signals/*/*.parquet'", d.display()))
+            .collect();
+        read(
+            &db,
+            &SIGNALS.replace("{}", &files.join(",")),
+            &["close", "event", "position", "strategy_return", "equity"],
+        )
+    };
+    let want = sig(&[&full]);
+    assert_eq!(want.len(), 4);
+    same(&sig(&[&old, &new]), &want, "carried signals");
 }

@@ -133,6 +133,9 @@ pub struct BacktestSink {
     pub failed: u64,
     /// Bars read.
     pub bars: u64,
+    /// States of symbols continued from a previous run (`--update`), by symbol, taken out
+    /// as each symbol is continued; see [`super::symbol_state`].
+    pub(super) prior: std::collections::BTreeMap<String, super::symbol_state::SymbolState>,
 }
 
 impl BacktestSink {
@@ -166,6 +169,7 @@ impl BacktestSink {
             skipped: 0,
             failed: 0,
             bars: 0,
+            prior: std::collections::BTreeMap::new(),
         })
     }
 
@@ -382,7 +386,11 @@ fn push_trades(table: &mut ResultTable, symbol: &str, trades: &mut Vec<Trade>) -
 impl RunSink for BacktestSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.begin(run.symbol)?;
+            self.carry_before(Some(run.symbol))?;
+            match self.prior.remove(run.symbol) {
+                Some(st) => self.resume(&st)?,
+                None => self.begin(run.symbol)?,
+            }
         }
         let n = run.ts.len();
         self.bars += n as u64;
@@ -430,6 +438,7 @@ impl RunSink for BacktestSink {
 
     /// Writes the bucket's files and its completion marker.
     fn finish(&mut self) -> Result<()> {
+        self.carry_before(None)?;
         self.end_symbol()?;
         self.tables();
         let t = self.tables.take().expect("created");

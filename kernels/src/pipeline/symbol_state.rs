@@ -31,6 +31,30 @@ pub struct SymbolState {
 }
 
 impl BacktestSink {
+    /// Continues these symbols from their saved states: a symbol read again resumes where
+    /// it stopped, one without new bars is carried over as it was (its summary, open trade
+    /// and state rows written again), in symbol order among the symbols read.
+    pub fn carry(&mut self, states: impl IntoIterator<Item = SymbolState>) {
+        self.prior
+            .extend(states.into_iter().map(|s| (s.symbol.clone(), s)));
+    }
+
+    /// Ends the symbols carried over without new bars that sort before `upto` (all with
+    /// `None`), so the tables keep symbol order.
+    pub(super) fn carry_before(&mut self, upto: Option<&str>) -> Result<()> {
+        let keys: Vec<String> = self
+            .prior
+            .keys()
+            .take_while(|k| upto.is_none_or(|u| k.as_str() < u))
+            .cloned()
+            .collect();
+        for k in keys {
+            let st = self.prior.remove(&k).expect("listed");
+            self.resume(&st)?;
+        }
+        Ok(())
+    }
+
     /// The current symbol's state, or `None` when there is no symbol or it failed (a
     /// failed symbol has nothing to continue).
     ///
