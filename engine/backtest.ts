@@ -11,6 +11,8 @@
  * - `OUT/_errors/part-<k>.parquet`: `symbol, stage, message` for failed (`kernel`) and
  *   `skipped` symbols;
  * - `OUT/_state/`: the job's parameters and one marker per finished bucket (for `resume`);
+ * - `OUT/_state/symbols/bucket=<k>/part-0.parquet`: per symbol `symbol, last_ts, bars, state`
+ *   (BLOB): everything needed to continue the symbol bit for bit (for `--update`);
  * - `OUT/_manifest.json`: parameters, source, counts, files with sizes and sha256, elapsed.
  *
  * With `shard` the run writes only the buckets of that shard (see `shard.ts`), its job in
@@ -237,9 +239,11 @@ async function removeBucketFiles(out: string, buckets: number[], onlyTemporaries
     for (const dir of ['summary', 'trades', '_errors']) {
       for (const f of await list(dir)) if (isTemp(f, name) || (!onlyTemporaries && f === name)) await rm(join(out, dir, f), { force: true });
     }
-    const signals = join(out, 'signals', `bucket=${k}`);
-    if (!onlyTemporaries) await rm(signals, { recursive: true, force: true });
-    else if (existsSync(signals)) for (const f of await readdir(signals)) if (isTemp(f, 'part-0.parquet')) await rm(join(signals, f), { force: true });
+    // The bucket's folders of signals and of per-symbol states (`--update`).
+    for (const folder of [join(out, 'signals', `bucket=${k}`), join(out, STATE, 'symbols', `bucket=${k}`)]) {
+      if (!onlyTemporaries) await rm(folder, { recursive: true, force: true });
+      else if (existsSync(folder)) for (const f of await readdir(folder)) if (isTemp(f, 'part-0.parquet')) await rm(join(folder, f), { force: true });
+    }
   }
 }
 

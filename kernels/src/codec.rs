@@ -36,6 +36,11 @@ impl Enc {
         self.usize(s.len());
         self.bytes.extend_from_slice(s.as_bytes());
     }
+    /// Bytes of a nested state, length first.
+    pub fn blob(&mut self, b: &[u8]) {
+        self.usize(b.len());
+        self.bytes.extend_from_slice(b);
+    }
 }
 
 /// A state as bytes: `tag`, then the fields `save` writes.
@@ -141,6 +146,11 @@ impl<'a> Dec<'a> {
     pub fn str(&mut self) -> Result<String> {
         let n = self.usize()?;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| corrupt("bad tag"))
+    }
+    /// Bytes written by [`Enc::blob`].
+    pub fn blob(&mut self) -> Result<&'a [u8]> {
+        let n = self.usize()?;
+        self.take(n)
     }
     /// Checks a saved parameter against the one given now.
     pub fn expect_u64(&mut self, name: &str, want: u64) -> Result<()> {

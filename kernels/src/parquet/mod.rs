@@ -33,6 +33,8 @@ pub enum Kind {
     TimestampMicros,
     Double,
     Int64,
+    /// Bytes without a logical type (DuckDB reads BLOB).
+    Binary,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +61,7 @@ pub enum ColumnData<'a> {
     /// Text as runs of equal values: `(value, count)`.
     TextRuns(&'a [(&'a str, usize)]),
     Text(&'a [String]),
+    Bytes(&'a [Vec<u8>]),
     I64(&'a [i64]),
     F64(&'a [f64]),
     /// Integers or timestamps of a nullable column: `values[i]` where `valid[i]`, else NULL
@@ -74,6 +77,7 @@ impl ColumnData<'_> {
         match self {
             ColumnData::TextRuns(r) => r.iter().map(|(_, n)| n).sum(),
             ColumnData::Text(v) => v.len(),
+            ColumnData::Bytes(v) => v.len(),
             ColumnData::I64(v) => v.len(),
             ColumnData::F64(v) => v.len(),
             ColumnData::NullableI64 { values, .. } => values.len(),
@@ -285,6 +289,7 @@ impl FileWriter {
                 (Kind::Text, ColumnData::TextRuns(_) | ColumnData::Text(_))
                     | (Kind::TimestampMicros | Kind::Int64, ColumnData::I64(_))
                     | (Kind::Double, ColumnData::F64(_))
+                    | (Kind::Binary, ColumnData::Bytes(_))
             ),
         };
         if !kind_ok {
@@ -384,7 +389,7 @@ impl FileWriter {
                         .end()
                         .end();
                 }
-                Kind::Double | Kind::Int64 => {}
+                Kind::Double | Kind::Int64 | Kind::Binary => {}
             }
         });
         c.i64(3, self.rows as i64);
@@ -496,7 +501,7 @@ fn definition_levels(col: &ColumnData<'_>, start: usize, end: usize, out: &mut V
 
 fn physical(k: Kind) -> i32 {
     match k {
-        Kind::Text => 6,
+        Kind::Text | Kind::Binary => 6,
         Kind::TimestampMicros | Kind::Int64 => 2,
         Kind::Double => 5,
     }
@@ -524,7 +529,10 @@ fn dictionary<'a>(col: &ColumnData<'a>) -> Option<Dictionary<'a>> {
     let fits = match col {
         ColumnData::TextRuns(r) => r.iter().all(|&(s, n)| push(s, n)),
         ColumnData::Text(v) => v.iter().all(|s| push(s.as_str(), 1)),
-        ColumnData::I64(_) | ColumnData::F64(_) | ColumnData::NullableI64 { .. } => return None,
+        ColumnData::I64(_)
+        | ColumnData::F64(_)
+        | ColumnData::Bytes(_)
+        | ColumnData::NullableI64 { .. } => return None,
     };
     if !fits {
         return None;
@@ -572,6 +580,10 @@ fn plain(col: &ColumnData<'_>, start: usize, end: usize, out: &mut Vec<u8>) {
             .filter(|&i| valid[i])
             .for_each(|i| out.extend_from_slice(&values[i].to_le_bytes())),
         ColumnData::Text(v) => v[start..end].iter().for_each(|s| text(s, out)),
+        ColumnData::Bytes(v) => v[start..end].iter().for_each(|b| {
+            out.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            out.extend_from_slice(b);
+        }),
         ColumnData::TextRuns(runs) => {
             let mut row = 0;
             for (s, n) in runs.iter() {
@@ -659,6 +671,8 @@ fn stats(col: &ColumnData<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
             Some((min.to_le_bytes().to_vec(), max.to_le_bytes().to_vec()))
         }
         ColumnData::Text(v) => minmax(v.iter().map(|s| s.as_bytes())),
+        // States are opaque and large: no statistics.
+        ColumnData::Bytes(_) => None,
         ColumnData::TextRuns(r) => minmax(r.iter().map(|(s, _)| s.as_bytes())),
     }
 }

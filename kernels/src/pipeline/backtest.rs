@@ -9,6 +9,7 @@
 use super::budget::{slices, Budget, Clock};
 use super::perf::Perf;
 use super::strategy::Strategy;
+use super::symbol_state::STATE_COLUMNS;
 use super::trades::{Trade, TradeBook, TRADE_COLUMNS};
 use super::writer::{write_atomic, Col, ResultTable, Val};
 use super::{keep_first_failure, Progress, Stage};
@@ -70,23 +71,23 @@ pub struct BacktestOptions {
     pub budget: Budget,
 }
 
-struct Sym {
-    symbol: String,
-    bars: u64,
-    failed: Option<(Stage, String)>,
+pub(super) struct Sym {
+    pub(super) symbol: String,
+    pub(super) bars: u64,
+    pub(super) failed: Option<(Stage, String)>,
     /// Rows already in the signals table (else still in `pending`).
-    flushed: bool,
-    perf: Perf,
-    prev_close: f64,
-    pos: f64,
-    target: f64,
-    last_signal: f64,
-    clock: Clock,
-    book: TradeBook,
+    pub(super) flushed: bool,
+    pub(super) perf: Perf,
+    pub(super) prev_close: f64,
+    pub(super) pos: f64,
+    pub(super) target: f64,
+    pub(super) last_signal: f64,
+    pub(super) clock: Clock,
+    pub(super) book: TradeBook,
 }
 
 impl Sym {
-    fn new(symbol: &str, clock: Clock) -> Self {
+    pub(super) fn new(symbol: &str, clock: Clock) -> Self {
         Sym {
             symbol: symbol.to_string(),
             bars: 0,
@@ -108,20 +109,22 @@ struct Tables {
     summary: ResultTable,
     trades: ResultTable,
     errors: ResultTable,
+    /// Each symbol's state at its last bar (see [`super::symbol_state`]).
+    states: ResultTable,
 }
 
 pub struct BacktestSink {
     bucket: u32,
-    opts: BacktestOptions,
-    strategy: Box<dyn Strategy>,
+    pub(super) opts: BacktestOptions,
+    pub(super) strategy: Box<dyn Strategy>,
     signal_cols: Vec<Col>,
     /// Where `close` is among the strategy's inputs.
     close_at: usize,
     tables: Option<Tables>,
-    sym: Option<Sym>,
+    pub(super) sym: Option<Sym>,
     /// Bars of a symbol not yet known to reach the strategy's minimum.
-    pending_ts: Vec<i64>,
-    pending: Vec<Vec<f64>>,
+    pub(super) pending_ts: Vec<i64>,
+    pub(super) pending: Vec<Vec<f64>>,
     /// This slice's position, strategy return and equity.
     run_cols: [Vec<f64>; 3],
     progress: Arc<Progress>,
@@ -130,6 +133,9 @@ pub struct BacktestSink {
     pub failed: u64,
     /// Bars read.
     pub bars: u64,
+    /// States of symbols continued from a previous run (`--update`), by symbol, taken out
+    /// as each symbol is continued; see [`super::symbol_state`].
+    pub(super) prior: std::collections::BTreeMap<String, super::symbol_state::SymbolState>,
 }
 
 impl BacktestSink {
@@ -163,6 +169,7 @@ impl BacktestSink {
             skipped: 0,
             failed: 0,
             bars: 0,
+            prior: std::collections::BTreeMap::new(),
         })
     }
 
@@ -187,7 +194,8 @@ impl BacktestSink {
         Ok(())
     }
 
-    fn end_symbol(&mut self) -> Result<()> {
+    pub(super) fn end_symbol(&mut self) -> Result<()> {
+        let state = self.save_symbol()?;
         let Some(mut s) = self.sym.take() else {
             return Ok(());
         };
@@ -198,6 +206,14 @@ impl BacktestSink {
         let min_bars = self.strategy.min_bars();
         let skip_reason = self.strategy.skip_reason(s.bars);
         let t = self.tables();
+        if let Some(st) = &state {
+            t.states.push_row(&[
+                Val::Text(&st.symbol),
+                Val::Timestamp(st.last_ts),
+                Val::BigInt(st.bars as i64),
+                Val::Blob(&st.state),
+            ])?;
+        }
         if let Some((stage, mut message)) = s.failed {
             if s.flushed {
                 let kept = t.signals.rollback_symbol(&s.symbol);
@@ -370,7 +386,11 @@ fn push_trades(table: &mut ResultTable, symbol: &str, trades: &mut Vec<Trade>) -
 impl RunSink for BacktestSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.begin(run.symbol)?;
+            self.carry_before(Some(run.symbol))?;
+            match self.prior.remove(run.symbol) {
+                Some(st) => self.resume(&st)?,
+                None => self.begin(run.symbol)?,
+            }
         }
         let n = run.ts.len();
         self.bars += n as u64;
@@ -418,6 +438,7 @@ impl RunSink for BacktestSink {
 
     /// Writes the bucket's files and its completion marker.
     fn finish(&mut self) -> Result<()> {
+        self.carry_before(None)?;
         self.end_symbol()?;
         self.tables();
         let t = self.tables.take().expect("created");
@@ -426,7 +447,7 @@ impl RunSink for BacktestSink {
         let mut entries = Vec::new();
         for (rel, table) in bucket_files(k)
             .into_iter()
-            .zip([t.signals, t.summary, t.trades, t.errors])
+            .zip([t.signals, t.summary, t.trades, t.errors, t.states])
         {
             let w = table.write_parquet()?;
             entries.push(format!(
@@ -449,12 +470,13 @@ impl RunSink for BacktestSink {
 }
 
 /// Where bucket `k`'s files go, relative to the output folder.
-pub fn bucket_files(k: u32) -> [String; 4] {
+pub fn bucket_files(k: u32) -> [String; 5] {
     [
         format!("signals/bucket={k}/part-0.parquet"),
         format!("summary/part-{k}.parquet"),
         format!("trades/part-{k}.parquet"),
         format!("_errors/part-{k}.parquet"),
+        format!("_state/symbols/bucket={k}/part-0.parquet"),
     ]
 }
 
@@ -466,12 +488,13 @@ fn ensure_tables<'a>(
     signal_cols: &[Col],
 ) -> &'a mut Tables {
     slot.get_or_insert_with(|| {
-        let [sig, sum, trades, err] = bucket_files(bucket);
+        let [sig, sum, trades, err, states] = bucket_files(bucket);
         Tables {
             signals: ResultTable::create(&out.join(sig), signal_cols),
             summary: ResultTable::create(&out.join(sum), &SUMMARY_COLUMNS),
             trades: ResultTable::create(&out.join(trades), &TRADE_COLUMNS),
             errors: ResultTable::create(&out.join(err), &ERROR_COLUMNS),
+            states: ResultTable::create(&out.join(states), &STATE_COLUMNS),
         }
     })
 }

@@ -14,6 +14,7 @@ pub mod screen;
 pub mod screen_out;
 pub mod strategy;
 pub mod symbol;
+pub mod symbol_state;
 pub mod trades;
 pub mod writer;
 

@@ -1,6 +1,9 @@
 //! Per-symbol performance of a strategy return series, accumulated bar by bar:
 //! total return, CAGR, volatility, Sharpe, max drawdown, trades, win rate, exposure.
 
+use crate::codec::{Dec, Enc};
+use crate::error::Result;
+
 /// Seconds in an average year, for annualising from timestamps.
 const YEAR_US: f64 = 365.25 * 86_400.0 * 1e6;
 
@@ -39,6 +42,63 @@ pub struct PerfSummary {
 }
 
 impl Perf {
+    /// The accumulators, to continue later with [`Perf::load`] exactly where they stopped.
+    pub fn save(&self, e: &mut Enc) {
+        for v in [self.bars, self.n, self.exposed, self.trades, self.wins] {
+            e.u64(v);
+        }
+        e.i64(self.first_ts);
+        e.i64(self.last_ts);
+        for v in [
+            self.equity,
+            self.peak,
+            self.max_dd,
+            self.mean,
+            self.m2,
+            self.entry_equity,
+            self.pos,
+        ] {
+            e.f64(v);
+        }
+    }
+
+    /// # Errors
+    /// `InvalidParam` on truncated bytes.
+    pub fn load(d: &mut Dec<'_>) -> Result<Self> {
+        let [bars, n, exposed, trades, wins] = [d.u64()?, d.u64()?, d.u64()?, d.u64()?, d.u64()?];
+        let (first_ts, last_ts) = (d.i64()?, d.i64()?);
+        let [equity, peak, max_dd, mean, m2, entry_equity, pos] = [
+            d.f64()?,
+            d.f64()?,
+            d.f64()?,
+            d.f64()?,
+            d.f64()?,
+            d.f64()?,
+            d.f64()?,
+        ];
+        Ok(Perf {
+            bars,
+            first_ts,
+            last_ts,
+            equity,
+            peak,
+            max_dd,
+            n,
+            mean,
+            m2,
+            exposed,
+            trades,
+            wins,
+            entry_equity,
+            pos,
+        })
+    }
+
+    /// The last bar's timestamp.
+    pub fn last_ts(&self) -> i64 {
+        self.last_ts
+    }
+
     pub fn new() -> Self {
         Perf {
             equity: 1.0,

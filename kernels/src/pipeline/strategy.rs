@@ -6,6 +6,7 @@ use super::symbol::SymbolAtc;
 use super::writer::Col;
 use super::Stage;
 use crate::atc::{AtcParams, NCOL};
+use crate::codec::{decode, encode};
 use crate::error::{Error, ErrorCode, Result};
 use crate::formula::{Evaluator, Field, Formula, Kind};
 use std::sync::Arc;
@@ -33,7 +34,20 @@ pub trait Strategy: Send {
     fn targets(&self) -> &[f64];
     /// The summary's `last_signal` after the last step.
     fn last_signal(&self) -> f64;
+    /// The current symbol's carried state, to continue it later with [`Strategy::restore`].
+    ///
+    /// # Errors
+    /// `InvalidParam` when this strategy cannot save its state.
+    fn save(&self) -> Result<Vec<u8>>;
+    /// Continues a symbol from [`Strategy::save`]'s bytes instead of [`Strategy::begin`].
+    ///
+    /// # Errors
+    /// `InvalidParam` when the bytes are not a state of this strategy and its parameters.
+    fn restore(&mut self, bytes: &[u8]) -> Result<()>;
 }
+
+const ATC_TAG: &str = "backtest-atc";
+const FORMULA_TAG: &str = "backtest-formula";
 
 /// The ATC's per-bar columns in the `signals` table.
 pub const ATC_COLUMNS: [Col; NCOL] = [
@@ -121,6 +135,18 @@ impl Strategy for AtcStrategy {
     }
     fn last_signal(&self) -> f64 {
         self.atc.outputs()[0].last().copied().unwrap_or(f64::NAN)
+    }
+    fn save(&self) -> Result<Vec<u8>> {
+        Ok(encode(ATC_TAG, |e| {
+            e.f64(self.target);
+            e.blob(&self.atc.save());
+        }))
+    }
+    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
+        let (target, atc) = decode(bytes, ATC_TAG, |d| Ok((d.f64()?, d.blob()?.to_vec())))?;
+        self.atc.restore(&atc)?;
+        self.target = target;
+        Ok(())
     }
 }
 
@@ -259,6 +285,22 @@ impl Strategy for FormulaStrategy {
     /// The target after the last bar (the position of the next bar, before long-only).
     fn last_signal(&self) -> f64 {
         self.target
+    }
+    fn save(&self) -> Result<Vec<u8>> {
+        let ev = self
+            .ev
+            .as_ref()
+            .ok_or_else(|| Error::param("no formula symbol to save"))?;
+        Ok(encode(FORMULA_TAG, |e| {
+            e.f64(self.target);
+            e.blob(&ev.state());
+        }))
+    }
+    fn restore(&mut self, bytes: &[u8]) -> Result<()> {
+        let (target, ev) = decode(bytes, FORMULA_TAG, |d| Ok((d.f64()?, d.blob()?.to_vec())))?;
+        self.ev = Some(Evaluator::from_state(&self.formula, &ev)?);
+        self.target = target;
+        Ok(())
     }
 }
 

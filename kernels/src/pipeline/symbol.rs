@@ -56,6 +56,20 @@ impl SymbolAtc {
             .update(close, &mut cols)
     }
 
+    /// The current symbol's carried ATC state ([`Atc::to_bytes`]).
+    pub fn save(&self) -> Vec<u8> {
+        self.atc.as_ref().expect("begin() before save()").to_bytes()
+    }
+
+    /// Continues a symbol from [`SymbolAtc::save`]'s bytes instead of [`SymbolAtc::begin`].
+    ///
+    /// # Errors
+    /// `InvalidParam` when the bytes are not an ATC state of these parameters.
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<()> {
+        self.atc = Some(Atc::from_bytes(&self.params, bytes)?);
+        Ok(())
+    }
+
     /// Output column `c` (see [`crate::atc::COLUMNS`]) of the last step.
     pub fn outputs(&self) -> &[Vec<f64>] {
         &self.out

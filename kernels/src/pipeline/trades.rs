@@ -8,6 +8,8 @@
 //! Bars outside trades earn nothing, so the product of `1 + return` over a symbol's trades
 //! equals its last equity over its first.
 use super::writer::Col;
+use crate::codec::{Dec, Enc};
+use crate::error::Result;
 
 pub const TRADE_COLUMNS: [Col; 8] = [
     Col::text("symbol"),
@@ -70,6 +72,71 @@ pub struct TradeBook {
 impl TradeBook {
     pub fn new() -> Self {
         TradeBook::default()
+    }
+
+    /// Everything needed to continue: the open trade, the counters and the closed trades
+    /// not yet written (a symbol still short of its minimum keeps them).
+    pub fn save(&self, e: &mut Enc) {
+        e.u64(self.bar);
+        e.f64(self.prev_pos);
+        e.i64(self.last_ts);
+        e.f64(self.last_close);
+        e.u64(u64::from(self.open.is_some()));
+        if let Some(o) = &self.open {
+            e.f64(o.side);
+            e.i64(o.entry_ts);
+            e.f64(o.entry_price);
+            e.u64(o.entry_bar);
+            e.f64(o.growth);
+        }
+        e.usize(self.closed.len());
+        for t in &self.closed {
+            e.f64(t.side);
+            e.i64(t.entry_ts);
+            e.i64(t.exit_ts.expect("a closed trade has an exit"));
+            e.f64(t.entry_price);
+            e.f64(t.exit_price);
+            e.u64(t.bars);
+            e.f64(t.ret);
+        }
+    }
+
+    /// # Errors
+    /// `InvalidParam` on truncated bytes.
+    pub fn load(d: &mut Dec<'_>) -> Result<Self> {
+        let (bar, prev_pos, last_ts, last_close) = (d.u64()?, d.f64()?, d.i64()?, d.f64()?);
+        let open = if d.u64()? == 1 {
+            Some(Open {
+                side: d.f64()?,
+                entry_ts: d.i64()?,
+                entry_price: d.f64()?,
+                entry_bar: d.u64()?,
+                growth: d.f64()?,
+            })
+        } else {
+            None
+        };
+        let n = d.u64()?;
+        let mut closed = Vec::new();
+        for _ in 0..n {
+            closed.push(Trade {
+                side: d.f64()?,
+                entry_ts: d.i64()?,
+                exit_ts: Some(d.i64()?),
+                entry_price: d.f64()?,
+                exit_price: d.f64()?,
+                bars: d.u64()?,
+                ret: d.f64()?,
+            });
+        }
+        Ok(TradeBook {
+            open,
+            bar,
+            prev_pos,
+            last_ts,
+            last_close,
+            closed,
+        })
     }
 
     /// One bar: its time and close, the position held after it and its strategy return.

@@ -24,6 +24,7 @@ pub enum Col {
     NullableTimestamp(Cow<'static, str>),
     Double(Cow<'static, str>),
     BigInt(Cow<'static, str>),
+    Blob(Cow<'static, str>),
 }
 
 impl Col {
@@ -42,6 +43,9 @@ impl Col {
     pub const fn bigint(name: &'static str) -> Col {
         Col::BigInt(Cow::Borrowed(name))
     }
+    pub const fn blob(name: &'static str) -> Col {
+        Col::Blob(Cow::Borrowed(name))
+    }
 
     fn field(&self) -> Field {
         let (name, kind, nullable) = match self {
@@ -50,6 +54,7 @@ impl Col {
             Col::NullableTimestamp(n) => (n, Kind::TimestampMicros, true),
             Col::Double(n) => (n, Kind::Double, false),
             Col::BigInt(n) => (n, Kind::Int64, false),
+            Col::Blob(n) => (n, Kind::Binary, false),
         };
         Field {
             name: name.clone(),
@@ -65,6 +70,7 @@ pub enum Val<'a> {
     Timestamp(i64),
     Double(f64),
     BigInt(i64),
+    Blob(&'a [u8]),
     /// NULL, in a nullable column.
     Null,
 }
@@ -73,6 +79,7 @@ enum Buf {
     /// The first column (the symbol): runs of equal values.
     Runs(Vec<(String, usize)>),
     Text(Vec<String>),
+    Bytes(Vec<Vec<u8>>),
     I64(Vec<i64>),
     F64(Vec<f64>),
     /// Values and whether each is set (not NULL).
@@ -87,6 +94,7 @@ impl Buf {
             Col::Timestamp(_) | Col::BigInt(_) => Buf::I64(Vec::new()),
             Col::NullableTimestamp(_) => Buf::OptI64(Vec::new(), Vec::new()),
             Col::Double(_) => Buf::F64(Vec::new()),
+            Col::Blob(_) => Buf::Bytes(Vec::new()),
         }
     }
 
@@ -108,6 +116,7 @@ impl Buf {
                 runs.drain(..whole);
             }
             Buf::Text(v) => drop(v.drain(..n)),
+            Buf::Bytes(v) => drop(v.drain(..n)),
             Buf::I64(v) => drop(v.drain(..n)),
             Buf::F64(v) => drop(v.drain(..n)),
             Buf::OptI64(v, ok) => {
@@ -134,6 +143,7 @@ impl Buf {
                 }
             }
             Buf::Text(v) => v.truncate(v.len() - n),
+            Buf::Bytes(v) => v.truncate(v.len() - n),
             Buf::I64(v) => v.truncate(v.len() - n),
             Buf::F64(v) => v.truncate(v.len() - n),
             Buf::OptI64(v, ok) => {
@@ -248,6 +258,7 @@ impl ResultTable {
                     _ => r.push((s.to_string(), 1)),
                 },
                 (Buf::Text(t), Val::Text(s)) => t.push(s.to_string()),
+                (Buf::Bytes(t), Val::Blob(b)) => t.push(b.to_vec()),
                 (Buf::I64(x), Val::Timestamp(t) | Val::BigInt(t)) => x.push(*t),
                 (Buf::F64(x), Val::Double(d)) => x.push(*d),
                 (Buf::OptI64(x, ok), Val::Timestamp(t)) => {
@@ -334,6 +345,7 @@ impl ResultTable {
             .map(|b| match b {
                 Buf::Runs(_) => ColumnData::TextRuns(&runs),
                 Buf::Text(v) => ColumnData::Text(&v[..n]),
+                Buf::Bytes(v) => ColumnData::Bytes(&v[..n]),
                 Buf::I64(v) => ColumnData::I64(&v[..n]),
                 Buf::F64(v) => ColumnData::F64(&v[..n]),
                 Buf::OptI64(v, ok) => ColumnData::NullableI64 {
