@@ -6,6 +6,7 @@ export const CANONICAL_COLUMNS = ['symbol', 'ts', 'open', 'high', 'low', 'close'
 export type CanonicalColumn = (typeof CANONICAL_COLUMNS)[number];
 export type IngestFormat = 'csv' | 'parquet';
 export type BadRowPolicy = 'error' | 'skip' | 'quarantine';
+export type TsUnit = 's' | 'ms' | 'us' | 'ns';
 
 /** Why a row was rejected; a row gets the first reason that applies, in this order. */
 export const REJECT_REASONS = {
@@ -58,6 +59,24 @@ export interface IngestOptions {
   threads?: number;
   /** DuckDB memory limit, e.g. `4GB` (default: DuckDB's). */
   memoryLimit?: string;
+  /**
+   * Files without a symbol column: `true` takes the symbol from the base name without its
+   * extensions (`AAPL.csv` -> `AAPL`); a string is a regular expression whose named group
+   * `symbol` gives it (`(?<symbol>[A-Z.]+)_1d\.csv`). A name that does not match is an error.
+   */
+  symbolFromFilename?: boolean | string;
+  /** strftime format of text timestamps (DuckDB `strptime`), e.g. `%m/%d/%Y`. */
+  tsFormat?: string;
+  /** Timestamps are epoch integers in this unit. */
+  tsUnit?: TsUnit;
+  /** Zone of naive local times (IANA name, e.g. `America/New_York`); they are converted to UTC. */
+  tz?: string;
+  /** Only a close column: open = high = low = close (recorded in metadata.json as `closeOnly`). */
+  closeOnly?: boolean;
+  /** CSV field delimiter (`,` `;` tab `|`); default: `\t` for .tsv, else sniffed. */
+  delimiter?: string;
+  /** CSV numbers written `1234,5`; default: sniffed from the close column. */
+  decimalComma?: boolean;
 }
 
 export interface IngestCounts {
@@ -72,6 +91,10 @@ export interface IngestMetadata extends DatasetMetadata {
   counts: IngestCounts;
   /** The quarantine file, when rows were quarantined. */
   rejected: FileEntry | null;
+  /** False when a source had no volume column: the dataset's volume is NULL there. */
+  volume: boolean;
+  /** True under `closeOnly`: open, high and low are copies of close. */
+  closeOnly: boolean;
 }
 
 export interface IngestResult extends IngestCounts {

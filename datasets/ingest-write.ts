@@ -36,11 +36,12 @@ export async function writeRejected(db: Db, sources: Source[], path: string): Pr
 }
 
 /** The error for `onBadRows: 'error'`: the first bad row in source order, with its source text. */
-export async function firstBadRow(db: Db, sources: Source[]): Promise<BarstreamError> {
+export async function firstBadRow(db: Db, sources: Source[], tsTried?: string): Promise<BarstreamError> {
   const [first, n] = [...(await rejectsByFile(db))].sort((a, b) => a[0] - b[0])[0];
   await gatherRejected(db, sources[first], n);
   const [r] = await db.rows('SELECT * FROM ingest_rejected ORDER BY file, row LIMIT 1');
   const values = CANONICAL_COLUMNS.map((c) => `${c}=${r[c] ?? 'NULL'}`).join(', ');
   const reason = r.reason as RejectReason;
-  return new BarstreamError('BARSTREAM_BAD_INPUT', `bad row in ${r.source_file} row ${r.row}: ${reason} (${REJECT_REASONS[reason]}; ${values})`);
+  const tried = reason === 'bad_ts' && tsTried ? ` as ${tsTried}` : '';
+  return new BarstreamError('BARSTREAM_BAD_INPUT', `bad row in ${r.source_file} row ${r.row}: ${reason} (${REJECT_REASONS[reason]}${tried}; ${values})`);
 }

@@ -11,19 +11,20 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BarstreamError, invalidParam } from '../engine/errors.js';
-import { sqlFile } from '../engine/sql.js';
+import { literal, sqlFile } from '../engine/sql.js';
 import { DATASET_FORMAT } from './dataset-info.js';
 import { checkOutput, chooseBuckets, describeFiles, publish, stagingDir, writeJson } from './layout.js';
 import { withOutputLock } from '../engine/outputs.js';
 import { onExit } from '../engine/cleanup.js';
 import { BadRowPolicy, IngestCounts, IngestMetadata, IngestOptions, IngestResult, REJECT_REASONS, RejectReason } from './ingest-types.js';
-import { Db, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, resolveInputs, Source } from './ingest-sources.js';
+import { Db, DELIMITERS, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, ReadOptions, resolveInputs, Source } from './ingest-sources.js';
+import { checkSymbolRule, checkTsOptions, tsTried } from './ingest-formats.js';
 import { firstBadRow, writeBuckets, writeRejected } from './ingest-write.js';
 
 export * from './ingest-types.js';
 export { emptyFileNote, parseMapping } from './ingest-sources.js';
 
-function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPolicy; emptyPolicy: 'warn' | 'error' } {
+function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPolicy; emptyPolicy: 'warn' | 'error'; read: ReadOptions } {
   if (!opts || typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
   const inputs = typeof opts.input === 'string' ? [opts.input] : opts.input;
   if (!Array.isArray(inputs) || inputs.length === 0 || inputs.some((i) => typeof i !== 'string' || i === '')) {
@@ -37,7 +38,21 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
   }
   const emptyPolicy = opts.emptyFiles ?? 'warn';
   if (!['warn', 'error'].includes(emptyPolicy)) throw invalidParam(`emptyFiles must be warn or error, got '${emptyPolicy}'`);
-  return { inputs, policy, emptyPolicy };
+  checkTsOptions(opts);
+  if (opts.delimiter !== undefined && !DELIMITERS.includes(opts.delimiter)) {
+    throw invalidParam(`delimiter must be one of , ; | or a tab, got '${opts.delimiter}'`);
+  }
+  const read: ReadOptions = {
+    mapping: parseMapping(opts.map),
+    symbolFromFilename: checkSymbolRule(opts.symbolFromFilename),
+    tsFormat: opts.tsFormat,
+    tsUnit: opts.tsUnit,
+    tz: opts.tz,
+    closeOnly: opts.closeOnly === true,
+    delimiter: opts.delimiter,
+    decimalComma: opts.decimalComma,
+  };
+  return { inputs, policy, emptyPolicy, read };
 }
 
 /**
@@ -63,8 +78,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 }
 
 async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
-  const { inputs, policy, emptyPolicy } = checkOptions(opts);
-  const mapping = parseMapping(opts.map);
+  const { inputs, policy, emptyPolicy, read: how } = checkOptions(opts);
+  const mapping = how.mapping;
   const overwrite = opts.overwrite ?? false;
   await checkOutput(opts.out, overwrite, inputs);
 
@@ -80,14 +95,17 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
     instance = await DuckDBInstance.create(':memory:', config);
     conn = await instance.connect();
     const db = new Db(conn);
-    await db.rows(`SET TimeZone = 'UTC'`); // TIMESTAMPTZ sources and offsets in text become UTC
+    // Naive times are read in this zone (see tsExpression); offsets and TIMESTAMPTZ sources become UTC.
+    await db.rows(`SET TimeZone = ${literal(opts.tz ?? 'UTC')}`).catch((e: unknown) => {
+      throw invalidParam(`--tz ${opts.tz}: not a time zone DuckDB knows (${(e as Error).message})`);
+    });
     const { files, skipped: skippedFiles } = await resolveInputs(db, inputs, opts.format, opts.out);
     const format = opts.format ?? detectFormat(files);
 
     await db.rows(sqlFile('ingest_rows', {}));
     const sources: (Source & { rows: number })[] = [];
     for (const [i, f] of files.entries()) {
-      const src = await loadFile(db, i, f, format, mapping);
+      const src = await loadFile(db, i, f, format, how);
       if (src.rows === 0 && emptyPolicy === 'error') {
         throw new BarstreamError('BARSTREAM_BAD_INPUT', `${emptyFileNote(f, format)} (an empty input is an error under --strict)`);
       }
@@ -107,7 +125,7 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       byReason[r.reason as RejectReason] = Number(r.n);
     }
     const rejectedRows = Object.values(byReason).reduce((s, n) => s + n, 0);
-    if (policy === 'error' && rejectedRows > 0) throw await firstBadRow(db, sources);
+    if (policy === 'error' && rejectedRows > 0) throw await firstBadRow(db, sources, tsTried(how));
 
     const [{ n: validRows, symbols: symbolCount }] = await db.rows(
       'SELECT count(*) AS n, count(DISTINCT symbol) AS symbols FROM ingest_checked WHERE reason IS NULL',
@@ -131,9 +149,16 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
     }
 
     const counts: IngestCounts = { read, written: writtenRows, rejected, byReason };
+    // Without a volume column in every source, the dataset's volume is NULL (somewhere): say so.
+    const volume = sources.every((s) => s.col.volume !== undefined);
     const metadata: IngestMetadata = {
       format: DATASET_FORMAT,
-      source: { tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy },
+      source: {
+        tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy,
+        timestamps: tsTried(how), symbolFromFilename: how.symbolFromFilename ?? false,
+      },
+      volume,
+      closeOnly: how.closeOnly === true,
       symbols,
       rows: writtenRows,
       buckets,

@@ -16,7 +16,8 @@ WITH checked AS (
       WHEN open < low OR open > high THEN 'open_outside_range'
       WHEN close < low OR close > high THEN 'close_outside_range'
       WHEN volume_blank THEN 'missing_volume'
-      WHEN volume IS NULL THEN 'bad_volume'
+      -- volume_blank is NULL for a source without volume: its NULL volume is not checked.
+      WHEN volume IS NULL AND volume_blank IS NOT NULL THEN 'bad_volume'
       WHEN NOT isfinite(volume) THEN 'nonfinite_volume'
       WHEN volume < 0 THEN 'negative_volume'
     END AS reason

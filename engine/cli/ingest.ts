@@ -17,6 +17,13 @@ interface IngestCliOptions {
   threads?: number;
   overwrite: boolean;
   json: boolean;
+  symbolFromFilename?: boolean | string;
+  tsFormat?: string;
+  tsUnit?: 's' | 'ms' | 'us' | 'ns';
+  tz?: string;
+  closeOnly?: boolean;
+  delimiter?: string;
+  decimalComma?: boolean;
 }
 
 /** Exit status of a `--strict` run that rejected rows (the data is still written). */
@@ -57,6 +64,8 @@ export function skippedLine(skippedFiles: string[], formatOption: string | undef
 export function ingestWarnings(r: IngestResult): string[] {
   const lines = r.emptyFiles.map((f) => emptyFileNote(f, r.format));
   if (r.written === 0) lines.push(noBarsMessage(r.out, r.metadata));
+  if (r.metadata.closeOnly) lines.push('--close-only: open, high and low are copies of close (recorded in metadata.json)');
+  if (!r.metadata.volume) lines.push('a source has no volume column: the dataset\'s volume is NULL (metadata.json volume: false)');
   return lines;
 }
 
@@ -78,6 +87,13 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
     .option('--threads <n>', 'DuckDB threads', intOption('--threads'))
     .option('--overwrite', 'replace a non-empty output folder', false)
     .option('--json', 'print one JSON object with the counts', false)
+    .option('--symbol-from-filename [regex]', "symbol from each file's base name, or the (?<symbol>...) group of REGEX")
+    .option('--ts-format <strftime>', 'format of text timestamps, e.g. %m/%d/%Y')
+    .addOption(new Option('--ts-unit <unit>', 'timestamps are epoch integers in this unit').choices(['s', 'ms', 'us', 'ns']))
+    .option('--tz <zone>', 'zone of naive local times, e.g. America/New_York (converted to UTC)')
+    .option('--close-only', 'sources have only a close: open = high = low = close')
+    .option('--delimiter <char>', "CSV delimiter: , ; | or 'tab' (default: sniffed)", (v: string) => (v === 'tab' || v === '\\t' ? '\t' : v))
+    .option('--decimal-comma', 'CSV numbers are written 1234,5 (default: sniffed)')
     .action(
       action(async (o: IngestCliOptions) => {
         const t0 = performance.now();
@@ -91,6 +107,13 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
           threads: o.threads,
           overwrite: o.overwrite,
           emptyFiles: o.strict ? 'error' : 'warn',
+          symbolFromFilename: o.symbolFromFilename,
+          tsFormat: o.tsFormat,
+          tsUnit: o.tsUnit,
+          tz: o.tz,
+          closeOnly: o.closeOnly,
+          delimiter: o.delimiter,
+          decimalComma: o.decimalComma,
         });
         const { read, written, rejected, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
         out.write(
