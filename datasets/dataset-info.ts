@@ -19,6 +19,8 @@ export interface DatasetMeta {
   /** The quarantine file, relative to the dataset, when rows were quarantined. */
   rejected?: { path: string; rows: number } | null;
   source?: Record<string, unknown>;
+  /** False when ingested from a source without volume (absent: the dataset has volume). */
+  volume?: boolean;
 }
 
 /**

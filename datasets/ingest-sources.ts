@@ -233,11 +233,25 @@ export async function openSource(db: Db, file: string, format: IngestFormat, del
 /** Delimiters the sniffer may pick; anything else (a one-column file) reads as `,`. */
 export const DELIMITERS = [',', ';', '\t', '|'];
 
-/** DuckDB's sniffer's delimiter for `file` when it is one of {@link DELIMITERS}, else `,`. */
+/**
+ * The delimiter of `file` from its header line: the one of {@link DELIMITERS} it holds, `,`
+ * when it holds none (a one-column file). DuckDB's sniffer is not used: on a file with a
+ * malformed line it can pick a delimiter the header does not hold.
+ * @throws BarstreamError `BARSTREAM_BAD_INPUT` when the header holds several (ambiguous).
+ */
 async function sniffDelimiter(db: Db, file: string): Promise<string> {
-  const [r] = await db.rows(`SELECT Delimiter AS d FROM sniff_csv(${literal(file)}, sample_size = 20480)`);
-  const d = String(r?.d ?? ',');
-  return DELIMITERS.includes(d) ? d : ',';
+  // The first line as one field: \x1f (unit separator) does not occur in text files.
+  const [r] = await db.rows(
+    `SELECT column0 AS line FROM read_csv(${literal(file)}, header = false, all_varchar = true, delim = E'\\x1f', quote = '', ` +
+      `columns = {'column0': 'VARCHAR'}) LIMIT 1`,
+  );
+  const header = String(r?.line ?? '');
+  const found = DELIMITERS.filter((d) => header.includes(d));
+  if (found.length > 1) {
+    const names = found.map((d) => (d === '\t' ? 'tab' : `'${d}'`)).join(', ');
+    throw new BarstreamError('BARSTREAM_BAD_INPUT', `${file}: its header holds several possible delimiters (${names}); pass --delimiter`);
+  }
+  return found[0] ?? ',';
 }
 
 export async function closeSource(db: Db): Promise<void> {

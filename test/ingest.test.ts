@@ -299,11 +299,12 @@ describe('ingest: inputs that stop the run', () => {
       expect(e.message).toContain(`column 'Adj_Close' (for close, from --map) is missing`);
       await expectNothingWritten(dir, out, ['eod.csv']);
 
-      const noVolume = join(dir, 'novol.csv');
-      await writeCsv(noVolume, header.slice(0, 6), [cells(bar('A', 0)).slice(0, 6)]);
-      e = await ingestError({ input: [csv, noVolume], out });
-      expect(e.message).toContain(`${noVolume}: column 'volume' (for volume) is missing`);
-      await expectNothingWritten(dir, out, ['eod.csv', 'novol.csv']);
+      // Volume is optional (issue 11); a missing close is not.
+      const noClose = join(dir, 'noclose.csv');
+      await writeCsv(noClose, header.filter((h) => h !== 'close'), [cells(bar('A', 0)).filter((_, i) => header[i] !== 'close')]);
+      e = await ingestError({ input: [csv, noClose], out });
+      expect(e.message).toContain(`${noClose}: column 'close' (for close) is missing`);
+      await expectNothingWritten(dir, out, ['eod.csv', 'noclose.csv']);
     });
   });
 
