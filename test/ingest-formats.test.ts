@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ingest, IngestResult } from '../datasets/ingest.js';
+import { Engine } from '../engine/engine.js';
 import { cli, cliBuilt } from './util/cli.js';
 import { lit, query } from './util/duck.js';
 import { withTempDir } from './util/tmp.js';
@@ -174,6 +175,22 @@ describe.skipIf(!cliBuilt)('ingest: sources without volume, and with only a clos
       const got = await bars(join(dir, 'o'));
       expect(got.map((b) => [b.open, b.close, b.volume])).toEqual(data.map(([o, , , c]) => [o, c, null]));
       expect((await metadata(join(dir, 'o'))).volume).toBe(false);
+
+      // A formula that reads volume is refused, naming the dataset; one on close runs.
+      const engine = await Engine.open({ dataset: join(dir, 'o'), threads: 1 });
+      try {
+        await expect(engine.screen({ formula: 'volume > 0', out: join(dir, 's1') })).rejects.toMatchObject({
+          code: 'BARSTREAM_BAD_INPUT',
+          message: expect.stringContaining(`reads volume, which dataset ${join(dir, 'o')} lacks`),
+        });
+        const ok = await engine.screen({ formula: 'close > 0', out: join(dir, 's2') });
+        expect(ok.matches.map((m) => m.symbol)).toEqual(['EURUSD']); // a screen matches each symbol's last bar
+      } finally {
+        engine.close();
+      }
+      const bt = cli(['backtest', '--data', join(dir, 'o'), '--formula', 'entry = volume > 0\nexit = close < 0', '--out', join(dir, 'bt')]);
+      expect(bt.status).not.toBe(0);
+      expect(bt.stderr).toContain('reads volume');
     });
   });
 
