@@ -43,6 +43,8 @@ export function formatOf(file: string): IngestFormat | undefined {
 /** What a folder or glob input gave: the files to read and the visible files left out. */
 export interface FoundInputs {
   files: string[];
+  /** For each file, the index of the input that named it first. */
+  inputOf: number[];
   /** Files in input folders that match neither `--format` nor (without it) CSV or Parquet. */
   skipped: string[];
 }
@@ -59,7 +61,8 @@ export async function listFolder(dir: string, format: IngestFormat | undefined, 
     .filter((p) => !isPrivateBelow(dir, p) && !(out !== undefined && p.startsWith(out + sep)))
     .sort();
   const wanted = (p: string) => (format ? EXTENSIONS[format].test(p) : formatOf(p) !== undefined);
-  return { files: visible.filter(wanted), skipped: visible.filter((p) => !wanted(p)) };
+  const files = visible.filter(wanted);
+  return { files, inputOf: files.map(() => 0), skipped: visible.filter((p) => !wanted(p)) };
 }
 
 /**
@@ -69,8 +72,9 @@ export async function listFolder(dir: string, format: IngestFormat | undefined, 
  */
 export async function resolveInputs(db: Db, inputs: string[], format: IngestFormat | undefined, out: string): Promise<FoundInputs> {
   const files: string[] = [];
+  const inputOf: number[] = [];
   const skipped: string[] = [];
-  for (const input of inputs) {
+  for (const [k, input] of inputs.entries()) {
     let found: string[];
     if (/[*?[]/.test(input)) {
       const all = (await db.rows(`SELECT file FROM glob(${literal(input)}) ORDER BY file`)).map((r) => resolve(String(r.file)));
@@ -93,9 +97,13 @@ export async function resolveInputs(db: Db, inputs: string[], format: IngestForm
     } else {
       found = [resolve(input)];
     }
-    for (const f of found) if (!files.includes(f)) files.push(f);
+    for (const f of found) {
+      if (files.includes(f)) continue;
+      files.push(f);
+      inputOf.push(k);
+    }
   }
-  return { files, skipped: skipped.filter((f) => !files.includes(f)) };
+  return { files, inputOf, skipped: skipped.filter((f) => !files.includes(f)) };
 }
 
 /** Up to `max` file names, then `and N more`. */

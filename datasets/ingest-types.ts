@@ -25,6 +25,7 @@ export const REJECT_REASONS = {
   nonfinite_volume: 'volume is not finite',
   negative_volume: 'volume is negative',
   duplicate: 'duplicate (symbol, ts): an earlier row has it',
+  superseded: '(symbol, ts) taken from an input of higher precedence (--prefer)',
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
 
@@ -77,14 +78,23 @@ export interface IngestOptions {
   delimiter?: string;
   /** CSV numbers written `1234,5`; default: sniffed from the close column. */
   decimalComma?: boolean;
+  /**
+   * The inputs are in order of precedence: a `(symbol, ts)` in several inputs is taken from
+   * the first, the others are `superseded` (counted apart from `rejected`; quarantined with
+   * that reason and their source file under `onBadRows: 'quarantine'`).
+   */
+  prefer?: boolean;
 }
 
 export interface IngestCounts {
-  /** Rows read from the sources; always `written + rejected`. */
+  /** Rows read from the sources; always `written + rejected + superseded`. */
   read: number;
   written: number;
+  /** Bad rows (every reason but `superseded`). */
   rejected: number;
   byReason: Partial<Record<RejectReason, number>>;
+  /** Rows left for the same `(symbol, ts)` of a preferred input (`prefer`); 0 without it. */
+  superseded: number;
 }
 
 export interface IngestMetadata extends DatasetMetadata {

@@ -99,10 +99,11 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
     await db.rows(`SET TimeZone = ${literal(opts.tz ?? 'UTC')}`).catch((e: unknown) => {
       throw invalidParam(`--tz ${opts.tz}: not a time zone DuckDB knows (${(e as Error).message})`);
     });
-    const { files, skipped: skippedFiles } = await resolveInputs(db, inputs, opts.format, opts.out);
+    const { files, inputOf, skipped: skippedFiles } = await resolveInputs(db, inputs, opts.format, opts.out);
     const format = opts.format ?? detectFormat(files);
 
     await db.rows(sqlFile('ingest_rows', {}));
+    await db.rows(`INSERT INTO ingest_files VALUES ${inputOf.map((k, i) => `(${i}, ${k})`).join(', ')}`);
     const sources: (Source & { rows: number })[] = [];
     for (const [i, f] of files.entries()) {
       const src = await loadFile(db, i, f, format, how);
@@ -118,13 +119,15 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       const why = files.length === 1 ? emptyFileNote(files[0], format) : `none of the ${files.length} input files holds a row (${nameList(files)})`;
       throw new BarstreamError('BARSTREAM_BAD_INPUT', `no rows to ingest: ${why}`);
     }
-    await db.rows(sqlFile('ingest_check', {}));
+    await db.rows(sqlFile('ingest_check', { prefer: opts.prefer ? 'true' : 'false' }));
 
     const byReason: Partial<Record<RejectReason, number>> = {};
     for (const r of await db.rows('SELECT reason, count(*) AS n FROM ingest_checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason')) {
       byReason[r.reason as RejectReason] = Number(r.n);
     }
-    const rejectedRows = Object.values(byReason).reduce((s, n) => s + n, 0);
+    // Superseded rows are not bad rows: counted apart, never an error, quarantined like them.
+    const superseded = byReason.superseded ?? 0;
+    const rejectedRows = Object.values(byReason).reduce((s, n) => s + n, 0) - superseded;
     if (policy === 'error' && rejectedRows > 0) throw await firstBadRow(db, sources, tsTried(how));
 
     const [{ n: validRows, symbols: symbolCount }] = await db.rows(
@@ -136,26 +139,30 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
 
     staging = await stagingDir(opts.out);
     const written = await writeBuckets(db, staging);
-    let rejected = rejectedRows;
+    let quarantined = rejectedRows + superseded;
     let rejectedFile: string | null = null;
-    if (policy === 'quarantine' && rejectedRows > 0) {
+    if (policy === 'quarantine' && rejectedRows + superseded > 0) {
       await mkdir(join(staging, '_rejected'));
       rejectedFile = join(staging, '_rejected', 'part-0.parquet');
-      rejected = await writeRejected(db, sources, rejectedFile);
+      quarantined = await writeRejected(db, sources, rejectedFile);
     }
     const writtenRows = written.reduce((s, f) => s + f.rows, 0);
-    if (read !== writtenRows + rejected || rejected !== rejectedRows) {
-      throw new BarstreamError('BARSTREAM_INTERNAL', `ingest lost rows: read ${read}, wrote ${writtenRows}, rejected ${rejected} (${rejectedRows} counted)`);
+    if (read !== writtenRows + quarantined || quarantined !== rejectedRows + superseded) {
+      throw new BarstreamError(
+        'BARSTREAM_INTERNAL',
+        `ingest lost rows: read ${read}, wrote ${writtenRows}, set aside ${quarantined} (${rejectedRows} rejected + ${superseded} superseded counted)`,
+      );
     }
+    const rejected = rejectedRows;
 
-    const counts: IngestCounts = { read, written: writtenRows, rejected, byReason };
+    const counts: IngestCounts = { read, written: writtenRows, rejected, byReason, superseded };
     // Without a volume column in every source, the dataset's volume is NULL (somewhere): say so.
     const volume = sources.every((s) => s.col.volume !== undefined);
     const metadata: IngestMetadata = {
       format: DATASET_FORMAT,
       source: {
         tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy,
-        timestamps: tsTried(how), symbolFromFilename: how.symbolFromFilename ?? false,
+        timestamps: tsTried(how), symbolFromFilename: how.symbolFromFilename ?? false, prefer: opts.prefer === true,
       },
       volume,
       closeOnly: how.closeOnly === true,
@@ -166,7 +173,7 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       files: await describeFiles(staging, written),
       createdAt: new Date().toISOString(),
       counts,
-      rejected: rejectedFile ? (await describeFiles(staging, [{ path: rejectedFile, rows: rejected }]))[0] : null,
+      rejected: rejectedFile ? (await describeFiles(staging, [{ path: rejectedFile, rows: quarantined }]))[0] : null,
     };
     await writeJson(join(staging, 'metadata.json'), metadata);
     await publish(staging, resolve(opts.out), overwrite);

@@ -26,9 +26,9 @@ async function bars(out: string): Promise<Row[]> {
 
 const metadata = async (out: string) => JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8'));
 
-function expectCountsAddUp(r: { read: number; written: number; rejected: number; byReason: Record<string, number | undefined> }): void {
-  expect(r.read).toBe(r.written + r.rejected);
-  expect(Object.values(r.byReason).reduce((s: number, n) => s + (n ?? 0), 0)).toBe(r.rejected);
+function expectCountsAddUp(r: { read: number; written: number; rejected: number; superseded: number; byReason: Record<string, number | undefined> }): void {
+  expect(r.read).toBe(r.written + r.rejected + r.superseded);
+  expect(Object.values(r.byReason).reduce((s: number, n) => s + (n ?? 0), 0)).toBe(r.rejected + r.superseded);
 }
 
 /** Runs the built CLI with --json; returns its counts. */
@@ -245,6 +245,57 @@ describe.skipIf(!cliBuilt)('ingest: CSV dialects', () => {
       const api = await ingest({ input: join(dir, 'tab.txt.csv'), out: join(dir, 'tab-api'), delimiter: '\t', decimalComma: true });
       expectCountsAddUp(api);
       expect(await values(join(dir, 'tab-api'))).toEqual(expected);
+    });
+  });
+});
+
+describe.skipIf(!cliBuilt)('ingest: --prefer between sources', () => {
+  it('a (symbol, ts) in several inputs comes from the first; the rest are superseded, quarantined with their source', async () => {
+    await withTempDir(async (dir) => {
+      // Vendor A has days 0-3 of X; vendor B has days 2-5 of X (closes differ) and days 0-1 of Y.
+      const write = async (name: string, rows: [string, number, number][]) => {
+        const path = join(dir, name);
+        const lines = rows.map(([sym, i, k]) => [sym, day(i), ...ohlcv(i, k)].join(','));
+        await writeFile(path, ['symbol,ts,open,high,low,close,volume', ...lines].join('\n') + '\n');
+        return path;
+      };
+      const a = await write('a.csv', [0, 1, 2, 3].map((i) => ['X', i, 0] as [string, number, number]));
+      const b = await write('b.csv', [
+        ...[2, 3, 4, 5].map((i) => ['X', i, 5] as [string, number, number]),
+        ['Y', 0, 0], ['Y', 1, 0], ['Y', 1, 0],
+      ]);
+      // Expected: X days 0-3 from A (k = 0), days 4-5 from B (k = 5); Y days 0-1; B's X days 2-3 superseded, B's second Y day 1 a duplicate.
+      const want = [
+        ...[0, 1, 2, 3].map((i) => ['X', `${day(i)}T00:00:00`, ohlcv(i, 0)[3]]),
+        ...[4, 5].map((i) => ['X', `${day(i)}T00:00:00`, ohlcv(i, 5)[3]]),
+        ...[0, 1].map((i) => ['Y', `${day(i)}T00:00:00`, ohlcv(i, 0)[3]]),
+      ];
+      const r = cliIngest(['--in', a, b, '--out', join(dir, 'ab'), '--prefer']);
+      expectCountsAddUp(r);
+      expect([r.read, r.written, r.rejected, r.superseded, r.byReason]).toEqual([11, 8, 1, 2, { duplicate: 1, superseded: 2 }]);
+      expect((await bars(join(dir, 'ab'))).map((x) => [x.symbol, x.ts, x.close])).toEqual(want);
+      const q = await query(`SELECT reason, source_file, row, ts FROM read_parquet(${lit(join(dir, 'ab', '_rejected', 'part-0.parquet'))}) ORDER BY source_file, row`);
+      expect(q).toEqual([
+        { reason: 'superseded', source_file: b, row: 1, ts: day(2) },
+        { reason: 'superseded', source_file: b, row: 2, ts: day(3) },
+        { reason: 'duplicate', source_file: b, row: 7, ts: day(1) },
+      ]);
+      const meta = await metadata(join(dir, 'ab'));
+      expect([meta.counts.superseded, meta.rejected.rows]).toEqual([2, 3]);
+
+      // The other order of precedence takes B's closes; without --prefer the overlap is duplicate (bad rows).
+      const ba = await ingest({ input: [b, a], out: join(dir, 'ba'), prefer: true, onBadRows: 'skip' });
+      expectCountsAddUp(ba);
+      expect([ba.superseded, ba.rejected]).toEqual([2, 1]);
+      expect((await bars(join(dir, 'ba'))).filter((x) => x.symbol === 'X').map((x) => x.close)).toEqual([
+        ohlcv(0, 0)[3], ohlcv(1, 0)[3], ...[2, 3, 4, 5].map((i) => ohlcv(i, 5)[3]),
+      ]);
+      const plain = await ingest({ input: [a, b], out: join(dir, 'plain'), onBadRows: 'skip' });
+      expectCountsAddUp(plain);
+      expect([plain.superseded, plain.rejected, plain.byReason]).toEqual([0, 3, { duplicate: 3 }]);
+      // Superseded rows never stop an `error` run; the duplicate does, and is the one named.
+      const e = await ingestError({ input: [a, b], out: join(dir, 'err'), prefer: true, onBadRows: 'error' });
+      expect(e.message).toMatch(/b\.csv row 7: duplicate/);
     });
   });
 });

@@ -24,6 +24,7 @@ interface IngestCliOptions {
   closeOnly?: boolean;
   delimiter?: string;
   decimalComma?: boolean;
+  prefer?: boolean;
 }
 
 /** Exit status of a `--strict` run that rejected rows (the data is still written). */
@@ -38,7 +39,8 @@ export function formatIngest(r: IngestResult, elapsedMs: number, formatOption?: 
   const where = r.rejectedPath ? `quarantined to ${r.rejectedPath}` : 'skipped';
   const lines = [
     `read ${n(r.read)} rows from ${r.files.length} ${r.format} file(s); wrote ${n(r.written)} rows of ${n(r.symbols)} symbols ` +
-      `in ${r.buckets} bucket(s) to ${r.out}; rejected ${n(r.rejected)}${r.rejected > 0 ? ` (${where})` : ''} ` +
+      `in ${r.buckets} bucket(s) to ${r.out}; rejected ${n(r.rejected)}${r.rejected > 0 ? ` (${where})` : ''}` +
+      `${r.superseded > 0 ? `; superseded ${n(r.superseded)} (--prefer)` : ''} ` +
       `(${(elapsedMs / 1000).toFixed(1)} s)`,
   ];
   if (r.skippedFiles.length > 0) lines.push(skippedLine(r.skippedFiles, formatOption));
@@ -94,6 +96,7 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
     .option('--close-only', 'sources have only a close: open = high = low = close')
     .option('--delimiter <char>', "CSV delimiter: , ; | or 'tab' (default: sniffed)", (v: string) => (v === 'tab' || v === '\\t' ? '\t' : v))
     .option('--decimal-comma', 'CSV numbers are written 1234,5 (default: sniffed)')
+    .option('--prefer', 'the --in inputs are in order of precedence: a (symbol, ts) in several is taken from the first, the others are superseded')
     .action(
       action(async (o: IngestCliOptions) => {
         const t0 = performance.now();
@@ -114,11 +117,12 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
           closeOnly: o.closeOnly,
           delimiter: o.delimiter,
           decimalComma: o.decimalComma,
+          prefer: o.prefer,
         });
-        const { read, written, rejected, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
+        const { read, written, rejected, superseded, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
         out.write(
           o.json
-            ? `${JSON.stringify({ read, written, rejected, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath, skippedFiles, emptyFiles })}\n`
+            ? `${JSON.stringify({ read, written, rejected, superseded, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath, skippedFiles, emptyFiles })}\n`
             : `${formatIngest(r, performance.now() - t0, o.format)}\n`,
         );
         for (const w of ingestWarnings(r)) process.stderr.write(`barstream: warning: ${w}\n`);
