@@ -23,6 +23,8 @@ export interface DatasetMeta {
   files?: { path: string; rows: number }[];
   /** 0 for a fresh dataset, + 1 per append. */
   generation?: number;
+  /** False when ingested from a source without volume (absent: the dataset has volume). */
+  volume?: boolean;
 }
 
 /**

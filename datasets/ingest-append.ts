@@ -113,7 +113,7 @@ export async function commitAppend(
   target: AppendTarget,
   staging: string,
   written: { path: string; rows: number }[],
-  run: { counts: IngestCounts; symbolsAdded: number; source: Record<string, unknown>; rejectedFile: string | null },
+  run: { counts: IngestCounts; symbolsAdded: number; source: Record<string, unknown>; rejectedFile: string | null; volume: boolean },
 ): Promise<AppendTarget['meta']> {
   const generation = (Number(target.meta.generation) || 0) + 1;
   const staged = await describeFiles(staging, written);
@@ -127,11 +127,11 @@ export async function commitAppend(
     const name = join('_rejected', `part-${generation}.parquet`);
     await mkdir(join(target.dir, '_rejected'), { recursive: true });
     await rename(run.rejectedFile, join(target.dir, name));
-    rejected = (await describeFiles(target.dir, [{ path: join(target.dir, name), rows: run.counts.rejected }]))[0];
+    rejected = (await describeFiles(target.dir, [{ path: join(target.dir, name), rows: run.counts.rejected + run.counts.superseded }]))[0];
   }
   await pauseAt('append-moved');
   const old = target.meta;
-  const oldCounts = old.counts ?? { read: Number(old.rows) || 0, written: Number(old.rows) || 0, rejected: 0, byReason: {} };
+  const oldCounts = old.counts ?? { read: Number(old.rows) || 0, written: Number(old.rows) || 0, rejected: 0, byReason: {}, superseded: 0 };
   const meta: AppendTarget['meta'] = {
     ...old,
     generation,
@@ -143,7 +143,10 @@ export async function commitAppend(
       written: oldCounts.written + run.counts.written,
       rejected: oldCounts.rejected + run.counts.rejected,
       byReason: addReasons(oldCounts.byReason ?? {}, run.counts.byReason),
+      superseded: (oldCounts.superseded ?? 0) + run.counts.superseded,
     },
+    // Rows appended from a source without volume make the dataset's volume NULL there.
+    volume: old.volume !== false && run.volume,
     rejected: rejected ?? old.rejected ?? null,
     appends: [
       ...((old as { appends?: unknown[] }).appends ?? []),

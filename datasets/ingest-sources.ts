@@ -7,6 +7,7 @@ import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { literal, sqlFile } from '../engine/sql.js';
 import { globRoot, isPrivateBelow } from './dataset-info.js';
 import { CanonicalColumn, CANONICAL_COLUMNS, IngestFormat } from './ingest-types.js';
+import { DECIMAL_COMMA_SQL, numberExpression, symbolFromFilename, tsExpression, TsOptions } from './ingest-formats.js';
 
 export const EXTENSIONS: Record<IngestFormat, RegExp> = {
   csv: /\.(csv|tsv)(\.(gz|zst))?$/i,
@@ -42,6 +43,8 @@ export function formatOf(file: string): IngestFormat | undefined {
 /** What a folder or glob input gave: the files to read and the visible files left out. */
 export interface FoundInputs {
   files: string[];
+  /** For each file, the index of the input that named it first. */
+  inputOf: number[];
   /** Files in input folders that match neither `--format` nor (without it) CSV or Parquet. */
   skipped: string[];
 }
@@ -58,7 +61,8 @@ export async function listFolder(dir: string, format: IngestFormat | undefined, 
     .filter((p) => !isPrivateBelow(dir, p) && !(out !== undefined && p.startsWith(out + sep)))
     .sort();
   const wanted = (p: string) => (format ? EXTENSIONS[format].test(p) : formatOf(p) !== undefined);
-  return { files: visible.filter(wanted), skipped: visible.filter((p) => !wanted(p)) };
+  const files = visible.filter(wanted);
+  return { files, inputOf: files.map(() => 0), skipped: visible.filter((p) => !wanted(p)) };
 }
 
 /**
@@ -68,8 +72,9 @@ export async function listFolder(dir: string, format: IngestFormat | undefined, 
  */
 export async function resolveInputs(db: Db, inputs: string[], format: IngestFormat | undefined, out: string): Promise<FoundInputs> {
   const files: string[] = [];
+  const inputOf: number[] = [];
   const skipped: string[] = [];
-  for (const input of inputs) {
+  for (const [k, input] of inputs.entries()) {
     let found: string[];
     if (/[*?[]/.test(input)) {
       const all = (await db.rows(`SELECT file FROM glob(${literal(input)}) ORDER BY file`)).map((r) => resolve(String(r.file)));
@@ -92,9 +97,13 @@ export async function resolveInputs(db: Db, inputs: string[], format: IngestForm
     } else {
       found = [resolve(input)];
     }
-    for (const f of found) if (!files.includes(f)) files.push(f);
+    for (const f of found) {
+      if (files.includes(f)) continue;
+      files.push(f);
+      inputOf.push(k);
+    }
   }
-  return { files, skipped: skipped.filter((f) => !files.includes(f)) };
+  return { files, inputOf, skipped: skipped.filter((f) => !files.includes(f)) };
 }
 
 /** Up to `max` file names, then `and N more`. */
@@ -137,14 +146,23 @@ export function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0];
 }
 
-/** Picks the source column for each canonical name: exact, else the one matching case-insensitively. */
-export function resolveColumns(file: string, columns: string[], mapping: Partial<Record<CanonicalColumn, string>>): Record<CanonicalColumn, string> {
-  const out = {} as Record<CanonicalColumn, string>;
+/**
+ * Picks the source column for each canonical name: exact, else the one matching
+ * case-insensitively. `optional` names may be absent (then they are left out).
+ */
+export function resolveColumns(
+  file: string,
+  columns: string[],
+  mapping: Partial<Record<CanonicalColumn, string>>,
+  optional: readonly CanonicalColumn[] = [],
+): Partial<Record<CanonicalColumn, string>> {
+  const out: Partial<Record<CanonicalColumn, string>> = {};
   for (const c of CANONICAL_COLUMNS) {
     const want = mapping[c] ?? c;
     const ci = columns.filter((s) => s.toLowerCase() === want.toLowerCase());
     const hit = columns.includes(want) ? want : ci.length === 1 ? ci[0] : undefined;
     if (hit === undefined) {
+      if (ci.length === 0 && mapping[c] === undefined && optional.includes(c)) continue;
       const why = ci.length > 1 ? `matches several columns (${ci.join(', ')})` : 'is missing';
       throw new BarstreamError(
         'BARSTREAM_BAD_INPUT',
@@ -156,13 +174,36 @@ export function resolveColumns(file: string, columns: string[], mapping: Partial
   return out;
 }
 
+/** How source files are read: the column mapping and the options of `ingest-formats.ts`. */
+export interface ReadOptions extends TsOptions {
+  mapping: Partial<Record<CanonicalColumn, string>>;
+  symbolFromFilename?: true | string;
+  closeOnly?: boolean;
+  delimiter?: string;
+  decimalComma?: boolean;
+}
+
+/** Canonical columns a source may lack under `read`. */
+function optionalColumns(read: ReadOptions): CanonicalColumn[] {
+  const out: CanonicalColumn[] = ['volume'];
+  if (read.symbolFromFilename !== undefined) out.push('symbol');
+  if (read.closeOnly) out.push('open', 'high', 'low');
+  return out;
+}
+
 /** One input file, its columns and the ones mapped to the canonical names. */
 export interface Source {
   index: number;
   path: string;
   format: IngestFormat;
   types: Map<string, string>;
-  col: Record<CanonicalColumn, string>;
+  /** Source column per canonical name; absent ones (volume, or under read options) are missing. */
+  col: Partial<Record<CanonicalColumn, string>>;
+  /** SQL for each canonical value as source text (a literal symbol from the file name, close for open/high/low under closeOnly). */
+  text: Record<CanonicalColumn, string>;
+  decimalComma: boolean;
+  /** The CSV delimiter asked for (else the same one is sniffed again on a second read). */
+  delimiter?: string;
 }
 
 export const HIVE = 'hive_partitioning = true, hive_types_autocast = false';
@@ -171,12 +212,12 @@ export const HIVE = 'hive_partitioning = true, hive_types_autocast = false';
  * Opens `file` as the view `ingest_src` with `ingest_row`, the 1-based data row; returns
  * its column types. Any DuckDB failure reading it is reported as this file's fault.
  */
-export async function openSource(db: Db, file: string, format: IngestFormat): Promise<Map<string, string>> {
+export async function openSource(db: Db, file: string, format: IngestFormat, delimiter?: string): Promise<Map<string, string>> {
   await closeSource(db);
   try {
     if (format === 'csv') {
       // Strict: a fixed delimiter and skip = 0, so the sniffer cannot skip or merge malformed lines.
-      const delim = /\.tsv(\.\w+)?$/i.test(file) ? '\t' : ',';
+      const delim = delimiter ?? (/\.tsv(\.\w+)?$/i.test(file) ? '\t' : await sniffDelimiter(db, file));
       await db.rows(
         `CREATE TEMP TABLE ingest_src_text AS SELECT * FROM read_csv(${literal(file)}, header = true, ` +
           `all_varchar = true, skip = 0, strict_mode = true, null_padding = false, delim = ${literal(delim)}, ` +
@@ -197,6 +238,30 @@ export async function openSource(db: Db, file: string, format: IngestFormat): Pr
   }
 }
 
+/** Delimiters the sniffer may pick; anything else (a one-column file) reads as `,`. */
+export const DELIMITERS = [',', ';', '\t', '|'];
+
+/**
+ * The delimiter of `file` from its header line: the one of {@link DELIMITERS} it holds, `,`
+ * when it holds none (a one-column file). DuckDB's sniffer is not used: on a file with a
+ * malformed line it can pick a delimiter the header does not hold.
+ * @throws BarstreamError `BARSTREAM_BAD_INPUT` when the header holds several (ambiguous).
+ */
+async function sniffDelimiter(db: Db, file: string): Promise<string> {
+  // The first line as one field: \x1f (unit separator) does not occur in text files.
+  const [r] = await db.rows(
+    `SELECT column0 AS line FROM read_csv(${literal(file)}, header = false, all_varchar = true, delim = E'\\x1f', quote = '', ` +
+      `columns = {'column0': 'VARCHAR'}) LIMIT 1`,
+  );
+  const header = String(r?.line ?? '');
+  const found = DELIMITERS.filter((d) => header.includes(d));
+  if (found.length > 1) {
+    const names = found.map((d) => (d === '\t' ? 'tab' : `'${d}'`)).join(', ');
+    throw new BarstreamError('BARSTREAM_BAD_INPUT', `${file}: its header holds several possible delimiters (${names}); pass --delimiter`);
+  }
+  return found[0] ?? ',';
+}
+
 export async function closeSource(db: Db): Promise<void> {
   await db.rows('DROP VIEW IF EXISTS ingest_src; DROP TABLE IF EXISTS ingest_src_text');
 }
@@ -207,8 +272,10 @@ export function readError(file: string, format: IngestFormat, e: unknown): Barst
 
 /** True where a source value is NULL or, for text, blank. */
 export function blank(src: Source, c: CanonicalColumn): string {
-  const q = ident(src.col[c]);
-  return src.types.get(src.col[c]) === 'VARCHAR' ? `coalesce(trim(${q}), '') = ''` : `${q} IS NULL`;
+  const name = src.col[c];
+  if (name === undefined) return 'false';
+  const q = ident(name);
+  return src.types.get(name) === 'VARCHAR' ? `coalesce(trim(${q}), '') = ''` : `${q} IS NULL`;
 }
 
 /** Bytes of an uncompressed text file read to tell whether it holds only blank lines. */
@@ -233,20 +300,39 @@ export function emptyFileNote(path: string, format: IngestFormat): string {
 }
 
 /** Loads one source file into `ingest_rows`; returns its row count. */
-export async function loadFile(db: Db, index: number, path: string, format: IngestFormat, mapping: Partial<Record<CanonicalColumn, string>>): Promise<Source & { rows: number }> {
+export async function loadFile(db: Db, index: number, path: string, format: IngestFormat, read: ReadOptions): Promise<Source & { rows: number }> {
   await refuseEmpty(path, format);
-  const types = await openSource(db, path, format);
-  const src: Source = { index, path, format, types, col: resolveColumns(path, [...types.keys()], mapping) };
-  const ts = ident(src.col.ts);
+  const types = await openSource(db, path, format, read.delimiter);
+  const col = resolveColumns(path, [...types.keys()], read.mapping, optionalColumns(read));
+  const symbol = read.symbolFromFilename !== undefined && col.symbol === undefined ? literal(symbolFromFilename(path, read.symbolFromFilename)) : undefined;
+  const text = {} as Record<CanonicalColumn, string>;
+  for (const c of CANONICAL_COLUMNS) text[c] = col[c] !== undefined ? ident(col[c]) : 'NULL';
+  if (symbol !== undefined) text.symbol = symbol;
+  if (read.closeOnly) for (const c of ['open', 'high', 'low'] as const) text[c] = text.close;
+  let decimalComma = read.decimalComma ?? false;
+  if (read.decimalComma === undefined && format === 'csv') {
+    const [r] = await db.rows(DECIMAL_COMMA_SQL(text.close)).catch((e: unknown) => {
+      throw readError(path, format, e);
+    });
+    decimalComma = Number(r.comma) > 0 && Number(r.dot) === 0;
+  }
+  const src: Source = { index, path, format, types, col, text, decimalComma, delimiter: read.delimiter };
+  const typeOf = (c: CanonicalColumn) => types.get(src.col[c === 'open' || c === 'high' || c === 'low' ? (read.closeOnly ? 'close' : c) : c] ?? '') ?? 'VARCHAR';
+  const num = (c: CanonicalColumn) => numberExpression(text[c], typeOf(c), decimalComma);
   const values: Record<string, string> = {
     file: String(index),
+    symbol: text.symbol,
     ts_blank: blank(src, 'ts'),
-    // Text goes through TIMESTAMPTZ so a UTC offset is applied (the session is in UTC).
-    ts_parsed: types.get(src.col.ts) === 'VARCHAR' ? `TRY_CAST(TRY_CAST(${ts} AS TIMESTAMPTZ) AS TIMESTAMP)` : `TRY_CAST(${ts} AS TIMESTAMP)`,
-    price_blank: (['open', 'high', 'low', 'close'] as const).map((c) => blank(src, c)).join(' OR '),
-    volume_blank: blank(src, 'volume'),
+    ts_parsed: tsExpression(text.ts, typeOf('ts'), read),
+    price_blank: (['open', 'high', 'low', 'close'] as const).map((c) => blank(src, read.closeOnly ? 'close' : c)).join(' OR '),
+    open: num('open'),
+    high: num('high'),
+    low: num('low'),
+    close: num('close'),
+    // NULL when the source has no volume column: then volume is not checked.
+    volume_blank: src.col.volume === undefined ? 'NULL' : blank(src, 'volume'),
+    volume: src.col.volume === undefined ? 'CAST(NULL AS DOUBLE)' : num('volume'),
   };
-  for (const c of CANONICAL_COLUMNS) values[c] = ident(src.col[c]);
   const rows = await db.count(sqlFile('ingest_load', values)).catch((e: unknown) => {
     throw readError(path, format, e);
   });
@@ -259,14 +345,15 @@ export async function loadFile(db: Db, index: number, path: string, format: Inge
  * the file again (only files with rejected rows are read twice).
  */
 export async function gatherRejected(db: Db, src: Source, expected: number): Promise<void> {
-  const types = await openSource(db, src.path, src.format);
+  const types = await openSource(db, src.path, src.format, src.delimiter);
   const names = [...types.keys()];
   const values: Record<string, string> = {
     file: String(src.index),
     path: literal(src.path),
     source: `map([${names.map(literal).join(', ')}], [${names.map((n) => `CAST(s.${ident(n)} AS VARCHAR)`).join(', ')}])`,
   };
-  for (const c of CANONICAL_COLUMNS) values[c] = `s.${ident(src.col[c])}`;
+  // text[c] is a quoted column (qualified here: ingest_checked has the same names), a literal or NULL.
+  for (const c of CANONICAL_COLUMNS) values[c] = src.text[c].startsWith('"') ? `s.${src.text[c]}` : src.text[c];
   const n = await db.count(sqlFile('ingest_rejected', values)).catch((e: unknown) => {
     throw readError(src.path, src.format, e);
   });

@@ -6,6 +6,7 @@ export const CANONICAL_COLUMNS = ['symbol', 'ts', 'open', 'high', 'low', 'close'
 export type CanonicalColumn = (typeof CANONICAL_COLUMNS)[number];
 export type IngestFormat = 'csv' | 'parquet';
 export type BadRowPolicy = 'error' | 'skip' | 'quarantine';
+export type TsUnit = 's' | 'ms' | 'us' | 'ns';
 
 /** Why a row was rejected; a row gets the first reason that applies, in this order. */
 export const REJECT_REASONS = {
@@ -25,6 +26,7 @@ export const REJECT_REASONS = {
   negative_volume: 'volume is negative',
   duplicate: 'duplicate (symbol, ts): an earlier row, or the dataset appended to, has it',
   not_after_last: "at or before the symbol's last bar in the dataset appended to",
+  superseded: '(symbol, ts) taken from an input of higher precedence (--prefer)',
 } as const;
 export type RejectReason = keyof typeof REJECT_REASONS;
 
@@ -65,14 +67,41 @@ export interface IngestOptions {
    * written as new part files; existing files are never rewritten (see `ingest-append.ts`).
    */
   append?: boolean;
+  /**
+   * Files without a symbol column: `true` takes the symbol from the base name without its
+   * extensions (`AAPL.csv` -> `AAPL`); a string is a regular expression whose named group
+   * `symbol` gives it (`(?<symbol>[A-Z.]+)_1d\.csv`). A name that does not match is an error.
+   */
+  symbolFromFilename?: boolean | string;
+  /** strftime format of text timestamps (DuckDB `strptime`), e.g. `%m/%d/%Y`. */
+  tsFormat?: string;
+  /** Timestamps are epoch integers in this unit. */
+  tsUnit?: TsUnit;
+  /** Zone of naive local times (IANA name, e.g. `America/New_York`); they are converted to UTC. */
+  tz?: string;
+  /** Only a close column: open = high = low = close (recorded in metadata.json as `closeOnly`). */
+  closeOnly?: boolean;
+  /** CSV field delimiter (`,` `;` tab `|`); default: `\t` for .tsv, else sniffed. */
+  delimiter?: string;
+  /** CSV numbers written `1234,5`; default: sniffed from the close column. */
+  decimalComma?: boolean;
+  /**
+   * The inputs are in order of precedence: a `(symbol, ts)` in several inputs is taken from
+   * the first, the others are `superseded` (counted apart from `rejected`; quarantined with
+   * that reason and their source file under `onBadRows: 'quarantine'`).
+   */
+  prefer?: boolean;
 }
 
 export interface IngestCounts {
-  /** Rows read from the sources; always `written + rejected`. */
+  /** Rows read from the sources; always `written + rejected + superseded`. */
   read: number;
   written: number;
+  /** Bad rows (every reason but `superseded`). */
   rejected: number;
   byReason: Partial<Record<RejectReason, number>>;
+  /** Rows left for the same `(symbol, ts)` of a preferred input (`prefer`); 0 without it. */
+  superseded: number;
 }
 
 export interface IngestMetadata extends DatasetMetadata {
@@ -81,6 +110,10 @@ export interface IngestMetadata extends DatasetMetadata {
   counts: IngestCounts;
   /** The quarantine file, when rows were quarantined. */
   rejected: FileEntry | null;
+  /** False when a source had no volume column: the dataset's volume is NULL there. */
+  volume: boolean;
+  /** True under `closeOnly`: open, high and low are copies of close. */
+  closeOnly: boolean;
 }
 
 export interface IngestResult extends IngestCounts {

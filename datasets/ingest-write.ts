@@ -40,11 +40,14 @@ export async function writeRejected(db: Db, sources: Source[], path: string): Pr
 }
 
 /** The error for `onBadRows: 'error'`: the first bad row in source order, with its source text. */
-export async function firstBadRow(db: Db, sources: Source[]): Promise<BarstreamError> {
-  const [first, n] = [...(await rejectsByFile(db))].sort((a, b) => a[0] - b[0])[0];
-  await gatherRejected(db, sources[first], n);
-  const [r] = await db.rows('SELECT * FROM ingest_rejected ORDER BY file, row LIMIT 1');
+export async function firstBadRow(db: Db, sources: Source[], tsTried?: string): Promise<BarstreamError> {
+  // Superseded rows are set aside, not bad: the first file with a bad row is wanted.
+  const bad = await db.rows("SELECT file, count(*) AS n FROM ingest_checked WHERE reason IS NOT NULL AND reason <> 'superseded' GROUP BY file ORDER BY file LIMIT 1");
+  const first = Number(bad[0].file);
+  await gatherRejected(db, sources[first], (await rejectsByFile(db)).get(first) ?? 0);
+  const [r] = await db.rows("SELECT * FROM ingest_rejected WHERE reason <> 'superseded' ORDER BY file, row LIMIT 1");
   const values = CANONICAL_COLUMNS.map((c) => `${c}=${r[c] ?? 'NULL'}`).join(', ');
   const reason = r.reason as RejectReason;
-  return new BarstreamError('BARSTREAM_BAD_INPUT', `bad row in ${r.source_file} row ${r.row}: ${reason} (${REJECT_REASONS[reason]}; ${values})`);
+  const tried = reason === 'bad_ts' && tsTried ? ` as ${tsTried}` : '';
+  return new BarstreamError('BARSTREAM_BAD_INPUT', `bad row in ${r.source_file} row ${r.row}: ${reason} (${REJECT_REASONS[reason]}${tried}; ${values})`);
 }

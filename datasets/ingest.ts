@@ -13,20 +13,21 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BarstreamError, invalidParam } from '../engine/errors.js';
-import { sqlFile } from '../engine/sql.js';
+import { literal, sqlFile } from '../engine/sql.js';
 import { DATASET_FORMAT } from './dataset-info.js';
 import { checkOutput, chooseBuckets, describeFiles, dropStaging, publish, stagingDir, writeJson } from './layout.js';
 import { assignBuckets, AppendTarget, commitAppend, markAgainstDataset, newSymbols, nextPart, openTarget } from './ingest-append.js';
 import { checkNesting, withOutputLock } from '../engine/outputs.js';
 import { onExit } from '../engine/cleanup.js';
 import { BadRowPolicy, IngestCounts, IngestMetadata, IngestOptions, IngestResult, REJECT_REASONS, RejectReason } from './ingest-types.js';
-import { Db, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, resolveInputs, Source } from './ingest-sources.js';
+import { Db, DELIMITERS, detectFormat, emptyFileNote, EXTENSIONS, loadFile, nameList, parseMapping, ReadOptions, resolveInputs, Source } from './ingest-sources.js';
+import { checkSymbolRule, checkTsOptions, tsTried } from './ingest-formats.js';
 import { firstBadRow, writeBuckets, writeRejected } from './ingest-write.js';
 
 export * from './ingest-types.js';
 export { emptyFileNote, parseMapping } from './ingest-sources.js';
 
-function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPolicy; emptyPolicy: 'warn' | 'error' } {
+function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPolicy; emptyPolicy: 'warn' | 'error'; read: ReadOptions } {
   if (!opts || typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
   const inputs = typeof opts.input === 'string' ? [opts.input] : opts.input;
   if (!Array.isArray(inputs) || inputs.length === 0 || inputs.some((i) => typeof i !== 'string' || i === '')) {
@@ -41,7 +42,21 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
   const emptyPolicy = opts.emptyFiles ?? 'warn';
   if (!['warn', 'error'].includes(emptyPolicy)) throw invalidParam(`emptyFiles must be warn or error, got '${emptyPolicy}'`);
   if (opts.append && opts.overwrite) throw invalidParam('append and overwrite exclude each other: append adds to the dataset, overwrite replaces it');
-  return { inputs, policy, emptyPolicy };
+  checkTsOptions(opts);
+  if (opts.delimiter !== undefined && !DELIMITERS.includes(opts.delimiter)) {
+    throw invalidParam(`delimiter must be one of , ; | or a tab, got '${opts.delimiter}'`);
+  }
+  const read: ReadOptions = {
+    mapping: parseMapping(opts.map),
+    symbolFromFilename: checkSymbolRule(opts.symbolFromFilename),
+    tsFormat: opts.tsFormat,
+    tsUnit: opts.tsUnit,
+    tz: opts.tz,
+    closeOnly: opts.closeOnly === true,
+    delimiter: opts.delimiter,
+    decimalComma: opts.decimalComma,
+  };
+  return { inputs, policy, emptyPolicy, read };
 }
 
 /**
@@ -68,8 +83,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestResult> {
 }
 
 async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
-  const { inputs, policy, emptyPolicy } = checkOptions(opts);
-  const mapping = parseMapping(opts.map);
+  const { inputs, policy, emptyPolicy, read: how } = checkOptions(opts);
+  const mapping = how.mapping;
   const overwrite = opts.overwrite ?? false;
   if (opts.append) checkNesting(opts.out, inputs);
   else await checkOutput(opts.out, overwrite, inputs);
@@ -87,14 +102,18 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
     instance = await DuckDBInstance.create(':memory:', config);
     conn = await instance.connect();
     const db = new Db(conn);
-    await db.rows(`SET TimeZone = 'UTC'`); // TIMESTAMPTZ sources and offsets in text become UTC
-    const { files, skipped: skippedFiles } = await resolveInputs(db, inputs, opts.format, opts.out);
+    // Naive times are read in this zone (see tsExpression); offsets and TIMESTAMPTZ sources become UTC.
+    await db.rows(`SET TimeZone = ${literal(opts.tz ?? 'UTC')}`).catch((e: unknown) => {
+      throw invalidParam(`--tz ${opts.tz}: not a time zone DuckDB knows (${(e as Error).message})`);
+    });
+    const { files, inputOf, skipped: skippedFiles } = await resolveInputs(db, inputs, opts.format, opts.out);
     const format = opts.format ?? detectFormat(files);
 
     await db.rows(sqlFile('ingest_rows', {}));
+    await db.rows(`INSERT INTO ingest_files VALUES ${inputOf.map((k, i) => `(${i}, ${k})`).join(', ')}`);
     const sources: (Source & { rows: number })[] = [];
     for (const [i, f] of files.entries()) {
-      const src = await loadFile(db, i, f, format, mapping);
+      const src = await loadFile(db, i, f, format, how);
       if (src.rows === 0 && emptyPolicy === 'error') {
         throw new BarstreamError('BARSTREAM_BAD_INPUT', `${emptyFileNote(f, format)} (an empty input is an error under --strict)`);
       }
@@ -107,15 +126,17 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       const why = files.length === 1 ? emptyFileNote(files[0], format) : `none of the ${files.length} input files holds a row (${nameList(files)})`;
       throw new BarstreamError('BARSTREAM_BAD_INPUT', `no rows to ingest: ${why}`);
     }
-    await db.rows(sqlFile('ingest_check', {}));
+    await db.rows(sqlFile('ingest_check', { prefer: opts.prefer ? 'true' : 'false' }));
     if (target) await markAgainstDataset(db, target);
 
     const byReason: Partial<Record<RejectReason, number>> = {};
     for (const r of await db.rows('SELECT reason, count(*) AS n FROM ingest_checked WHERE reason IS NOT NULL GROUP BY reason ORDER BY reason')) {
       byReason[r.reason as RejectReason] = Number(r.n);
     }
-    const rejectedRows = Object.values(byReason).reduce((s, n) => s + n, 0);
-    if (policy === 'error' && rejectedRows > 0) throw await firstBadRow(db, sources);
+    // Superseded rows are not bad rows: counted apart, never an error, quarantined like them.
+    const superseded = byReason.superseded ?? 0;
+    const rejectedRows = Object.values(byReason).reduce((s, n) => s + n, 0) - superseded;
+    if (policy === 'error' && rejectedRows > 0) throw await firstBadRow(db, sources, tsTried(how));
 
     const [{ n: validRows, symbols: symbolCount }] = await db.rows(
       'SELECT count(*) AS n, count(DISTINCT symbol) AS symbols FROM ingest_checked WHERE reason IS NULL',
@@ -127,30 +148,41 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
 
     staging = await stagingDir(opts.out);
     const written = await writeBuckets(db, staging, target && ((b) => nextPart(target, b)));
-    let rejected = rejectedRows;
+    let quarantined = rejectedRows + superseded;
     let rejectedFile: string | null = null;
-    if (policy === 'quarantine' && rejectedRows > 0) {
+    if (policy === 'quarantine' && rejectedRows + superseded > 0) {
       await mkdir(join(staging, '_rejected'));
       rejectedFile = join(staging, '_rejected', 'part-0.parquet');
-      rejected = await writeRejected(db, sources, rejectedFile);
+      quarantined = await writeRejected(db, sources, rejectedFile);
     }
     const writtenRows = written.reduce((s, f) => s + f.rows, 0);
-    if (read !== writtenRows + rejected || rejected !== rejectedRows) {
-      throw new BarstreamError('BARSTREAM_INTERNAL', `ingest lost rows: read ${read}, wrote ${writtenRows}, rejected ${rejected} (${rejectedRows} counted)`);
+    if (read !== writtenRows + quarantined || quarantined !== rejectedRows + superseded) {
+      throw new BarstreamError(
+        'BARSTREAM_INTERNAL',
+        `ingest lost rows: read ${read}, wrote ${writtenRows}, set aside ${quarantined} (${rejectedRows} rejected + ${superseded} superseded counted)`,
+      );
     }
+    const rejected = rejectedRows;
 
-    const counts: IngestCounts = { read, written: writtenRows, rejected, byReason };
-    const source = { tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy };
+    const counts: IngestCounts = { read, written: writtenRows, rejected, byReason, superseded };
+    // Without a volume column in every source, the dataset's volume is NULL (somewhere): say so.
+    const volume = sources.every((s) => s.col.volume !== undefined);
+    const source = {
+      tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy,
+      timestamps: tsTried(how), symbolFromFilename: how.symbolFromFilename ?? false, prefer: opts.prefer === true,
+    };
     const out = resolve(opts.out);
     if (target) {
       const symbolsAdded = await newSymbols(db);
-      const metadata = await commitAppend(target, staging, written, { counts, symbolsAdded, source, rejectedFile });
+      const metadata = await commitAppend(target, staging, written, { counts, symbolsAdded, source, rejectedFile, volume });
       const rejectedPath = rejectedFile && metadata.rejected ? join(out, metadata.rejected.path) : null;
       return { ...counts, out, files, skippedFiles, emptyFiles, format, symbols: metadata.symbols, buckets, rejectedPath, metadata, generation: metadata.generation, symbolsAdded };
     }
     const metadata: IngestMetadata = {
       format: DATASET_FORMAT,
       source,
+      volume,
+      closeOnly: how.closeOnly === true,
       symbols,
       rows: writtenRows,
       buckets,
@@ -159,7 +191,7 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       files: (await describeFiles(staging, written)).map((f) => ({ ...f, generation: 0 })),
       createdAt: new Date().toISOString(),
       counts,
-      rejected: rejectedFile ? (await describeFiles(staging, [{ path: rejectedFile, rows: rejected }]))[0] : null,
+      rejected: rejectedFile ? (await describeFiles(staging, [{ path: rejectedFile, rows: quarantined }]))[0] : null,
     };
     await writeJson(join(staging, 'metadata.json'), metadata);
     await publish(staging, resolve(opts.out), overwrite);

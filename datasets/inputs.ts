@@ -28,12 +28,14 @@ export interface Sources {
   inputs: string[];
   files: SourceFile[];
   /** Summed from the canonical datasets' `metadata.json` (undefined when any input has none). */
-  info?: { symbols: number; rows: number; rejectedRows: number };
+  info?: { symbols: number; rows: number; rejectedRows: number; noVolume?: string[] };
 }
 
 function readInfo(dataset: string): Sources['info'] {
   const m = readDatasetMeta(dataset);
-  return m && { symbols: Number(m.symbols) || 0, rows: Number(m.rows) || 0, rejectedRows: Number(m.counts?.rejected) || 0 };
+  // `volume: false`: ingested from a source without volume (its volume is NULL).
+  const noVolume = m?.volume === false ? [resolve(dataset)] : [];
+  return m && { symbols: Number(m.symbols) || 0, rows: Number(m.rows) || 0, rejectedRows: Number(m.counts?.rejected) || 0, noVolume };
 }
 
 /**
@@ -143,7 +145,15 @@ export async function resolveSources(inputs: string | string[]): Promise<Sources
   }
   checkDisjoint(all);
   const info = infos.every((x) => x !== undefined)
-    ? infos.reduce((a, b) => ({ symbols: a!.symbols + b!.symbols, rows: a!.rows + b!.rows, rejectedRows: a!.rejectedRows + b!.rejectedRows }), { symbols: 0, rows: 0, rejectedRows: 0 })
+    ? infos.reduce(
+        (a, b) => ({
+          symbols: a!.symbols + b!.symbols,
+          rows: a!.rows + b!.rows,
+          rejectedRows: a!.rejectedRows + b!.rejectedRows,
+          noVolume: [...(a!.noVolume ?? []), ...(b!.noVolume ?? [])],
+        }),
+        { symbols: 0, rows: 0, rejectedRows: 0, noVolume: [] as string[] },
+      )
     : undefined;
   return { inputs: all.map((r) => resolve(r.input)), files, info };
 }

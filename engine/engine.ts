@@ -77,6 +77,8 @@ export interface DatasetInfo {
   rows: number;
   /** Rows its ingest rejected. */
   rejectedRows: number;
+  /** Datasets ingested without volume (`metadata.json` `volume: false`). */
+  noVolume?: string[];
 }
 
 export class Engine {

@@ -218,6 +218,13 @@ export function checkFormulaFields(engine: Engine, sql: string | undefined, fiel
       `the ${what} reads column${plural} ${missing.join(', ')}, which the SQL source lacks (it gives ${['symbol', 'ts', ...have].join(', ')})`,
     );
   }
+  const noVolume = sql === undefined ? (engine.metadata?.noVolume ?? []) : [];
+  if (fields.includes('volume') && noVolume.length > 0) {
+    throw new BarstreamError(
+      'BARSTREAM_BAD_INPUT',
+      `the ${what} reads volume, which dataset ${noVolume.join(', ')} lacks (its metadata.json says volume: false: ingested from a source without volume)`,
+    );
+  }
   checkSource(engine.db, undefined, engine.partitions({ sql, columns: fields, sorted: false })[0], fields);
   return have;
 }

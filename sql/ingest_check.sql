@@ -1,6 +1,8 @@
 -- `barstream ingest`: gives each row at most one `reason` (the first check it fails, in
 -- this order). A row that passes every other check but repeats the (symbol, ts) of an
--- earlier passing row, in source order (file, row), is a `duplicate`: the first is kept.
+-- earlier passing row, in source order (file, row), is a `duplicate`: the first is kept;
+-- under --prefer, when that earlier row came from another (earlier, preferred) input, it
+-- is `superseded` instead. `ingest_files` gives each file's input.
 CREATE TABLE ingest_checked AS
 WITH checked AS (
   SELECT *,
@@ -16,16 +18,19 @@ WITH checked AS (
       WHEN open < low OR open > high THEN 'open_outside_range'
       WHEN close < low OR close > high THEN 'close_outside_range'
       WHEN volume_blank THEN 'missing_volume'
-      WHEN volume IS NULL THEN 'bad_volume'
+      -- volume_blank is NULL for a source without volume: its NULL volume is not checked.
+      WHEN volume IS NULL AND volume_blank IS NOT NULL THEN 'bad_volume'
       WHEN NOT isfinite(volume) THEN 'nonfinite_volume'
       WHEN volume < 0 THEN 'negative_volume'
     END AS reason
   FROM ingest_rows
 )
-SELECT * EXCLUDE (ts_blank, price_blank, volume_blank) REPLACE (
+SELECT * EXCLUDE (ts_blank, price_blank, volume_blank, input) REPLACE (
   CASE
-    WHEN reason IS NULL AND row_number() OVER (PARTITION BY reason IS NULL, symbol, ts ORDER BY file, row) > 1
-      THEN 'duplicate'
-    ELSE reason
+    WHEN reason IS NOT NULL OR row_number() OVER w = 1 THEN reason
+    -- Under --prefer ({{prefer}}) the first row came from an input of higher precedence.
+    WHEN {{prefer}} AND first_value(input) OVER w < input THEN 'superseded'
+    ELSE 'duplicate'
   END AS reason)
-FROM checked;
+FROM checked JOIN ingest_files USING (file)
+WINDOW w AS (PARTITION BY reason IS NULL, symbol, ts ORDER BY file, row);

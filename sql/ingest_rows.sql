@@ -8,6 +8,7 @@ CREATE TABLE ingest_rows (
   price_blank BOOLEAN, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE,
   volume_blank BOOLEAN, volume DOUBLE
 );
+CREATE TABLE ingest_files (file INTEGER, input INTEGER);
 CREATE TABLE ingest_rejected (
   file INTEGER, row BIGINT, reason VARCHAR, source_file VARCHAR,
   symbol VARCHAR, ts VARCHAR, open VARCHAR, high VARCHAR, low VARCHAR, close VARCHAR, volume VARCHAR,

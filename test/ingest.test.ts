@@ -16,8 +16,11 @@ import { lit, query } from './util/duck.js';
 import { withTempDir } from './util/tmp.js';
 import { ingestError } from './util/ingest.js';
 
-/** The reasons a fresh ingest gives (`not_after_last` needs a dataset to append to: test/ingest-append.test.ts). */
-const INGEST_REASONS = Object.keys(REJECT_REASONS).filter((r) => r !== 'not_after_last');
+/**
+ * The reasons a plain ingest gives: `not_after_last` needs a dataset to append to
+ * (test/ingest-append.test.ts), `superseded` arises only under --prefer (test/ingest-formats.test.ts).
+ */
+const BAD_ROW_REASONS = Object.keys(REJECT_REASONS).filter((r) => r !== 'not_after_last' && r !== 'superseded');
 
 const COLS = ['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume'] as const;
 type Bar = { symbol: string; ts: string; open: number; high: number; low: number; close: number; volume: number };
@@ -96,7 +99,7 @@ describe('ingest: CSV with renamed columns', () => {
       expect(await outputBars(out)).toEqual(expected);
 
       const meta = JSON.parse(await readFile(join(out, 'metadata.json'), 'utf8'));
-      expect(meta.counts).toEqual({ read: bars.length, written: bars.length, rejected: 0, byReason: {} });
+      expect(meta.counts).toEqual({ read: bars.length, written: bars.length, rejected: 0, byReason: {}, superseded: 0 });
       expect(meta.source).toMatchObject({
         format: 'csv',
         onBadRows: 'quarantine',
@@ -179,7 +182,7 @@ describe('ingest: bad rows', () => {
         const r = await ingest({ input: csv, out, onBadRows: policy });
         const expectedReasons = tally(reasons);
         const rejected = reasons.filter((x) => x !== null).length;
-        expect(Object.keys(expectedReasons).sort()).toEqual([...INGEST_REASONS].sort());
+        expect(Object.keys(expectedReasons).sort()).toEqual([...BAD_ROW_REASONS].sort());
         expect({ read: r.read, written: r.written, rejected: r.rejected, byReason: r.byReason }).toEqual({
           read: rows.length,
           written: rows.length - rejected,
@@ -207,7 +210,7 @@ describe('ingest: bad rows', () => {
   }
 
   const { cases } = badCases();
-  for (const reason of INGEST_REASONS) {
+  for (const reason of BAD_ROW_REASONS) {
     it(`error: stops at the first bad row (${reason}), naming file, row and reason, writing nothing`, async () => {
       await withTempDir(async (dir) => {
         const bad = cases.find((c) => c.reason === reason)!;
@@ -302,11 +305,12 @@ describe('ingest: inputs that stop the run', () => {
       expect(e.message).toContain(`column 'Adj_Close' (for close, from --map) is missing`);
       await expectNothingWritten(dir, out, ['eod.csv']);
 
-      const noVolume = join(dir, 'novol.csv');
-      await writeCsv(noVolume, header.slice(0, 6), [cells(bar('A', 0)).slice(0, 6)]);
-      e = await ingestError({ input: [csv, noVolume], out });
-      expect(e.message).toContain(`${noVolume}: column 'volume' (for volume) is missing`);
-      await expectNothingWritten(dir, out, ['eod.csv', 'novol.csv']);
+      // Volume is optional (issue 11); a missing close is not.
+      const noClose = join(dir, 'noclose.csv');
+      await writeCsv(noClose, header.filter((h) => h !== 'close'), [cells(bar('A', 0)).filter((_, i) => header[i] !== 'close')]);
+      e = await ingestError({ input: [csv, noClose], out });
+      expect(e.message).toContain(`${noClose}: column 'close' (for close) is missing`);
+      await expectNothingWritten(dir, out, ['eod.csv', 'noclose.csv']);
     });
   });
 

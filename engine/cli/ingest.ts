@@ -18,6 +18,14 @@ interface IngestCliOptions {
   overwrite: boolean;
   json: boolean;
   append: boolean;
+  symbolFromFilename?: boolean | string;
+  tsFormat?: string;
+  tsUnit?: 's' | 'ms' | 'us' | 'ns';
+  tz?: string;
+  closeOnly?: boolean;
+  delimiter?: string;
+  decimalComma?: boolean;
+  prefer?: boolean;
 }
 
 /** Exit status of a `--strict` run that rejected rows (the data is still written). */
@@ -32,7 +40,8 @@ export function formatIngest(r: IngestResult, elapsedMs: number, formatOption?: 
   const where = r.rejectedPath ? `quarantined to ${r.rejectedPath}` : 'skipped';
   const lines = [
     `read ${n(r.read)} rows from ${r.files.length} ${r.format} file(s); wrote ${n(r.written)} rows of ${n(r.symbols)} symbols ` +
-      `in ${r.buckets} bucket(s) to ${r.out}; rejected ${n(r.rejected)}${r.rejected > 0 ? ` (${where})` : ''} ` +
+      `in ${r.buckets} bucket(s) to ${r.out}; rejected ${n(r.rejected)}${r.rejected > 0 ? ` (${where})` : ''}` +
+      `${r.superseded > 0 ? `; superseded ${n(r.superseded)} (--prefer)` : ''} ` +
       `(${(elapsedMs / 1000).toFixed(1)} s)`,
   ];
   if (r.generation !== undefined) lines.push(`appended as generation ${r.generation}: ${n(r.symbolsAdded ?? 0)} new symbol(s)`);
@@ -59,6 +68,8 @@ export function skippedLine(skippedFiles: string[], formatOption: string | undef
 export function ingestWarnings(r: IngestResult): string[] {
   const lines = r.emptyFiles.map((f) => emptyFileNote(f, r.format));
   if (r.written === 0) lines.push(noBarsMessage(r.out, r.metadata));
+  if (r.metadata.closeOnly) lines.push('--close-only: open, high and low are copies of close (recorded in metadata.json)');
+  if (!r.metadata.volume) lines.push('a source has no volume column: the dataset\'s volume is NULL (metadata.json volume: false)');
   return lines;
 }
 
@@ -81,6 +92,14 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
     .option('--overwrite', 'replace a non-empty output folder', false)
     .option('--json', 'print one JSON object with the counts', false)
     .option('--append', 'add the rows to the existing dataset --out: new symbols and bars after each symbol\'s last, as new part files', false)
+    .option('--symbol-from-filename [regex]', "symbol from each file's base name, or the (?<symbol>...) group of REGEX")
+    .option('--ts-format <strftime>', 'format of text timestamps, e.g. %m/%d/%Y')
+    .addOption(new Option('--ts-unit <unit>', 'timestamps are epoch integers in this unit').choices(['s', 'ms', 'us', 'ns']))
+    .option('--tz <zone>', 'zone of naive local times, e.g. America/New_York (converted to UTC)')
+    .option('--close-only', 'sources have only a close: open = high = low = close')
+    .option('--delimiter <char>', "CSV delimiter: , ; | or 'tab' (default: sniffed)", (v: string) => (v === 'tab' || v === '\\t' ? '\t' : v))
+    .option('--decimal-comma', 'CSV numbers are written 1234,5 (default: sniffed)')
+    .option('--prefer', 'the --in inputs are in order of precedence: a (symbol, ts) in several is taken from the first, the others are superseded')
     .action(
       action(async (o: IngestCliOptions) => {
         const t0 = performance.now();
@@ -95,11 +114,19 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
           overwrite: o.overwrite,
           emptyFiles: o.strict ? 'error' : 'warn',
           append: o.append,
+          symbolFromFilename: o.symbolFromFilename,
+          tsFormat: o.tsFormat,
+          tsUnit: o.tsUnit,
+          tz: o.tz,
+          closeOnly: o.closeOnly,
+          delimiter: o.delimiter,
+          decimalComma: o.decimalComma,
+          prefer: o.prefer,
         });
-        const { read, written, rejected, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
+        const { read, written, rejected, superseded, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
         out.write(
           o.json
-            ? `${JSON.stringify({ read, written, rejected, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath, skippedFiles, emptyFiles, generation: r.generation, symbolsAdded: r.symbolsAdded })}\n`
+            ? `${JSON.stringify({ read, written, rejected, superseded, byReason, symbols, buckets, files: r.files.length, out: r.out, rejectedPath, skippedFiles, emptyFiles, generation: r.generation, symbolsAdded: r.symbolsAdded })}\n`
             : `${formatIngest(r, performance.now() - t0, o.format)}\n`,
         );
         for (const w of ingestWarnings(r)) process.stderr.write(`barstream: warning: ${w}\n`);
