@@ -12,7 +12,7 @@ use barstream_kernels::pipeline::{backtest, BacktestCounts, Progress};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use support::{query, Series};
+use support::{query, Series, SIGNAL_VALUES};
 
 const FEE: f64 = 0.0005;
 
@@ -57,26 +57,6 @@ fn bars(db: &barstream_kernels::duck::Database, files: &[(u32, String)]) -> Vec<
     )
 }
 
-const SIGNAL_VALUES: [&str; 18] = [
-    "close",
-    "average_signal",
-    "ema_signal",
-    "hma_signal",
-    "wma_signal",
-    "dema_signal",
-    "lsma_signal",
-    "kama_signal",
-    "ema_s",
-    "hma_s",
-    "wma_s",
-    "dema_s",
-    "lsma_s",
-    "kama_s",
-    "event",
-    "position",
-    "strategy_return",
-    "equity",
-];
 
 fn signals(db: &barstream_kernels::duck::Database, out: &Path) -> Vec<Series> {
     let cols = SIGNAL_VALUES.join(", ");

@@ -15,7 +15,7 @@ use barstream_kernels::pipeline::Progress;
 use barstream_kernels::read::{RunSink, SymbolRun};
 use std::path::Path;
 use std::sync::Arc;
-use support::{query, Series};
+use support::{query, Series, SIGNAL_VALUES};
 
 const N: usize = 400;
 const DAY: i64 = 86_400_000_000;
@@ -192,27 +192,7 @@ fn same(got: &[Series], want: &[Series], what: &str) {
 
 #[test]
 fn a_continued_atc_backtest_equals_one_pass() {
-    let cols = [
-        "close",
-        "average_signal",
-        "ema_signal",
-        "hma_signal",
-        "wma_signal",
-        "dema_signal",
-        "lsma_signal",
-        "kama_signal",
-        "ema_s",
-        "hma_s",
-        "wma_s",
-        "dema_s",
-        "lsma_s",
-        "kama_s",
-        "event",
-        "position",
-        "strategy_return",
-        "equity",
-    ];
-    check(&StrategySpec::Atc(AtcParams::default()), &cols, "atc");
+    check(&StrategySpec::Atc(AtcParams::default()), &SIGNAL_VALUES, "atc");
 }
 
 #[test]

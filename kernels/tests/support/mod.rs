@@ -103,3 +103,25 @@ pub fn source_sql(file: &str, cols: &[&str]) -> String {
 pub fn db() -> Database {
     Database::open(None, &[("threads", "2".to_string())]).expect("database")
 }
+
+/// The value columns of an ATC backtest's `signals` table, in order.
+pub const SIGNAL_VALUES: [&str; 18] = [
+    "close",
+    "average_signal",
+    "ema_signal",
+    "hma_signal",
+    "wma_signal",
+    "dema_signal",
+    "lsma_signal",
+    "kama_signal",
+    "ema_s",
+    "hma_s",
+    "wma_s",
+    "dema_s",
+    "lsma_s",
+    "kama_s",
+    "event",
+    "position",
+    "strategy_return",
+    "equity",
+];
