@@ -160,10 +160,14 @@ proptest! {
         lambda in 0.0f64..1.0,
         decay in 0.0f64..100.0,
         weights in prop::array::uniform6(0.0f64..3.0),
-        cut in 0.0f64..0.9,
+        // A negative cut too: a signal above `cut` and below `-cut` counts long.
+        cut in -0.9f64..0.9,
         sma in any::<bool>(),
+        long in -0.5f64..0.5,
+        short in -0.5f64..0.5,
     ) {
-        let p = params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
+        let mut p = params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
+        (p.long_threshold, p.short_threshold) = (long, short);
         let xs: Vec<Vec<f64>> = series.iter().map(|s| walk(s)).collect();
         let refs: Vec<&[f64]> = xs.iter().map(|x| x.as_slice()).collect();
         let got = grouped(&p, &refs);

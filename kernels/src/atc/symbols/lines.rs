@@ -113,11 +113,9 @@ impl Kama {
                 let noise = self.diffs.sum();
                 self.y = lanes(|l| {
                     let signal = (x[l] - old[l]).abs();
-                    let ratio = if noise[l] != 0.0 {
-                        signal / noise[l]
-                    } else {
-                        0.0
-                    };
+                    // Divided in every lane (no trap on 0), kept where the scalar divides.
+                    let q = signal / noise[l];
+                    let ratio = if noise[l] != 0.0 { q } else { 0.0 };
                     let sc = ratio * (FAST - SLOW) + SLOW;
                     let sc = sc * sc;
                     self.y[l] + sc * (x[l] - self.y[l])

@@ -15,7 +15,7 @@ pub mod window;
 
 use super::fused::Phase;
 use super::lanes::{round2, LENS, TYPES};
-use super::layers::{Atc, BLOCK, NCOL};
+use super::layers::{Atc, NCOL};
 use super::params::AtcParams;
 use crate::Result;
 use lines::{Lines, LINES};
@@ -26,6 +26,8 @@ use window::{lanes, NAN, V};
 /// to at most about 1e12 times their largest value (weighted), far below `f64::MAX`.
 pub const LANE_MAX: f64 = 1e250;
 
+/// Bars per sweep: the block's lines (`BLOCK * 54` lanes of 32 bytes) stay in L2.
+const BLOCK: usize = 64;
 const FLOOR: f64 = 0.25;
 const AVG: usize = 0;
 const SIG: usize = 1;
@@ -87,10 +89,11 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
     let la = p.lambda / 1000.0;
     let cutout = p.cutout as u64;
     let keep = 1.0 - p.decay / 100.0;
-    let (mut xb, mut rr, mut m) = (
+    let (mut xb, mut rr, mut m, mut ob) = (
         vec![[0.0; W]; BLOCK],
         vec![[0.0; W]; BLOCK],
         vec![[0.0; W]; BLOCK * LINES],
+        vec![[[0.0; W]; NCOL]; BLOCK],
     );
     let mut lo = 0;
     while lo < bars {
@@ -128,15 +131,21 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
                 std::cmp::Ordering::Equal => Phase::At,
                 std::cmp::Ordering::Greater => Phase::After,
             };
-            let row: &[V; LINES] = m[j * LINES..(j + 1) * LINES].try_into().expect("54");
-            let row = *row;
-            let vals = tail.bar(p, &row, xb[j], rr[j], keep, phase);
-            for (s, cols) in out.iter_mut().enumerate() {
-                let at = lo + j;
-                if at < cols[0].len() {
-                    for (c, col) in cols.iter_mut().enumerate() {
-                        col[at] = vals[c][s];
-                    }
+            let now: &[V; LINES] = m[j * LINES..(j + 1) * LINES].try_into().expect("54");
+            let prev = if j == 0 {
+                tail.pm
+            } else {
+                m[(j - 1) * LINES..j * LINES].try_into().expect("54")
+            };
+            tail.bar(p, now, &prev, xb[j], rr[j], keep, phase, &mut ob[j]);
+        }
+        tail.pm = m[(nb - 1) * LINES..nb * LINES].try_into().expect("54");
+        // Each series' bars of the block, column by column (a masked lane's go nowhere).
+        for (s, cols) in out.iter_mut().enumerate() {
+            let end = hi.min(cols[0].len());
+            for (c, col) in cols.iter_mut().enumerate() {
+                for (d, o) in col.get_mut(lo..end).unwrap_or_default().iter_mut().zip(&ob) {
+                    *d = o[c][s];
                 }
             }
         }
@@ -145,9 +154,21 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
 }
 
 impl Tail {
-    /// One bar after the lines: `m` the 54 lines now; returns the 14 output columns.
+    /// One bar after the lines: `m` the 54 lines now, `pm` at the previous bar; `out`
+    /// receives the 14 output columns.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn bar(&mut self, p: &AtcParams, m: &[V; LINES], x: V, rr: V, keep: f64, phase: Phase) -> [V; NCOL] {
+    fn bar(
+        &mut self,
+        p: &AtcParams,
+        m: &[V; LINES],
+        pm: &[V; LINES],
+        x: V,
+        rr: V,
+        keep: f64,
+        phase: Phase,
+        out: &mut [V; NCOL],
+    ) {
         // Layer-1 equity and trend per line: as `Fused::bar`.
         let r = lanes(|l| if rr[l].is_nan() { 0.0 } else { rr[l] });
         match phase {
@@ -170,7 +191,7 @@ impl Tail {
         }
         let px = self.px;
         for (k, s) in self.sig.iter_mut().enumerate() {
-            let (mv, pm) = (m[k], self.pm[k]);
+            let (mv, pm) = (m[k], pm[k]);
             *s = lanes(|l| {
                 let up = (x[l] > mv[l]) & (px[l] <= pm[l]);
                 let dn = (x[l] < mv[l]) & (px[l] >= pm[l]);
@@ -183,8 +204,6 @@ impl Tail {
             });
         }
         self.px = x;
-        self.pm = *m;
-        let mut out = [NAN; NCOL];
         let (mut nu, mut de) = ([0.0; W], [0.0; W]);
         for t in 0..TYPES {
             // Layer 1: sums in length order.
@@ -217,19 +236,15 @@ impl Tail {
             let w = *e2;
             out[SIG + t] = g;
             out[S + t] = w;
-            // `Average_Signal`: the types in order, skipping undefined ones.
+            // `Average_Signal`: the types in order, skipping undefined ones (kept as they
+            // were: a select, not an add of 0, which could turn -0 into +0).
             for l in 0..W {
-                if !g[l].is_nan() && !w[l].is_nan() {
-                    let c = if g[l] > p.cut {
-                        1.0
-                    } else if g[l] < -p.cut {
-                        -1.0
-                    } else {
-                        0.0
-                    };
-                    nu[l] += c * w[l];
-                    de[l] += w[l];
-                }
+                let ok = !g[l].is_nan() & !w[l].is_nan();
+                let dn = if g[l] < -p.cut { -1.0 } else { 0.0 };
+                let c = if g[l] > p.cut { 1.0 } else { dn };
+                let (n1, d1) = (nu[l] + c * w[l], de[l] + w[l]);
+                nu[l] = if ok { n1 } else { nu[l] };
+                de[l] = if ok { d1 } else { de[l] };
             }
         }
         let avg = lanes(|l| if de[l] == 0.0 { 0.0 } else { nu[l] / de[l] });
@@ -248,7 +263,6 @@ impl Tail {
         self.prev_avg = avg;
         out[AVG] = avg;
         out[EVENT] = ev;
-        out
     }
 }
 

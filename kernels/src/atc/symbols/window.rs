@@ -15,8 +15,12 @@ pub const NAN: V = [f64::NAN; W];
 
 /// `[f(0), .., f(W-1)]`: written as a loop over lanes, which LLVM vectorises.
 #[inline(always)]
-pub fn lanes(f: impl FnMut(usize) -> f64) -> V {
-    std::array::from_fn(f)
+pub fn lanes(mut f: impl FnMut(usize) -> f64) -> V {
+    let mut o = [0.0; W];
+    for (l, v) in o.iter_mut().enumerate() {
+        *v = f(l);
+    }
+    o
 }
 
 /// The ring of a window of `len`: preallocated to `min(len, bars)` slots (a window longer
@@ -173,14 +177,14 @@ impl WWin {
         let (old, wrapped) = self.ring.put(x);
         self.seen += 1;
         if wrapped {
-            for l in 0..W {
-                let (mut s, mut w) = (0.0, 0.0);
-                for (k, v) in self.ring.buf.iter().enumerate() {
-                    s += v[l];
-                    w += (k + 1) as f64 * v[l];
-                }
-                (self.sum[l], self.wsum[l]) = (s, w);
+            // Every lane at once, each summing its values oldest first as the scalar does.
+            let (mut s, mut w) = ([0.0; W], [0.0; W]);
+            for (k, v) in self.ring.buf.iter().enumerate() {
+                let kf = (k + 1) as f64;
+                s = lanes(|l| s[l] + v[l]);
+                w = lanes(|l| w[l] + kf * v[l]);
             }
+            (self.sum, self.wsum) = (s, w);
         } else {
             for l in 0..W {
                 self.wsum[l] += n * x[l] - self.sum[l];
