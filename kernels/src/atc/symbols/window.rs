@@ -60,17 +60,18 @@ impl Ring {
 }
 
 /// Counts of identical values in a row per lane (a window is flat when its lane's run
-/// reaches the length), as the scalar windows keep them.
+/// reaches the length), as the scalar windows keep them; held as `f64` (exact below
+/// 2^53 bars), which AVX2 compares in one instruction.
 #[derive(Clone, Debug)]
 struct Runs {
-    run: [u64; W],
+    run: V,
     last: V,
 }
 
 impl Runs {
     fn new() -> Self {
         Runs {
-            run: [0; W],
+            run: [0.0; W],
             last: NAN,
         }
     }
@@ -79,9 +80,9 @@ impl Runs {
         for l in 0..W {
             // Before the first value `last` is NaN, which equals nothing.
             self.run[l] = if x[l] == self.last[l] {
-                self.run[l] + 1
+                self.run[l] + 1.0
             } else {
-                1
+                1.0
             };
         }
         self.last = x;
@@ -89,11 +90,12 @@ impl Runs {
     /// Whether any lane's window of `len` is flat.
     #[inline(always)]
     fn any_flat(&self, len: usize) -> bool {
-        self.run.iter().fold(false, |a, &r| a | (r >= len as u64))
+        let n = len as f64;
+        self.run.iter().fold(false, |a, &r| a | (r >= n))
     }
     #[inline(always)]
     fn flat(&self, l: usize, len: usize) -> bool {
-        self.run[l] >= len as u64
+        self.run[l] >= len as f64
     }
 }
 
