@@ -27,7 +27,10 @@ fn scalar(p: &AtcParams, x: &[f64]) -> Vec<Vec<f64>> {
 
 /// The 14 columns of each series of one lane group.
 fn grouped(p: &AtcParams, xs: &[&[f64]]) -> Vec<Vec<Vec<f64>>> {
-    let mut cols: Vec<Vec<Vec<f64>>> = xs.iter().map(|x| vec![vec![f64::NAN; x.len()]; NCOL]).collect();
+    let mut cols: Vec<Vec<Vec<f64>>> = xs
+        .iter()
+        .map(|x| vec![vec![f64::NAN; x.len()]; NCOL])
+        .collect();
     let mut refs: Vec<[&mut [f64]; NCOL]> = cols
         .iter_mut()
         .map(|c| {
@@ -73,7 +76,11 @@ fn golden_series_in_lanes_match_golden_and_the_scalar_path() {
             let xs: [&[f64]; W] = [&s.close, other, &s.close, short];
             let got = grouped(p, &xs);
             for (l, x) in xs.iter().enumerate() {
-                same(&format!("{} lane {l} {p:?}", s.file), &got[l], &scalar(p, x));
+                same(
+                    &format!("{} lane {l} {p:?}", s.file),
+                    &got[l],
+                    &scalar(p, x),
+                );
             }
             for (key, want) in outputs {
                 let c = COLUMNS.iter().position(|c| c == key).expect("column");
@@ -103,7 +110,11 @@ fn every_robustness_and_hma_kind_on_golden_closes_in_groups_of_every_size() {
                 for k in 1..=W.min(xs.len()) {
                     let got = grouped(&p, &xs[..k]);
                     for (l, x) in xs[..k].iter().enumerate() {
-                        same(&format!("{rob:?} {hma:?} {lengths:?} {k} lanes, lane {l}"), &got[l], &scalar(&p, x));
+                        same(
+                            &format!("{rob:?} {hma:?} {lengths:?} {k} lanes, lane {l}"),
+                            &got[l],
+                            &scalar(&p, x),
+                        );
                     }
                 }
             }
@@ -111,6 +122,7 @@ fn every_robustness_and_hma_kind_on_golden_closes_in_groups_of_every_size() {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn params(
     lengths: [i64; 6],
     rob: usize,
@@ -145,7 +157,14 @@ fn batch_both(p: &AtcParams, xs: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>, Vec<i32>) 
     let mut lanes = vec![0.0; closes.len() * NCOL];
     let mut alone = vec![0.0; closes.len() * NCOL];
     atc_batch_on(&closes, &offsets, p, BatchPath::Symbols, &mut lanes).expect("symbols");
-    atc_batch_on(&closes, &offsets, p, BatchPath::Each(Path::Scalar), &mut alone).expect("scalar");
+    atc_batch_on(
+        &closes,
+        &offsets,
+        p,
+        BatchPath::Each(Path::Scalar),
+        &mut alone,
+    )
+    .expect("scalar");
     (lanes, alone, offsets)
 }
 
@@ -202,13 +221,21 @@ proptest! {
 #[test]
 fn an_overflowing_symbol_gives_nan_lines_alone_and_leaves_the_others_equal() {
     let p = AtcParams::default();
-    let steps: Vec<(f64, u8)> = (0..900).map(|i| (((i * 37) % 11) as f64 / 100.0 - 0.05, (i % 5) as u8)).collect();
+    let steps: Vec<(f64, u8)> = (0..900)
+        .map(|i| (((i * 37) % 11) as f64 / 100.0 - 0.05, (i % 5) as u8))
+        .collect();
     let base = walk(&steps);
     let huge: Vec<f64> = base.iter().map(|v| v * 1e306).collect();
     // Its weighted window sums overflow (`L*x` alone is infinite): not for lanes.
     assert!(huge.iter().any(|v| (28.0 * v).is_infinite()), "no overflow");
     assert!(!lane_safe(&huge) && lane_safe(&base));
-    let xs = vec![base.clone(), huge, base[..500].to_vec(), base[100..].to_vec(), base.clone()];
+    let xs = vec![
+        base.clone(),
+        huge,
+        base[..500].to_vec(),
+        base[100..].to_vec(),
+        base.clone(),
+    ];
     let (lanes, all_alone, _) = batch_both(&p, &xs);
     assert_bits("batch", &lanes, &all_alone);
 }
@@ -226,12 +253,22 @@ fn a_bad_price_names_the_first_bad_symbol_as_the_other_paths_do() {
     let offsets: Vec<i32> = (0..=xs.len() as i32).map(|i| i * 300).collect();
     let mut out = vec![0.0; closes.len() * NCOL];
     let e = atc_batch_on(&closes, &offsets, &p, BatchPath::Symbols, &mut out).expect_err("bad");
-    assert_eq!(e.message, "symbol 2: x[17] is NaN: prices must be finite and > 0");
+    assert_eq!(
+        e.message,
+        "symbol 2: x[17] is NaN: prices must be finite and > 0"
+    );
     // One bad symbol: the same message on every path.
     let one: Vec<f64> = xs[..3].iter().flatten().copied().collect();
-    for path in [BatchPath::Symbols, BatchPath::Each(Path::Lanes), BatchPath::Each(Path::Scalar)] {
+    for path in [
+        BatchPath::Symbols,
+        BatchPath::Each(Path::Lanes),
+        BatchPath::Each(Path::Scalar),
+    ] {
         let mut out = vec![0.0; one.len() * NCOL];
         let e = atc_batch_on(&one, &offsets[..4], &p, path, &mut out).expect_err("bad");
-        assert_eq!(e.message, "symbol 2: x[17] is NaN: prices must be finite and > 0", "{path:?}");
+        assert_eq!(
+            e.message, "symbol 2: x[17] is NaN: prices must be finite and > 0",
+            "{path:?}"
+        );
     }
 }

@@ -27,7 +27,7 @@ fn walk(n: usize, seed: u64, scale: f64) -> Vec<f64> {
             s ^= s >> 7;
             s ^= s << 17;
             let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            if s % 3 != 0 {
+            if !s.is_multiple_of(3) {
                 p *= 1.0 + 0.04 * u;
             }
             p * scale
@@ -51,12 +51,18 @@ fn symbols() -> Vec<Sym> {
 }
 
 /// Feeds `syms` to a scan sink, symbol `s` in runs of at most `split(s)` bars.
-fn scan(p: &AtcParams, syms: &[Sym], split: impl Fn(usize) -> usize) -> (Vec<Outcome<ScanRow>>, u64) {
+fn scan(
+    p: &AtcParams,
+    syms: &[Sym],
+    split: impl Fn(usize) -> usize,
+) -> (Vec<Outcome<ScanRow>>, u64) {
     let progress = Arc::new(Progress::default());
     let mut sink = ScanSink::new(p, progress.clone()).expect("params");
     for (s, sym) in syms.iter().enumerate() {
         let n = sym.fail_after.unwrap_or(sym.close.len());
-        let ts: Vec<i64> = (0..sym.close.len() as i64).map(|i| 1_000 + i * 60).collect();
+        let ts: Vec<i64> = (0..sym.close.len() as i64)
+            .map(|i| 1_000 + i * 60)
+            .collect();
         let step = split(s).max(1);
         let mut lo = 0;
         while lo < n {

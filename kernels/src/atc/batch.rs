@@ -108,10 +108,9 @@ pub fn atc_batch_on(
             for s in 0..symbols {
                 check_prices(sym(s), 0, true).map_err(|e| named(s, e))?;
             }
-            let mut per: Vec<Option<&mut [&mut [f64]]>> =
-                cols.chunks_mut(NCOL).map(Some).collect();
+            let mut per: Vec<Option<&mut [&mut [f64]]>> = cols.chunks_mut(NCOL).map(Some).collect();
             let mut groups = lane_groups(symbols, |s| sym(s).len(), |s| lane_safe(sym(s)));
-            let tasks: Vec<Vec<(usize, &mut [&mut [f64]])>> = groups
+            let tasks: Vec<Vec<_>> = groups
                 .iter_mut()
                 .map(|g| {
                     g.iter()
@@ -153,8 +152,7 @@ fn lane_groups(
     len: impl Fn(usize) -> usize,
     safe: impl Fn(usize) -> bool,
 ) -> Vec<Vec<usize>> {
-    let (mut lanes, alone): (Vec<usize>, Vec<usize>) =
-        (0..n).partition(|&s| len(s) > 0 && safe(s));
+    let (mut lanes, alone): (Vec<usize>, Vec<usize>) = (0..n).partition(|&s| len(s) > 0 && safe(s));
     lanes.sort_by_key(|&s| std::cmp::Reverse(len(s)));
     let mut groups: Vec<Vec<usize>> = lanes.chunks(W).map(|g| g.to_vec()).collect();
     groups.extend(alone.into_iter().map(|s| vec![s]));

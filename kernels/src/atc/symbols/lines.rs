@@ -8,7 +8,7 @@
 //! warm-up (a window sum overflowing near the float limit): the group takes only
 //! prices at most [`super::LANE_MAX`], where no sum can overflow, so that never happens.
 //! Flat windows differ per lane and are handled per lane ([`super::window`]).
-use super::window::{lanes, LsmaHead, Ring, Sma, SumWin, Wma, WmaHead, WWin, NAN, V, W};
+use super::window::{lanes, LsmaHead, Ring, Sma, SumWin, WWin, Wma, WmaHead, NAN, V, W};
 use crate::atc::lanes::LENS;
 use crate::atc::params::{AtcParams, HmaKind, MaType};
 use crate::ma::ema::ema_alpha;
@@ -188,9 +188,12 @@ impl Lines {
             s.lsma.push((w, LsmaHead::new(l)));
         }
         s.hma = match p.hma {
-            HmaKind::Sma => {
-                HmaLines::Sma(lens(MaType::Hma).iter().map(|&l| Sma::new(l, bars)).collect())
-            }
+            HmaKind::Sma => HmaLines::Sma(
+                lens(MaType::Hma)
+                    .iter()
+                    .map(|&l| Sma::new(l, bars))
+                    .collect(),
+            ),
             HmaKind::Hull => {
                 let mut hull = Vec::new();
                 for l in lens(MaType::Hma) {

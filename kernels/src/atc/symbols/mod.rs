@@ -259,7 +259,13 @@ impl Tail {
                 0.0
             }
         });
-        self.last_event = lanes(|l| if ev[l] != 0.0 { ev[l] } else { self.last_event[l] });
+        self.last_event = lanes(|l| {
+            if ev[l] != 0.0 {
+                ev[l]
+            } else {
+                self.last_event[l]
+            }
+        });
         self.prev_avg = avg;
         out[AVG] = avg;
         out[EVENT] = ev;

@@ -4,6 +4,8 @@
 //! so the bar count, the ring position and the wraps are shared; what differs per lane
 //! (the values, the flat runs) is per lane. Each lane does exactly the scalar window's
 //! operations in the same order, so its sums are the scalar sums bit for bit.
+// Loops index lanes `0..W` on purpose: the same form everywhere, which LLVM vectorises.
+#![allow(clippy::needless_range_loop)]
 use crate::ma::window::{sma_of_flat, wma_of_flat};
 
 /// Symbols per lane group: four `f64` fill one AVX2 register.
@@ -66,6 +68,8 @@ impl Ring {
 struct Runs {
     run: V,
     last: V,
+    /// Whether any lane's window is flat after the last push (read by every head of it).
+    any: bool,
 }
 
 impl Runs {
@@ -73,10 +77,12 @@ impl Runs {
         Runs {
             run: [0.0; W],
             last: NAN,
+            any: false,
         }
     }
+    /// Takes the newest values of a window of `len`.
     #[inline(always)]
-    fn push(&mut self, x: V) {
+    fn push(&mut self, x: V, len: usize) {
         for l in 0..W {
             // Before the first value `last` is NaN, which equals nothing.
             self.run[l] = if x[l] == self.last[l] {
@@ -86,12 +92,8 @@ impl Runs {
             };
         }
         self.last = x;
-    }
-    /// Whether any lane's window of `len` is flat.
-    #[inline(always)]
-    fn any_flat(&self, len: usize) -> bool {
         let n = len as f64;
-        self.run.iter().fold(false, |a, &r| a | (r >= n))
+        self.any = self.run.iter().fold(false, |a, &r| a | (r >= n));
     }
     #[inline(always)]
     fn flat(&self, l: usize, len: usize) -> bool {
@@ -128,7 +130,7 @@ impl<const RUNS: bool> SumWin<RUNS> {
     #[inline(always)]
     pub fn push(&mut self, x: V) {
         if RUNS {
-            self.runs.push(x);
+            self.runs.push(x, self.ring.len);
         }
         let (old, wrapped) = self.ring.put(x);
         self.seen += 1;
@@ -165,7 +167,7 @@ impl WWin {
         }
     }
     #[inline(always)]
-    pub fn len(&self) -> usize {
+    pub fn length(&self) -> usize {
         self.ring.len
     }
     #[inline(always)]
@@ -174,7 +176,7 @@ impl WWin {
     }
     #[inline(always)]
     pub fn push(&mut self, x: V) {
-        self.runs.push(x);
+        self.runs.push(x, self.ring.len);
         let n = self.ring.len as f64;
         let (old, wrapped) = self.ring.put(x);
         self.seen += 1;
@@ -251,8 +253,8 @@ impl WmaHead {
             return NAN;
         }
         let mut o = lanes(|l| w.wsum[l] * self.inv_denom);
-        if w.runs.any_flat(w.len()) {
-            self.flat.fix(&w.runs, w.len(), &mut o, wma_of_flat);
+        if w.runs.any {
+            self.flat.fix(&w.runs, w.length(), &mut o, wma_of_flat);
         }
         o
     }
@@ -277,7 +279,7 @@ impl LsmaHead {
     /// The LSMA of `w`, whose newest values are `x`.
     #[inline(always)]
     pub fn value(&mut self, w: &WWin, x: V) -> V {
-        if w.len() == 1 {
+        if w.length() == 1 {
             return x;
         }
         if !w.full() {
@@ -285,8 +287,8 @@ impl LsmaHead {
         }
         let mut o =
             lanes(|l| 3.0 * (w.wsum[l] * self.inv_wdenom) - 2.0 * (w.sum[l] * self.inv_len));
-        if w.runs.any_flat(w.len()) {
-            self.flat.fix(&w.runs, w.len(), &mut o, sma_of_flat);
+        if w.runs.any {
+            self.flat.fix(&w.runs, w.length(), &mut o, sma_of_flat);
         }
         o
     }
@@ -317,7 +319,7 @@ impl Sma {
             return NAN;
         }
         let mut o = lanes(|l| self.w.sum[l] * self.inv_len);
-        if self.w.runs.any_flat(self.len) {
+        if self.w.runs.any {
             self.flat.fix(&self.w.runs, self.len, &mut o, sma_of_flat);
         }
         o
