@@ -124,6 +124,7 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
             };
         }
         lines.run(&xb[..nb], &mut m[..nb * LINES]);
+        let first_prev = tail.pm;
         for j in 0..nb {
             let i = (lo + j) as u64;
             let phase = match i.cmp(&cutout) {
@@ -132,12 +133,13 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
                 std::cmp::Ordering::Greater => Phase::After,
             };
             let now: &[V; LINES] = m[j * LINES..(j + 1) * LINES].try_into().expect("54");
-            let prev = if j == 0 {
-                tail.pm
+            // By reference: a copy of 54 lanes per bar costs as much as a line.
+            let prev: &[V; LINES] = if j == 0 {
+                &first_prev
             } else {
                 m[(j - 1) * LINES..j * LINES].try_into().expect("54")
             };
-            tail.bar(p, now, &prev, xb[j], rr[j], keep, phase, &mut ob[j]);
+            tail.bar(p, now, prev, xb[j], rr[j], keep, phase, &mut ob[j]);
         }
         tail.pm = m[(nb - 1) * LINES..nb * LINES].try_into().expect("54");
         // Each series' bars of the block, column by column (a masked lane's go nowhere).
@@ -169,47 +171,42 @@ impl Tail {
         phase: Phase,
         out: &mut [V; NCOL],
     ) {
-        // Layer-1 equity and trend per line: as `Fused::bar`.
+        // Per line as `Fused::bar` (the equity follows the state before this bar's update),
+        // and Layer 1 summed in length order, in one pass over each type's 9 lines.
         let r = lanes(|l| if rr[l].is_nan() { 0.0 } else { rr[l] });
-        match phase {
-            Phase::After => {
-                for (e, old) in self.eq.iter_mut().zip(&self.sig) {
-                    *e = lanes(|l| {
+        let px = self.px;
+        self.px = x;
+        let (mut nu, mut de) = ([0.0; W], [0.0; W]);
+        for t in 0..TYPES {
+            let (mut num, mut den) = ([0.0; W], [0.0; W]);
+            for k in t * LENS..(t + 1) * LENS {
+                let (old, e0) = (self.sig[k], self.eq[k]);
+                let e = match phase {
+                    Phase::After => lanes(|l| {
                         let neg = if old[l] < 0.0 { -r[l] } else { 0.0 };
                         let a = if old[l] > 0.0 { r[l] } else { neg };
-                        let grown = e[l] * keep * (1.0 + a);
+                        let grown = e0[l] * keep * (1.0 + a);
                         if grown > FLOOR {
                             grown
                         } else {
                             FLOOR
                         }
-                    });
-                }
-            }
-            Phase::At => self.eq = [[1.0; W]; LINES],
-            Phase::Before => self.eq = [NAN; LINES],
-        }
-        let px = self.px;
-        for (k, s) in self.sig.iter_mut().enumerate() {
-            let (mv, pm) = (m[k], pm[k]);
-            *s = lanes(|l| {
-                let up = (x[l] > mv[l]) & (px[l] <= pm[l]);
-                let dn = (x[l] < mv[l]) & (px[l] >= pm[l]);
-                let held = if dn { -1.0 } else { s[l] };
-                if up {
-                    1.0
-                } else {
-                    held
-                }
-            });
-        }
-        self.px = x;
-        let (mut nu, mut de) = ([0.0; W], [0.0; W]);
-        for t in 0..TYPES {
-            // Layer 1: sums in length order.
-            let (mut num, mut den) = ([0.0; W], [0.0; W]);
-            for k in t * LENS..(t + 1) * LENS {
-                let (s, e) = (self.sig[k], self.eq[k]);
+                    }),
+                    Phase::At => [1.0; W],
+                    Phase::Before => NAN,
+                };
+                let (mv, pv) = (m[k], pm[k]);
+                let s = lanes(|l| {
+                    let up = (x[l] > mv[l]) & (px[l] <= pv[l]);
+                    let dn = (x[l] < mv[l]) & (px[l] >= pv[l]);
+                    let held = if dn { -1.0 } else { old[l] };
+                    if up {
+                        1.0
+                    } else {
+                        held
+                    }
+                });
+                (self.sig[k], self.eq[k]) = (s, e);
                 num = lanes(|l| num[l] + s[l] * e[l]);
                 den = lanes(|l| den[l] + e[l]);
             }
