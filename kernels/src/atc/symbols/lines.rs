@@ -224,14 +224,16 @@ impl Lines {
     /// `m[j*LINES + t*9 + k]`.
     pub fn run(&mut self, x: &[V], m: &mut [V]) {
         let at = |t: MaType, k: usize| t as usize * LENS + k;
-        // Lines with their own state sweep the block one line at a time (its state in
-        // registers), as the scalar path's banks do.
+        // Lines with their own state go bar by bar with a type's 9 lines side by side, as
+        // the scalar path's banks do: their recurrences are independent, so their
+        // latencies overlap.
         macro_rules! sweep {
             ($lines:expr, $t:expr) => {
-                for (k, line) in $lines.iter_mut().enumerate() {
-                    let c = at($t, k);
-                    for (j, &v) in x.iter().enumerate() {
-                        m[j * LINES + c] = line.step(v);
+                let c = at($t, 0);
+                for (j, &v) in x.iter().enumerate() {
+                    let row = &mut m[j * LINES + c..j * LINES + c + LENS];
+                    for (o, line) in row.iter_mut().zip($lines.iter_mut()) {
+                        *o = line.step(v);
                     }
                 }
             };
