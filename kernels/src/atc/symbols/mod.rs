@@ -93,7 +93,7 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
         vec![[0.0; W]; BLOCK],
         vec![[0.0; W]; BLOCK],
         vec![[0.0; W]; BLOCK * LINES],
-        vec![[[0.0; W]; NCOL]; BLOCK],
+        vec![[0.0; W]; NCOL * BLOCK],
     );
     let mut lo = 0;
     while lo < bars {
@@ -139,15 +139,21 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
             } else {
                 m[(j - 1) * LINES..j * LINES].try_into().expect("54")
             };
-            tail.bar(p, now, prev, xb[j], rr[j], keep, phase, &mut ob[j]);
+            tail.bar(p, now, prev, xb[j], rr[j], keep, phase, &mut ob[j..]);
         }
         tail.pm = m[(nb - 1) * LINES..nb * LINES].try_into().expect("54");
         // Each series' bars of the block, column by column (a masked lane's go nowhere).
         for (s, cols) in out.iter_mut().enumerate() {
             let end = hi.min(cols[0].len());
             for (c, col) in cols.iter_mut().enumerate() {
-                for (d, o) in col.get_mut(lo..end).unwrap_or_default().iter_mut().zip(&ob) {
-                    *d = o[c][s];
+                let from = &ob[c * BLOCK..(c + 1) * BLOCK];
+                for (d, o) in col
+                    .get_mut(lo..end)
+                    .unwrap_or_default()
+                    .iter_mut()
+                    .zip(from)
+                {
+                    *d = o[s];
                 }
             }
         }
@@ -156,8 +162,9 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
 }
 
 impl Tail {
-    /// One bar after the lines: `m` the 54 lines now, `pm` at the previous bar; `out`
-    /// receives the 14 output columns.
+    /// One bar after the lines: `m` the 54 lines now, `pm` at the previous bar; output
+    /// column `c` goes to `out[c * BLOCK]` (the block's outputs column-major, so copying
+    /// them out reads each column's bars in order).
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn bar(
@@ -169,7 +176,7 @@ impl Tail {
         rr: V,
         keep: f64,
         phase: Phase,
-        out: &mut [V; NCOL],
+        out: &mut [V],
     ) {
         // Per line as `Fused::bar` (the equity follows the state before this bar's update),
         // and Layer 1 summed in length order, in one pass over each type's 9 lines.
@@ -231,8 +238,8 @@ impl Tail {
             };
             self.prev_g[t] = g;
             let w = *e2;
-            out[SIG + t] = g;
-            out[S + t] = w;
+            out[(SIG + t) * BLOCK] = g;
+            out[(S + t) * BLOCK] = w;
             // `Average_Signal`: the types in order, skipping undefined ones (kept as they
             // were: a select, not an add of 0, which could turn -0 into +0).
             for l in 0..W {
@@ -264,8 +271,8 @@ impl Tail {
             }
         });
         self.prev_avg = avg;
-        out[AVG] = avg;
-        out[EVENT] = ev;
+        out[AVG * BLOCK] = avg;
+        out[EVENT * BLOCK] = ev;
     }
 }
 
