@@ -5,10 +5,14 @@
  * Then `kernels.ema(x, 28)` against the plain JavaScript loop of the same recurrence
  * writing a fresh `Float64Array`, interleaved run by run so both see the same load, with
  * the API's result allocated fresh and into a reused `out`.
+ * Then `atcBatch` of `--batch-symbols` x 2,000 bars on each path, interleaved run by run:
+ * symbols in vector lanes (the default), the six types in lanes per symbol, and the
+ * scalar reference; M bars/s per core (the pool's threads) and the ratios.
  *
- *   npm run bench:kernels -- [--bars 1000000] [--symbols 64] [--runs 5] [--json]
+ *   npm run bench:kernels -- [--bars 1000000] [--symbols 64] [--batch-symbols 300] [--runs 5] [--json]
  */
-import { kernels } from '../engine/kernels.js';
+import { availableParallelism } from 'node:os';
+import { kernels, type AtcParams } from '../engine/kernels.js';
 import { jsEma } from './js-ema.js';
 import { flag, machine, numberArg } from './util.js';
 
@@ -17,6 +21,8 @@ const bars = numberArg(args, 'bars', 1_000_000);
 const symbols = numberArg(args, 'symbols', 64);
 const runs = numberArg(args, 'runs', 5);
 const json = flag(args, 'json');
+const batchSymbols = numberArg(args, 'batch-symbols', 300);
+const batchBars = 2_000;
 const atcBars = 5_000;
 
 /** A seeded geometric random walk (xorshift32), prices > 0. */
@@ -103,12 +109,42 @@ vsJs.forEach(([kernel], i) => rows.push({ kernel, bars, seconds: vsJsTimes[i], b
 /** API speed over the JS loop's (> 1: the API is faster), fresh and reused. */
 const emaVsJs = { fresh: vsJsTimes[0] / vsJsTimes[1], reused: vsJsTimes[0] / vsJsTimes[2] };
 
+// The pool runs one thread per core unless RAYON_NUM_THREADS says otherwise.
+const cores = Number(process.env.RAYON_NUM_THREADS) || availableParallelism();
+const batchCloses = new Float64Array(batchSymbols * batchBars);
+for (let s = 0; s < batchSymbols; s++) batchCloses.set(walk(batchBars, 500 + s), s * batchBars);
+const batchOffsets = Int32Array.from({ length: batchSymbols + 1 }, (_, s) => s * batchBars);
+const batchPaths = ['symbols', 'lanes', 'scalar'] as const;
+const batchTimes = interleaved(
+  batchPaths.map((path) => [
+    `atcBatch ${batchSymbols} x ${batchBars}, path ${path}`,
+    // `path` is an addon option the engine passes through (kernels/src/napi/atc.rs).
+    () => kernels.atcBatch(batchCloses, batchOffsets, { path } as unknown as AtcParams),
+  ]),
+);
+batchPaths.forEach((path, i) => {
+  const n = batchCloses.length;
+  rows.push({ kernel: `atcBatch ${batchSymbols} x ${batchBars}, path ${path}`, bars: n, seconds: batchTimes[i], barsPerSecond: n / batchTimes[i] });
+});
+/** Symbols in lanes: M bars/s per core, and speed over the other paths (> 1: faster). */
+const atcSymbolLanes = {
+  cores,
+  perCoreMBarsPerSecond: batchCloses.length / batchTimes[0] / cores / 1e6,
+  overLanes: batchTimes[1] / batchTimes[0],
+  overScalar: batchTimes[2] / batchTimes[0],
+};
+
 if (json) {
-  console.log(JSON.stringify({ machine: machine(), runs, rows, emaVsJs }, null, 2));
+  console.log(JSON.stringify({ machine: machine(), runs, rows, emaVsJs, atcSymbolLanes }, null, 2));
 } else {
   console.log(`${machine()}; best of ${runs}`);
   console.log('| kernel | bars | M bars/s |');
   console.log('|---|---:|---:|');
   for (const r of rows) console.log(`| ${r.kernel} | ${r.bars} | ${(r.barsPerSecond / 1e6).toFixed(1)} |`);
   console.log(`kernels.ema / plain JS loop (same run): ${emaVsJs.fresh.toFixed(2)}x fresh, ${emaVsJs.reused.toFixed(2)}x into a reused out`);
+  const l = atcSymbolLanes;
+  console.log(
+    `atcBatch ${batchSymbols} x ${batchBars}, symbols in lanes (same run): ${l.perCoreMBarsPerSecond.toFixed(2)} M bars/s per core (${cores} cores), ` +
+      `${l.overLanes.toFixed(2)}x the six-type lanes, ${l.overScalar.toFixed(2)}x scalar`,
+  );
 }

@@ -1,9 +1,21 @@
 //! Many symbols in one call: symbol `i` is `closes[offsets[i]..offsets[i+1]]`,
-//! each output column aligned with `closes`; symbols spread over rayon's pool.
+//! each output column aligned with `closes`; symbols spread over rayon's pool, by
+//! default [`W`] at a time in lane groups ([`super::symbols`]).
 use super::layers::{Atc, Path, NCOL};
 use super::params::AtcParams;
+use super::symbols::{lane_safe, run_group, W};
+use crate::kernel::check_prices;
 use crate::{Error, Result};
 use rayon::prelude::*;
+
+/// How a batch runs its symbols (every choice gives the same values bit for bit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchPath {
+    /// [`W`] symbols at a time in lane groups (the default).
+    Symbols,
+    /// Each symbol alone on `Path`.
+    Each(Path),
+}
 
 /// Checks `offsets`: starts at 0, never decreases, ends at `n`.
 ///
@@ -39,7 +51,7 @@ pub fn check_offsets(offsets: &[i32], n: usize) -> Result<()> {
 /// `InvalidParam` for bad parameters or offsets; `BadInput` naming the symbol and
 /// the bar of the first bad price found.
 pub fn atc_batch(closes: &[f64], offsets: &[i32], p: &AtcParams, out: &mut [f64]) -> Result<()> {
-    atc_batch_on(closes, offsets, p, Path::Lanes, out)
+    atc_batch_on(closes, offsets, p, BatchPath::Symbols, out)
 }
 
 /// [`atc_batch`] with every symbol on `path`.
@@ -50,7 +62,7 @@ pub fn atc_batch_on(
     closes: &[f64],
     offsets: &[i32],
     p: &AtcParams,
-    path: Path,
+    path: BatchPath,
     out: &mut [f64],
 ) -> Result<()> {
     let n = closes.len();
@@ -87,6 +99,41 @@ pub fn atc_batch_on(
             rest = tail;
         }
     }
+    let sym = |s: usize| &closes[offsets[s] as usize..offsets[s + 1] as usize];
+    let named = |s: usize, e: Error| Error::new(e.code, format!("symbol {s}: {}", e.message));
+    let path = match path {
+        BatchPath::Each(path) => path,
+        BatchPath::Symbols => {
+            // Bad prices first: the first bad symbol in order is the one named.
+            for s in 0..symbols {
+                check_prices(sym(s), 0, true).map_err(|e| named(s, e))?;
+            }
+            let mut per: Vec<Option<&mut [&mut [f64]]>> = cols.chunks_mut(NCOL).map(Some).collect();
+            let mut groups = lane_groups(symbols, |s| sym(s).len(), |s| lane_safe(sym(s)));
+            let tasks: Vec<Vec<_>> = groups
+                .iter_mut()
+                .map(|g| {
+                    g.iter()
+                        .map(|&s| (s, per[s].take().expect("each symbol once")))
+                        .collect()
+                })
+                .collect();
+            return tasks.into_par_iter().try_for_each(|mut task| {
+                if task.len() == 1 {
+                    let (s, cols) = task.pop().expect("one");
+                    let cols: &mut [&mut [f64]; NCOL] = cols.try_into().expect("14 columns");
+                    return Atc::new(p)?.update(sym(s), cols).map_err(|e| named(s, e));
+                }
+                let xs: Vec<&[f64]> = task.iter().map(|(s, _)| sym(*s)).collect();
+                let mut outs: Vec<&mut [&mut [f64]; NCOL]> = task
+                    .iter_mut()
+                    .map(|(_, c)| <&mut [&mut [f64]; NCOL]>::try_from(&mut **c).expect("14"))
+                    .collect();
+                run_group(p, &xs, &mut outs);
+                Ok(())
+            });
+        }
+    };
     cols.par_chunks_mut(NCOL)
         .enumerate()
         .try_for_each(|(s, cols)| {
@@ -96,4 +143,18 @@ pub fn atc_batch_on(
             atc.update(&closes[lo..hi], cols)
                 .map_err(|e| Error::new(e.code, format!("symbol {s}: {}", e.message)))
         })
+}
+
+/// Symbols `0..n` in lane groups of at most [`W`]: those `safe` for lanes, longest first
+/// (so a group's symbols end close together), then each other symbol alone.
+fn lane_groups(
+    n: usize,
+    len: impl Fn(usize) -> usize,
+    safe: impl Fn(usize) -> bool,
+) -> Vec<Vec<usize>> {
+    let (mut lanes, alone): (Vec<usize>, Vec<usize>) = (0..n).partition(|&s| len(s) > 0 && safe(s));
+    lanes.sort_by_key(|&s| std::cmp::Reverse(len(s)));
+    let mut groups: Vec<Vec<usize>> = lanes.chunks(W).map(|g| g.to_vec()).collect();
+    groups.extend(alone.into_iter().map(|s| vec![s]));
+    groups
 }

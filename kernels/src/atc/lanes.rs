@@ -53,7 +53,7 @@ impl Layout {
 /// for every `t` it truncates (0.5 <= t < 4e15) and is what it takes otherwise
 /// (NaN, large, infinite), so the results agree; `floor` vectorises (`vroundpd`).
 #[inline(always)]
-fn round2(v: f64) -> f64 {
+pub(crate) fn round2(v: f64) -> f64 {
     let r = ((v * 100.0).abs() + 0.5).floor() / 100.0;
     if v < 0.0 {
         -r

@@ -9,9 +9,10 @@ pub mod layers;
 pub mod line;
 pub mod params;
 pub mod shared;
+pub mod symbols;
 pub mod trend;
 
-pub use batch::{atc_batch, atc_batch_on};
+pub use batch::{atc_batch, atc_batch_on, BatchPath};
 pub use equity::{Equity, EquityParams};
 pub use layers::{Atc, Path, COLUMNS, NCOL};
 pub use params::{AtcParams, HmaKind, MaType, Robustness};

@@ -6,8 +6,8 @@ use super::window::SumWindow;
 use crate::codec::{Dec, Enc};
 use crate::Result;
 
-const FAST: f64 = 0.666;
-const SLOW: f64 = 0.064;
+pub(crate) const FAST: f64 = 0.666;
+pub(crate) const SLOW: f64 = 0.064;
 
 #[derive(Clone, Debug, Default)]
 pub struct Kama {

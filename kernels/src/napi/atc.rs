@@ -3,7 +3,9 @@
 //! the thread pool, and `AtcStream`.
 use super::guarded;
 use super::ma::bounded;
-use crate::atc::{atc_batch_on, Atc, AtcParams, HmaKind, MaType, Path, Robustness, COLUMNS, NCOL};
+use crate::atc::{
+    atc_batch_on, Atc, AtcParams, BatchPath, HmaKind, MaType, Path, Robustness, COLUMNS, NCOL,
+};
 use crate::{Error, Result};
 use napi::bindgen_prelude::{AsyncTask, Float64Array, Int32Array, Uint8Array};
 use napi::{Env, Task};
@@ -32,6 +34,7 @@ pub struct AtcOptions {
     /// `lanes` (default: the six types in vector lanes) or `scalar` (the reference,
     /// type by type) for `atc`, `atcBatch` and `AtcStream` (scan and backtest jobs run
     /// lanes). Both give the same values bit for bit; states cross between them.
+    /// `atcBatch` also takes `symbols`, its default: several symbols in vector lanes.
     pub path: Option<String>,
 }
 
@@ -85,6 +88,18 @@ pub(crate) fn atc_path(o: Option<&AtcOptions>) -> Result<Path> {
         Some("scalar") => Ok(Path::Scalar),
         Some(other) => Err(Error::param(format!(
             "atc: path must be 'lanes' or 'scalar', got '{other}'"
+        ))),
+    }
+}
+
+/// The batch path [`AtcOptions::path`] names (`symbols` by default).
+pub(crate) fn atc_batch_path(o: Option<&AtcOptions>) -> Result<BatchPath> {
+    match o.and_then(|o| o.path.as_deref()) {
+        None | Some("symbols") => Ok(BatchPath::Symbols),
+        Some("lanes") => Ok(BatchPath::Each(Path::Lanes)),
+        Some("scalar") => Ok(BatchPath::Each(Path::Scalar)),
+        Some(other) => Err(Error::param(format!(
+            "atcBatch: path must be 'symbols', 'lanes' or 'scalar', got '{other}'"
         ))),
     }
 }
@@ -162,7 +177,7 @@ pub fn atc_batch_sync(
     let out = unsafe { out.as_mut() };
     guarded(|| {
         let o = opts.as_ref();
-        atc_batch_on(closes, offsets, &atc_params(o)?, atc_path(o)?, out)
+        atc_batch_on(closes, offsets, &atc_params(o)?, atc_batch_path(o)?, out)
     })
 }
 
@@ -170,7 +185,7 @@ pub struct AtcBatchTask {
     closes: Float64Array,
     offsets: Int32Array,
     out: Float64Array,
-    params: Result<(AtcParams, Path)>,
+    params: Result<(AtcParams, BatchPath)>,
 }
 
 impl Task for AtcBatchTask {
@@ -204,7 +219,7 @@ pub fn atc_batch_async(
         closes,
         offsets,
         out,
-        params: atc_params(opts.as_ref()).and_then(|p| Ok((p, atc_path(opts.as_ref())?))),
+        params: atc_params(opts.as_ref()).and_then(|p| Ok((p, atc_batch_path(opts.as_ref())?))),
     })
 }
 

@@ -30,6 +30,10 @@ impl SymbolAtc {
         })
     }
 
+    pub fn params(&self) -> &AtcParams {
+        &self.params
+    }
+
     /// Starts a new symbol.
     pub fn begin(&mut self) -> Result<()> {
         self.atc = Some(Atc::new(&self.params)?);
