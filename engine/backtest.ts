@@ -37,6 +37,7 @@ import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
 import { BACKTEST_FILES, checkNesting, checkReplace, checkShardFolder, folderKind, lockOutput } from './outputs.js';
 import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } from './shard.js';
+import { InputRecord, inputRecord } from './update.js';
 
 /** A strategy formula: `entry` and optionally `exit`, `short_entry`, `short_exit` (see `docs/formulas.md`). */
 export interface FormulaStrategy {
@@ -86,6 +87,10 @@ export interface Manifest {
   duckdb: string;
   strategy: { name: 'atc'; params: AtcParams; feeBps: number; longOnly: boolean } | { name: 'formula'; formula: string; feeBps: number; longOnly: boolean };
   source: { dataset: string; sql: string | null; sorted: boolean };
+  /** The dataset files read (absent when the input is not one canonical dataset: such a run cannot be updated); see `update.ts`. */
+  input?: InputRecord;
+  /** 0 for a full run, + 1 per update that read new files. */
+  generation: number;
   counts: BacktestCounts;
   files: FileEntry[];
   elapsedMs: number;
@@ -387,6 +392,7 @@ function makeManifest(engine: Engine, job: JobFile, found: Map<number, BucketMar
     throw new BarstreamError('BARSTREAM_INTERNAL', `symbol counts do not add up: ${JSON.stringify(counts)}`);
   }
   const v = addon.version();
+  const input = inputRecord(engine);
   const manifest: Manifest = {
     format: 'barstream-backtest/1',
     barstream: v.barstream,
@@ -396,6 +402,8 @@ function makeManifest(engine: Engine, job: JobFile, found: Map<number, BucketMar
         ? { name: 'atc', params: job.params, feeBps: job.feeBps, longOnly: job.longOnly }
         : { name: 'formula', formula: job.formula, feeBps: job.feeBps, longOnly: job.longOnly },
     source: { dataset: engine.dataset, sql: job.sql, sorted },
+    ...(input ? { input } : {}),
+    generation: 0,
     counts,
     files,
     elapsedMs,
