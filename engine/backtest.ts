@@ -2,7 +2,7 @@
  * The backtest, Parquet in and Parquet out, of the ATC (default) or of a strategy formula
  * (`strategy: { formula }`, see `docs/formulas.md`):
  *
- * - `OUT/signals/bucket=<k>/part-0.parquet`: per bar `symbol, ts, close, average_signal,
+ * - `OUT/signals/bucket=<k>/part-0.parquet` (`part-<g>` for update g): per bar `symbol, ts, close, average_signal,
  *   <type>_signal x6, <type>_s x6, event, position, strategy_return, equity` (ATC), or
  *   `symbol, ts, close, <named values...>, position, strategy_return, equity` (formula);
  * - `OUT/summary/part-<k>.parquet`: per symbol performance;
@@ -20,6 +20,10 @@
  * `merge` writes the manifest once every shard is there.
  *
  * Buckets are written as they finish, each file under a temporary name renamed into place.
+ *
+ * With `update` (see `backtest-update.ts`) the run continues a finished output over only the
+ * dataset files it did not read: generation g's signals are `signals/bucket=<k>/part-<g>.parquet`,
+ * and the small tables of the buckets with new bars are rewritten whole.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
