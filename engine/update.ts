@@ -243,7 +243,8 @@ export function resolveOptions<T extends Record<string, unknown>>(out: string, g
     if (v === undefined) continue;
     if (canonical(v) !== canonical(previous[key])) {
       const name = names[key] ?? String(key);
-      throw invalidParam(`cannot update ${out}: ${name} ${canonical(v)} differs from the previous run's ${canonical(previous[key])}; leave it out to keep it, or run again with --overwrite`);
+      const why = previous[key] === undefined ? 'was not given to the previous run' : `differs from the previous run's ${canonical(previous[key])}`;
+      throw invalidParam(`cannot update ${out}: ${name} ${canonical(v)} ${why}; leave it out to keep the previous run's, or run again with --overwrite`);
     }
     merged[key] = v as T[keyof T];
   }

@@ -185,7 +185,7 @@ describe('backtest --update', () => {
       const fee = await refusal(backtest(ds, { out, update: true, feeBps: 3 }));
       expect(fee.code).toBe('BARSTREAM_INVALID_PARAM');
       expect(fee.message).toMatch(/feeBps \(--fee-bps\) 3 differs from the previous run's 2/);
-      expect((await refusal(backtest(ds, { out, update: true, strategy: { length: 20 } }))).message).toMatch(/strategy\.length 20 differs/);
+      expect((await refusal(backtest(ds, { out, update: true, strategy: { length: 20 } }))).message).toMatch(/strategy\.length 20 was not given to the previous run/);
       expect((await refusal(backtest(ds, { out, update: true, strategy: { formula: FORMULA } }))).message).toMatch(/strategy \(ATC or --formula\) "formula" differs from the previous run's "atc"/);
       expect((await refusal(backtest(ds, { out: rules, update: true, strategy: { formula: 'entry = close > sma(close, 3)' } }))).message).toMatch(/strategy\.formula \(--formula\) .* differs/);
       expect((await refusal(backtest(ds, { out, update: true, sql: 'SELECT * FROM bars' }))).message).toMatch(/sql \(--sql\) .* differs from the previous run's null/);
