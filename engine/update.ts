@@ -273,10 +273,14 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
-/** The staging folders of `out`, by generation. */
+/**
+ * The staging folders of `out`, by generation; none unless `out` is a barstream job output
+ * (a `_staging/` folder elsewhere is not barstream's to move or delete).
+ */
 async function stagings(out: string): Promise<{ dir: string; generation: number }[]> {
   const root = join(resolve(out), STAGING);
   if (!existsSync(root)) return [];
+  if (!['backtest', 'scan', 'screen'].includes(folderKind(resolve(out)))) return [];
   const found: { dir: string; generation: number }[] = [];
   for (const name of await readdir(root)) {
     const m = /^g(\d+)$/.exec(name);
@@ -335,7 +339,7 @@ export async function discardStaging(out: string): Promise<void> {
 
 async function removeEmptyStaging(dir: string): Promise<void> {
   const root = join(dir, STAGING);
-  if (existsSync(root) && (await readdir(root)).length === 0) await rm(root, { recursive: true, force: true });
+  if (existsSync(root) && (await readdir(root)).length === 0 && folderKind(dir) !== 'foreign') await rm(root, { recursive: true, force: true });
 }
 
 /**
