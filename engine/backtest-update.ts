@@ -9,7 +9,9 @@
  * `symbolTimeoutMs` is not compared (it is a budget, not a parameter): a symbol that timed
  * out in the previous run stays failed, as every failed symbol does.
  *
- * Per bucket with new files, the Rust job reads the bucket's new bars (sorted when the bucket
+ * Per bucket with new files, the Rust job (reading the bucket's previous files in the worker
+ * that runs it, so one bucket's states are in memory at a time: about 18 KB per ATC symbol)
+ * reads the bucket's new bars (sorted when the bucket
  * has several new parts), continues its symbols from `_state/symbols/bucket=<k>/part-0.parquet`,
  * writes the previous closed trades again before each symbol's new ones, keeps the failed
  * symbols failed (their `_errors` rows again), and writes under `_staging/g<g>/`:

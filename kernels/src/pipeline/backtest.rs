@@ -153,6 +153,8 @@ pub struct BacktestSink {
     pub trades_added: u64,
     /// Closed trades of the previous run written again.
     pub carried_trades: u64,
+    /// The previous run's files, not read yet (see [`super::carried`]).
+    pub(super) carry_pending: Option<(crate::duck::Database, super::carried::CarriedFiles)>,
 }
 
 impl BacktestSink {
@@ -194,6 +196,7 @@ impl BacktestSink {
             updated: 0,
             trades_added: 0,
             carried_trades: 0,
+            carry_pending: None,
         })
     }
 
@@ -464,6 +467,7 @@ impl BacktestSink {
 impl RunSink for BacktestSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
+            self.load_carried()?;
             self.open_symbol(run.symbol)?;
         }
         let n = run.ts.len();
@@ -501,6 +505,7 @@ impl RunSink for BacktestSink {
     /// its rows are taken back from `signals` and `trades` as for a kernel failure, and an
     /// `_errors` row records it when the symbol ends.
     fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        self.load_carried()?;
         if self.sym.as_ref().is_none_or(|s| s.symbol != symbol) {
             self.open_symbol(symbol)?;
         }
@@ -511,6 +516,7 @@ impl RunSink for BacktestSink {
 
     /// Writes the bucket's files and its completion marker.
     fn finish(&mut self) -> Result<()> {
+        self.load_carried()?;
         self.carry_before(None)?;
         self.end_symbol()?;
         self.tables();

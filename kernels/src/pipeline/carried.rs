@@ -140,6 +140,24 @@ impl BacktestSink {
         self.prior_failed = c.failed;
     }
 
+    /// Carries `files` into this sink, read when the sink first needs them (in the worker
+    /// that runs the bucket: one bucket's states in memory at a time, not every bucket's).
+    pub fn carry_files(&mut self, db: Database, files: CarriedFiles) {
+        self.carry_pending = Some((db, files));
+    }
+
+    /// Reads the files given to [`BacktestSink::carry_files`], once.
+    ///
+    /// # Errors
+    /// As [`CarriedFiles::read`].
+    pub(super) fn load_carried(&mut self) -> Result<()> {
+        if let Some((db, files)) = self.carry_pending.take() {
+            let c = files.read(&db)?;
+            self.carry_all(c);
+        }
+        Ok(())
+    }
+
     /// Ends the current symbol and starts `symbol` as failed in the previous run: it writes
     /// its `_errors` row again and reads nothing.
     pub(super) fn keep_failed(&mut self, symbol: &str, failure: (Stage, String)) -> Result<()> {
