@@ -6,9 +6,9 @@ use super::guarded;
 use crate::formula::Formula;
 use crate::pipeline::backtest::BacktestOptions;
 use crate::pipeline::budget::Budget;
+use crate::pipeline::carried::CarriedFiles;
 use crate::pipeline::scan::ScanRow;
 use crate::pipeline::strategy::StrategySpec;
-use crate::pipeline::carried::CarriedFiles;
 use crate::pipeline::{self, BacktestCounts, BacktestPartition, Outcome, Progress};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -190,7 +190,6 @@ pub struct BacktestJobOptions {
 pub struct CarriedBucket {
     /// Per-symbol state tables, later ones winning.
     pub states: Vec<String>,
-    pub trades: Option<String>,
     pub errors: Option<String>,
 }
 
@@ -239,7 +238,9 @@ impl Task for BacktestTask {
             };
             let carried = self.opts.carried.as_deref().unwrap_or_default();
             if !carried.is_empty() && carried.len() != self.opts.partitions.len() {
-                return Err(crate::Error::param("carried must give one entry per partition"));
+                return Err(crate::Error::param(
+                    "carried must give one entry per partition",
+                ));
             }
             let parts: Vec<BacktestPartition> = self
                 .opts
@@ -251,7 +252,6 @@ impl Task for BacktestTask {
                     sql: p.sql.clone(),
                     carried: carried.get(i).map(|c| CarriedFiles {
                         states: c.states.clone(),
-                        trades: c.trades.clone(),
                         errors: c.errors.clone(),
                     }),
                 })
