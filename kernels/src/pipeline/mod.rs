@@ -7,6 +7,7 @@
 //! so memory follows the bucket size, not the dataset size.
 pub mod backtest;
 pub mod budget;
+pub mod carried;
 pub mod fill;
 pub mod perf;
 pub mod scan;
@@ -63,6 +64,15 @@ impl Stage {
             Stage::Formula => "formula",
             Stage::Timeout => "timeout",
         }
+    }
+}
+
+impl Stage {
+    /// The stage named `name` (as [`Stage::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Stage> {
+        [Stage::Input, Stage::Kernel, Stage::Formula, Stage::Timeout]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 }
 
@@ -269,6 +279,15 @@ pub struct BacktestCounts {
     pub rows: u64,
 }
 
+/// One bucket of a backtest: its number, the SQL of its bars and, for an update, the
+/// previous run's files it continues from.
+#[derive(Clone, Debug)]
+pub struct BacktestPartition {
+    pub bucket: u32,
+    pub sql: String,
+    pub carried: Option<carried::CarriedFiles>,
+}
+
 /// Runs the backtest over `partitions` (bucket number, SQL), writing each bucket's files
 /// under `opts.out` as it completes. Each partition's SQL returns `symbol, ts` and the
 /// strategy's inputs ([`strategy::Strategy::inputs`]: `close` for the ATC; a formula's
@@ -286,10 +305,38 @@ pub fn backtest(
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<BacktestCounts> {
+    let parts: Vec<BacktestPartition> = partitions
+        .iter()
+        .map(|(bucket, sql)| BacktestPartition {
+            bucket: *bucket,
+            sql: sql.clone(),
+            carried: None,
+        })
+        .collect();
+    backtest_parts(db, &parts, 0, strategy, opts, workers, progress, cancel)
+}
+
+/// [`backtest`] over partitions that may carry a previous run's files (an update: see
+/// [`carried`]), writing signals as `part-<part>.parquet` of each bucket.
+///
+/// # Errors
+/// As [`backtest`]; a carried file that cannot be read, or a saved state of another
+/// strategy, named.
+#[allow(clippy::too_many_arguments)]
+pub fn backtest_parts(
+    db: &Database,
+    partitions: &[BacktestPartition],
+    part: u32,
+    strategy: &StrategySpec,
+    opts: &BacktestOptions,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+) -> Result<BacktestCounts> {
     let probe = BacktestSink::new(0, strategy.build()?, opts, progress.clone())?;
     let inputs = probe.inputs().to_vec();
     drop(probe);
-    let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
+    let sqls: Vec<String> = partitions.iter().map(|p| p.sql.clone()).collect();
     let parts = read_partitions(
         db,
         &sqls,
@@ -298,8 +345,14 @@ pub fn backtest(
         workers,
         |i| {
             let built = strategy.build().expect("parameters checked above");
-            BacktestSink::new(partitions[i].0, built, opts, progress.clone())
-                .expect("parameters checked above")
+            let mut sink = BacktestSink::new(partitions[i].bucket, built, opts, progress.clone())
+                .expect("parameters checked above");
+            sink.set_part(part);
+            if let Some(c) = &partitions[i].carried {
+                // Read in this worker when the bucket starts: one bucket's states at a time.
+                sink.carry_files(db.clone(), c.clone());
+            }
+            sink
         },
         cancel,
     )?;
