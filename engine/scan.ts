@@ -136,7 +136,7 @@ async function compute(engine: Engine, opts: ScanOptions, minSignal: number, sha
     runJob<NativeScan>(
       (job) =>
         engine.db.scan(
-          { partitions: ofShard(engine.partitions({ sql: opts.sql, columns: ['close'], sorted: order }), shard).map((p) => p.sql), params: opts.strategy, workers: engine.threads },
+          { partitions: ofShard(engine.partitions({ sql: opts.sql, columns: ['close'], sorted: order }), shard), params: opts.strategy, workers: engine.threads },
           job,
         ),
       engine.metadata?.symbols ?? 0,

@@ -6,6 +6,7 @@ use super::guarded;
 use crate::formula::Formula;
 use crate::pipeline::backtest::BacktestOptions;
 use crate::pipeline::budget::Budget;
+use crate::pipeline::carry::{Continuation, StateOut};
 use crate::pipeline::scan::ScanRow;
 use crate::pipeline::strategy::StrategySpec;
 use crate::pipeline::{self, BacktestCounts, Outcome, Progress};
@@ -55,10 +56,25 @@ impl NativeJob {
 
 #[napi(object)]
 pub struct ScanOptions {
-    /// One query per partition (disjoint symbols), each ordered by (symbol, ts).
-    pub partitions: Vec<String>,
+    /// One query per bucket (disjoint symbols), each ordered by (symbol, ts).
+    pub partitions: Vec<BucketSource>,
     pub params: Option<AtcOptions>,
     pub workers: Option<u32>,
+    /// Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-<g>.parquet`).
+    pub state_out: Option<String>,
+    /// `g` of the state files (0).
+    pub generation: Option<u32>,
+}
+
+/// Where a job saves its symbols' states, from its options.
+pub(super) fn state_out(dir: Option<&String>, generation: Option<u32>) -> Continuation {
+    Continuation {
+        out: dir.map(|d| StateOut {
+            dir: PathBuf::from(d),
+            generation: generation.unwrap_or(0),
+        }),
+        priors: Vec::new(),
+    }
 }
 
 #[napi(object)]
@@ -132,10 +148,18 @@ impl Task for ScanTask {
         guarded(|| {
             let params = atc_params(self.opts.params.as_ref())?;
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
+            let parts: Vec<(u32, String)> = self
+                .opts
+                .partitions
+                .iter()
+                .map(|p| (p.bucket, p.sql.clone()))
+                .collect();
+            let cont = state_out(self.opts.state_out.as_ref(), self.opts.generation);
             pipeline::scan(
                 &self.engine.clone()?,
-                &self.opts.partitions,
+                &parts,
                 &params,
+                cont,
                 workers,
                 &self.progress,
                 &self.cancel,

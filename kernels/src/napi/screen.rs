@@ -46,6 +46,10 @@ pub struct ScreenJobOptions {
     /// Without `out`: the most matches the screen may hold (default
     /// [`MAX_MATCHES_IN_MEMORY`]); one more stops it with an error at once.
     pub max_matches: Option<f64>,
+    /// Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-<g>.parquet`).
+    pub state_out: Option<String>,
+    /// `g` of the state files and of `all` mode's matches parts (0).
+    pub generation: Option<u32>,
 }
 
 #[napi(object)]
@@ -104,6 +108,8 @@ pub struct ScreenOutput {
     pub skipped: Vec<SkippedSymbol>,
     pub failed: Vec<FailedSymbol>,
     pub files: Vec<ScreenFile>,
+    /// The state files written (with `state_out`).
+    pub state_files: Vec<ScreenFile>,
 }
 
 fn time(name: &str, v: Option<f64>) -> Result<Option<i64>> {
@@ -177,12 +183,14 @@ impl Task for ScreenTask {
                 .collect();
             let out = o.out.as_ref().map(PathBuf::from);
             let workers = o.workers.unwrap_or(1).max(1) as usize;
+            let cont = super::job::state_out(o.state_out.as_ref(), o.generation);
             let result = pipeline::screen(
                 &self.engine.clone()?,
                 &parts,
                 &formula,
                 &opts,
                 out.as_deref(),
+                cont,
                 workers,
                 &self.progress,
                 &self.cancel,
@@ -236,17 +244,18 @@ impl Task for ScreenTask {
                     message,
                 })
                 .collect(),
-            files: r
-                .files
-                .into_iter()
-                .map(|f| ScreenFile {
-                    path: f.path,
-                    rows: f.rows as f64,
-                    bytes: f.bytes as f64,
-                    sha256: f.sha256,
-                })
-                .collect(),
+            files: r.files.into_iter().map(to_file).collect(),
+            state_files: r.states.into_iter().map(to_file).collect(),
         })
+    }
+}
+
+fn to_file(f: crate::pipeline::screen_out::OutFile) -> ScreenFile {
+    ScreenFile {
+        path: f.path,
+        rows: f.rows as f64,
+        bytes: f.bytes as f64,
+        sha256: f.sha256,
     }
 }
 
