@@ -192,7 +192,11 @@ fn same(got: &[Series], want: &[Series], what: &str) {
 
 #[test]
 fn a_continued_atc_backtest_equals_one_pass() {
-    check(&StrategySpec::Atc(AtcParams::default()), &SIGNAL_VALUES, "atc");
+    check(
+        &StrategySpec::Atc(AtcParams::default()),
+        &SIGNAL_VALUES,
+        "atc",
+    );
 }
 
 #[test]
@@ -357,4 +361,57 @@ fn carried_symbols_continue_stay_or_start_as_in_one_pass() {
     let want = sig(&[&full]);
     assert_eq!(want.len(), 4);
     same(&sig(&[&old, &new]), &want, "carried signals");
+}
+
+/// The state table read back (`read_states`, through DuckDB's BLOB vectors) gives each
+/// symbol's saved bytes exactly, short and long symbol names alike (DuckDB keeps strings up
+/// to 12 bytes inline), in symbol order; of several files the last given wins per symbol,
+/// and a file without the state columns is refused naming it.
+#[test]
+fn state_tables_read_back_byte_for_byte_the_last_file_winning() {
+    use barstream_kernels::pipeline::symbol_state::read_states;
+    let ts: Vec<i64> = (0..N as i64).map(|i| i * DAY).collect();
+    let names = ["ZZ", "A_SYMBOL_LONGER_THAN_12", "MMM"];
+    let spec = StrategySpec::Atc(AtcParams::default());
+    let run = |dir: &Path, upto: usize| {
+        let mut s = sink(&spec, dir);
+        let mut saved = Vec::new();
+        for (i, sym) in names.iter().enumerate() {
+            feed_as(
+                &mut s,
+                sym,
+                &ts,
+                &closes_from(77 + i as u64),
+                0..upto,
+                false,
+            );
+            saved.push(s.save_symbol().unwrap().unwrap());
+        }
+        s.finish().unwrap();
+        saved.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        saved
+    };
+    let (d1, d2) = (
+        support::temp_dir("read-states-1"),
+        support::temp_dir("read-states-2"),
+    );
+    let first = run(&d1, 100);
+    let second = run(&d2, 300);
+    let file = |d: &Path| {
+        d.join("_state/symbols/bucket=0/part-0.parquet")
+            .display()
+            .to_string()
+    };
+    let db = support::db();
+    assert_eq!(read_states(&db, &[file(&d1)]).unwrap(), first);
+    assert_eq!(read_states(&db, &[file(&d1), file(&d2)]).unwrap(), second);
+    assert_eq!(read_states(&db, &[file(&d2), file(&d1)]).unwrap(), first);
+    assert_eq!(read_states(&db, &[]).unwrap(), vec![]);
+    // A resumed sink continues from the state read back as from the one saved in memory.
+    let mut a = sink(&spec, &d1.join("again"));
+    a.resume(&read_states(&db, &[file(&d1)]).unwrap()[0])
+        .unwrap();
+    let summary = d1.join("summary/part-0.parquet").display().to_string();
+    let e = read_states(&db, &[summary.clone()]).unwrap_err();
+    assert!(e.message.contains(&summary), "{}", e.message);
 }

@@ -9,7 +9,8 @@ use crate::pipeline::budget::Budget;
 use crate::pipeline::carry::{Continuation, StateOut};
 use crate::pipeline::scan::ScanRow;
 use crate::pipeline::strategy::StrategySpec;
-use crate::pipeline::{self, BacktestCounts, Outcome, Progress};
+use crate::pipeline::carried::CarriedFiles;
+use crate::pipeline::{self, BacktestCounts, BacktestPartition, Outcome, Progress};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -202,6 +203,19 @@ pub struct BacktestJobOptions {
     /// A strategy formula instead of the ATC (`params` then unused); each partition's SQL
     /// returns `symbol, ts`, the formula's fields and `close`.
     pub formula: Option<String>,
+    /// An update: per partition (same order), the previous run's files it continues from.
+    pub carried: Option<Vec<CarriedBucket>>,
+    /// The part number of the signals files written (`part-<n>.parquet`; 0 by default).
+    pub signals_part: Option<u32>,
+}
+
+/// The previous run's files of one bucket (see `pipeline::carried`).
+#[napi(object)]
+pub struct CarriedBucket {
+    /// Per-symbol state tables, later ones winning.
+    pub states: Vec<String>,
+    pub trades: Option<String>,
+    pub errors: Option<String>,
 }
 
 #[napi(object)]
@@ -247,16 +261,30 @@ impl Task for BacktestTask {
                 Some(text) => StrategySpec::Formula(Arc::new(Formula::compile(text)?)),
                 None => StrategySpec::Atc(params),
             };
-            let parts: Vec<(u32, String)> = self
+            let carried = self.opts.carried.as_deref().unwrap_or_default();
+            if !carried.is_empty() && carried.len() != self.opts.partitions.len() {
+                return Err(crate::Error::param("carried must give one entry per partition"));
+            }
+            let parts: Vec<BacktestPartition> = self
                 .opts
                 .partitions
                 .iter()
-                .map(|p| (p.bucket, p.sql.clone()))
+                .enumerate()
+                .map(|(i, p)| BacktestPartition {
+                    bucket: p.bucket,
+                    sql: p.sql.clone(),
+                    carried: carried.get(i).map(|c| CarriedFiles {
+                        states: c.states.clone(),
+                        trades: c.trades.clone(),
+                        errors: c.errors.clone(),
+                    }),
+                })
                 .collect();
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
-            pipeline::backtest(
+            pipeline::backtest_parts(
                 &self.engine.clone()?,
                 &parts,
+                self.opts.signals_part.unwrap_or(0),
                 &strategy,
                 &opts,
                 workers,

@@ -7,6 +7,7 @@
 //! so memory follows the bucket size, not the dataset size.
 pub mod backtest;
 pub mod budget;
+pub mod carried;
 pub mod carry;
 pub mod fill;
 pub mod perf;
@@ -67,16 +68,14 @@ impl Stage {
             Stage::Timeout => "timeout",
         }
     }
+}
 
+impl Stage {
     /// The stage named `name` (as [`Stage::as_str`] writes it).
-    ///
-    /// # Errors
-    /// `InvalidParam` naming the unknown stage.
-    pub fn parse(name: &str) -> Result<Stage> {
+    pub fn parse(name: &str) -> Option<Stage> {
         [Stage::Input, Stage::Kernel, Stage::Formula, Stage::Timeout]
             .into_iter()
             .find(|s| s.as_str() == name)
-            .ok_or_else(|| crate::Error::param(format!("unknown failure stage '{name}'")))
     }
 }
 
@@ -306,6 +305,15 @@ pub struct BacktestCounts {
     pub rows: u64,
 }
 
+/// One bucket of a backtest: its number, the SQL of its bars and, for an update, the
+/// previous run's files it continues from.
+#[derive(Clone, Debug)]
+pub struct BacktestPartition {
+    pub bucket: u32,
+    pub sql: String,
+    pub carried: Option<carried::CarriedFiles>,
+}
+
 /// Runs the backtest over `partitions` (bucket number, SQL), writing each bucket's files
 /// under `opts.out` as it completes. Each partition's SQL returns `symbol, ts` and the
 /// strategy's inputs ([`strategy::Strategy::inputs`]: `close` for the ATC; a formula's
@@ -323,10 +331,49 @@ pub fn backtest(
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<BacktestCounts> {
+    let parts: Vec<BacktestPartition> = partitions
+        .iter()
+        .map(|(bucket, sql)| BacktestPartition {
+            bucket: *bucket,
+            sql: sql.clone(),
+            carried: None,
+        })
+        .collect();
+    backtest_parts(db, &parts, 0, strategy, opts, workers, progress, cancel)
+}
+
+/// [`backtest`] over partitions that may carry a previous run's files (an update: see
+/// [`carried`]), writing signals as `part-<part>.parquet` of each bucket.
+///
+/// # Errors
+/// As [`backtest`]; a carried file that cannot be read, or a saved state of another
+/// strategy, named.
+#[allow(clippy::too_many_arguments)]
+pub fn backtest_parts(
+    db: &Database,
+    partitions: &[BacktestPartition],
+    part: u32,
+    strategy: &StrategySpec,
+    opts: &BacktestOptions,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+) -> Result<BacktestCounts> {
     let probe = BacktestSink::new(0, strategy.build()?, opts, progress.clone())?;
     let inputs = probe.inputs().to_vec();
     drop(probe);
-    let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
+    // Read before any bucket starts, so an unreadable file fails the job before it writes.
+    let carried = partitions
+        .iter()
+        .map(|p| {
+            p.carried
+                .as_ref()
+                .map(|c| c.read(db))
+                .transpose()
+                .map(std::sync::Mutex::new)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let sqls: Vec<String> = partitions.iter().map(|p| p.sql.clone()).collect();
     let parts = read_partitions(
         db,
         &sqls,
@@ -335,8 +382,13 @@ pub fn backtest(
         workers,
         |i| {
             let built = strategy.build().expect("parameters checked above");
-            BacktestSink::new(partitions[i].0, built, opts, progress.clone())
-                .expect("parameters checked above")
+            let mut sink = BacktestSink::new(partitions[i].bucket, built, opts, progress.clone())
+                .expect("parameters checked above");
+            sink.set_part(part);
+            if let Some(c) = carried[i].lock().expect("not poisoned").take() {
+                sink.carry_all(c);
+            }
+            sink
         },
         cancel,
     )?;
