@@ -230,6 +230,7 @@ fn screen_opts(mode: Mode, from: Option<i64>, to: Option<i64>, formula: &Formula
             .filter(|f| !formula.fields.contains(f))
             .collect(),
         max_matches: None,
+        part: 0,
     }
 }
 
@@ -405,6 +406,7 @@ fn scan_and_screen_write_each_symbols_state_at_its_last_bar() {
             generation: 0,
         }),
         priors: Vec::new(),
+        failed: Default::default(),
     };
     let cancel = AtomicBool::new(false);
     let progress = Arc::new(Progress::default());

@@ -34,6 +34,7 @@ fn opts(mode: Mode, from: Option<i64>, to: Option<i64>, budget: Budget) -> Scree
         source_columns: Field::ALL.to_vec(),
         carried: Vec::new(),
         max_matches: None,
+        part: 0,
     }
 }
 

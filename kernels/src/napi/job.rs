@@ -6,10 +6,10 @@ use super::guarded;
 use crate::formula::Formula;
 use crate::pipeline::backtest::BacktestOptions;
 use crate::pipeline::budget::Budget;
+use crate::pipeline::carried::CarriedFiles;
 use crate::pipeline::carry::{Continuation, StateOut};
 use crate::pipeline::scan::ScanRow;
 use crate::pipeline::strategy::StrategySpec;
-use crate::pipeline::carried::CarriedFiles;
 use crate::pipeline::{self, BacktestCounts, BacktestPartition, Outcome, Progress};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
@@ -63,19 +63,43 @@ pub struct ScanOptions {
     pub workers: Option<u32>,
     /// Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-<g>.parquet`).
     pub state_out: Option<String>,
-    /// `g` of the state files (0).
-    pub generation: Option<u32>,
+    /// An update: per partition (same order), the previous run's state files (`trades`
+    /// and `errors` unused).
+    pub carried: Option<Vec<CarriedBucket>>,
+    /// An update: the symbols that failed in the previous run (they stay failed).
+    pub failed: Option<Vec<FailedSymbol>>,
 }
 
-/// Where a job saves its symbols' states, from its options.
-pub(super) fn state_out(dir: Option<&String>, generation: Option<u32>) -> Continuation {
-    Continuation {
+/// How a scan or screen job saves and continues states, from its options: states under
+/// `dir` (part 0 of each bucket, rewritten whole by an update), priors read from `carried`.
+pub(super) fn continuation(
+    db: &crate::duck::Database,
+    dir: Option<&String>,
+    carried: Option<&[CarriedBucket]>,
+    partitions: usize,
+) -> crate::Result<Continuation> {
+    let carried = carried.unwrap_or_default();
+    if !carried.is_empty() && carried.len() != partitions {
+        return Err(crate::Error::param(
+            "carried must give one entry per partition",
+        ));
+    }
+    let files: Vec<CarriedFiles> = carried
+        .iter()
+        .map(|c| CarriedFiles {
+            states: c.states.clone(),
+            trades: None,
+            errors: c.errors.clone(),
+        })
+        .collect();
+    Ok(Continuation {
         out: dir.map(|d| StateOut {
             dir: PathBuf::from(d),
-            generation: generation.unwrap_or(0),
+            generation: 0,
         }),
-        priors: Vec::new(),
-    }
+        priors: crate::pipeline::carry::read_priors(db, &files)?,
+        failed: Default::default(),
+    })
 }
 
 #[napi(object)]
@@ -105,6 +129,8 @@ pub struct FailedSymbol {
 
 #[napi(object)]
 pub struct ScanOutput {
+    /// Bars read.
+    pub bars_read: f64,
     pub processed: Vec<ScanSymbol>,
     pub skipped: Vec<SkippedSymbol>,
     pub failed: Vec<FailedSymbol>,
@@ -155,9 +181,23 @@ impl Task for ScanTask {
                 .iter()
                 .map(|p| (p.bucket, p.sql.clone()))
                 .collect();
-            let cont = state_out(self.opts.state_out.as_ref(), self.opts.generation);
+            let db = self.engine.clone()?;
+            let mut cont = continuation(
+                &db,
+                self.opts.state_out.as_ref(),
+                self.opts.carried.as_deref(),
+                parts.len(),
+            )?;
+            let mut failed = std::collections::BTreeMap::new();
+            for f in self.opts.failed.as_deref().unwrap_or_default() {
+                let stage = crate::pipeline::Stage::parse(&f.stage).ok_or_else(|| {
+                    crate::Error::param(format!("failed: unknown stage '{}'", f.stage))
+                })?;
+                failed.insert(f.symbol.clone(), (stage, f.message.clone()));
+            }
+            cont.failed = Arc::new(failed);
             pipeline::scan(
-                &self.engine.clone()?,
+                &db,
                 &parts,
                 &params,
                 cont,
@@ -177,6 +217,7 @@ impl Task for ScanTask {
             ts: r.ts as f64,
         });
         Ok(ScanOutput {
+            bars_read: self.progress.bars.load(Ordering::Relaxed) as f64,
             processed,
             skipped,
             failed,
@@ -263,7 +304,9 @@ impl Task for BacktestTask {
             };
             let carried = self.opts.carried.as_deref().unwrap_or_default();
             if !carried.is_empty() && carried.len() != self.opts.partitions.len() {
-                return Err(crate::Error::param("carried must give one entry per partition"));
+                return Err(crate::Error::param(
+                    "carried must give one entry per partition",
+                ));
             }
             let parts: Vec<BacktestPartition> = self
                 .opts

@@ -48,8 +48,11 @@ pub struct ScreenJobOptions {
     pub max_matches: Option<f64>,
     /// Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-<g>.parquet`).
     pub state_out: Option<String>,
-    /// `g` of the state files and of `all` mode's matches parts (0).
-    pub generation: Option<u32>,
+    /// The part number of `all` mode's matches files (an update's generation; 0).
+    pub matches_part: Option<u32>,
+    /// An update: per partition (same order), the previous run's state files and
+    /// `_errors` file (`trades` unused).
+    pub carried: Option<Vec<super::job::CarriedBucket>>,
 }
 
 #[napi(object)]
@@ -110,6 +113,8 @@ pub struct ScreenOutput {
     pub files: Vec<ScreenFile>,
     /// The state files written (with `state_out`).
     pub state_files: Vec<ScreenFile>,
+    /// Bars read.
+    pub bars_read: f64,
 }
 
 fn time(name: &str, v: Option<f64>) -> Result<Option<i64>> {
@@ -175,6 +180,7 @@ impl Task for ScreenTask {
                     Some(_) => None,
                     None => Some(max_matches(o.max_matches)?),
                 },
+                part: o.matches_part.unwrap_or(0),
             };
             let parts: Vec<(u32, String)> = o
                 .partitions
@@ -183,9 +189,15 @@ impl Task for ScreenTask {
                 .collect();
             let out = o.out.as_ref().map(PathBuf::from);
             let workers = o.workers.unwrap_or(1).max(1) as usize;
-            let cont = super::job::state_out(o.state_out.as_ref(), o.generation);
+            let db = self.engine.clone()?;
+            let cont = super::job::continuation(
+                &db,
+                o.state_out.as_ref(),
+                o.carried.as_deref(),
+                parts.len(),
+            )?;
             let result = pipeline::screen(
-                &self.engine.clone()?,
+                &db,
                 &parts,
                 &formula,
                 &opts,
@@ -246,6 +258,10 @@ impl Task for ScreenTask {
                 .collect(),
             files: r.files.into_iter().map(to_file).collect(),
             state_files: r.states.into_iter().map(to_file).collect(),
+            bars_read: self
+                .progress
+                .bars
+                .load(std::sync::atomic::Ordering::Relaxed) as f64,
         })
     }
 }

@@ -4,11 +4,14 @@
 //! full run over the same files fails it again). Symbols are taken out in symbol order as
 //! the partition's runs arrive; those without new bars are ended in their place, so the
 //! outputs keep symbol order.
+use super::carried::CarriedFiles;
 use super::symbol_state::{SymbolState, STATE_COLUMNS};
 use super::writer::{ResultTable, Val};
 use super::Stage;
+use crate::duck::Database;
 use crate::error::Result;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A symbol as the previous run left it.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,12 +100,41 @@ pub struct Continuation {
     pub out: Option<StateOut>,
     /// The previous run's symbols of each partition, by partition index (missing: none).
     pub priors: Vec<Carried>,
+    /// Symbols that failed in the previous run, of any partition: each stays failed if
+    /// read again (the scan's, whose failures are not kept per bucket).
+    pub failed: Arc<BTreeMap<String, (Stage, String)>>,
+}
+
+/// Reads each partition's previous files (states and `_errors`) into its priors.
+///
+/// # Errors
+/// A file that cannot be read, named.
+pub fn read_priors(db: &Database, files: &[CarriedFiles]) -> Result<Vec<Carried>> {
+    files
+        .iter()
+        .map(|f| {
+            let c = f.read(db)?;
+            let mut p = Carried::default();
+            p.extend(
+                c.states,
+                c.failed.into_iter().map(|(s, (stage, m))| (s, stage, m)),
+            );
+            Ok(p)
+        })
+        .collect()
 }
 
 impl Continuation {
     /// Hands out each partition's priors once, from any worker.
-    pub(super) fn shared(self) -> (Option<StateOut>, std::sync::Mutex<Vec<Carried>>) {
-        (self.out, std::sync::Mutex::new(self.priors))
+    #[allow(clippy::type_complexity)]
+    pub(super) fn shared(
+        self,
+    ) -> (
+        Option<StateOut>,
+        std::sync::Mutex<Vec<Carried>>,
+        Arc<BTreeMap<String, (Stage, String)>>,
+    ) {
+        (self.out, std::sync::Mutex::new(self.priors), self.failed)
     }
 }
 

@@ -190,13 +190,14 @@ pub fn scan(
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<ScanRow>>> {
     ScanSink::new(params, progress.clone())?;
-    let (out, priors) = cont.shared();
+    let (out, priors, failed) = cont.shared();
     let make = |i: usize| {
         let mut s = ScanSink::new(params, progress.clone()).expect("parameters checked above");
         if let Some(to) = &out {
             s = s.saving(to.clone(), partitions[i].0);
         }
         take_prior(&priors, i).append(&mut s.carried);
+        s.kept_failed = failed.clone();
         s
     };
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
@@ -253,7 +254,7 @@ pub fn screen(
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
     let shared = Arc::new(opts.clone());
     let held = Arc::new(AtomicU64::new(0));
-    let (states_to, priors) = cont.shared();
+    let (states_to, priors, _) = cont.shared();
     let parts = read_partitions(
         db,
         &sqls,

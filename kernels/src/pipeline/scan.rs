@@ -47,6 +47,8 @@ pub struct ScanSink {
     progress: Arc<Progress>,
     /// The previous run's symbols of this partition (`--update`).
     pub(super) carried: Carried,
+    /// Symbols failed in the previous run, of any partition: failed again when read.
+    pub(super) kept_failed: Arc<std::collections::BTreeMap<String, (Stage, String)>>,
     /// Where each symbol's state goes, with the bucket's table once created.
     states: Option<(StateOut, u32, Option<ResultTable>)>,
 }
@@ -61,6 +63,7 @@ impl ScanSink {
             outcomes: Vec::new(),
             progress,
             carried: Carried::default(),
+            kept_failed: Arc::default(),
             states: None,
         })
     }
@@ -131,7 +134,10 @@ impl ScanSink {
     fn start(&mut self, symbol: &str) -> Result<()> {
         match self.carried.take(symbol) {
             Some(p) => self.restart(symbol, &p),
-            None => self.begin(symbol),
+            None => match self.kept_failed.get(symbol) {
+                Some((stage, m)) => self.restart(symbol, &Prior::Failed(*stage, m.clone())),
+                None => self.begin(symbol),
+            },
         }
     }
 

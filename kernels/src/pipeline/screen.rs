@@ -70,6 +70,9 @@ pub struct ScreenOptions {
     /// The most matches the screen may hold (with no output folder): one more fails the
     /// screen as soon as a sink holds it, so memory stays bounded (see [`too_many`]).
     pub max_matches: Option<u64>,
+    /// The part number of `all` mode's matches files (`part-<n>.parquet`: an update's
+    /// generation; 0 for a full run).
+    pub part: u32,
 }
 
 /// The refusal of a screen holding more than `max` matches.
@@ -468,8 +471,7 @@ impl RunSink for ScreenSink {
             saved,
         )?;
         if let Some(dir) = &ctx.out {
-            let g = self.saving.as_ref().map_or(0, |(to, _)| to.generation);
-            self.files = write_bucket(dir, ctx.bucket, g, &self.formula, &self.opts, &self.out)?;
+            self.files = write_bucket(dir, ctx.bucket, &self.formula, &self.opts, &self.out)?;
             self.out.matches = Vec::new();
         }
         self.write_states()?;

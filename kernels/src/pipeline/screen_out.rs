@@ -57,20 +57,19 @@ pub fn matches_file(k: u32, g: u32, mode: Mode) -> String {
     format!("matches/bucket={k}/part-{part}.parquet")
 }
 
-/// Writes bucket `k`'s matches and errors of generation `g` under `out`.
+/// Writes bucket `k`'s matches and errors under `out`.
 ///
 /// # Errors
 /// The file system's message, naming the file.
 pub fn write_bucket(
     out: &Path,
     k: u32,
-    g: u32,
     formula: &Formula,
     opts: &ScreenOptions,
     outcome: &ScreenOutcome,
 ) -> Result<Vec<OutFile>> {
     let paths = [
-        matches_file(k, g, opts.mode),
+        matches_file(k, opts.part, opts.mode),
         format!("_errors/part-{k}.parquet"),
     ];
     let mut matches = ResultTable::create(&out.join(&paths[0]), &match_columns(formula));
