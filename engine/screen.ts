@@ -9,8 +9,11 @@
  * - `OUT/matches/bucket=<k>/part-0.parquet`: `symbol, ts, open, high, low, close, volume`,
  *   then one DOUBLE column per named value, named as assigned;
  * - `OUT/_errors/part-<k>.parquet`: `symbol, stage, message` for failed and skipped symbols;
- * - `OUT/_manifest.json` (`barstream-screen/1`): the formula, mode, dates, counts and files
- *   with rows, bytes and sha256, written last and atomically: the sign the output is whole.
+ * - `OUT/_state/symbols/bucket=<k>/part-0.parquet`: each symbol's state (not for a shard),
+ *   which `update` continues from (see `screen-update.ts`);
+ * - `OUT/_manifest.json` (`barstream-screen/1`): the formula, mode, dates, rank and top,
+ *   counts, files with rows, bytes and sha256, the dataset files read and the generation,
+ *   written last and atomically: the sign the output is whole.
  *
  * A run that fails as a whole (or is cancelled) removes what it wrote.
  */
