@@ -177,6 +177,29 @@ describe('scan and screen --update', () => {
     }, 60_000);
   }
 
+  it('screen latest on a dataset without volume: the update equals a full run, volume NaN', async () => {
+    await withTempDir(async (tmp) => {
+      const ds = join(tmp, 'ds');
+      const noVol = (data: Cell[][]) => data.map((r) => r.slice(0, 6));
+      const base = join(tmp, 'base.csv');
+      await writeCsv(base, HEADER.slice(0, 6), noVol(rows({ AAA: [0, 80], BBB: [0, 80], CCC: [0, 80] })));
+      await ingest({ input: base, out: ds, buckets: 2 });
+      const out = join(tmp, 'screen');
+      const opts: ScreenOptions = { formula: 'close > sma(close, 5) or close <= sma(close, 5)' };
+      const first = await screen(ds, { ...opts, out });
+      expect(first.failed).toEqual([]);
+      expect(first.matches.length).toBe(3);
+      expect(first.matches.every((m) => Number.isNaN(m.volume) && m.open > 0)).toBe(true);
+      const file = join(tmp, 'a1.csv');
+      await writeCsv(file, HEADER.slice(0, 6), noVol(rows({ AAA: [80, 2], NEW: [0, 20] })));
+      await ingest({ input: file, out: ds, append: true });
+      const u = await screen(ds, { out, update: true });
+      expect(u.update).toMatchObject({ generation: 1, barsRead: 22, symbolsAdded: 1, symbolsUpdated: 1 });
+      await expectFullScreen(tmp, ds, out, opts, 'no-volume');
+      expect(u.matches.map((m) => m.symbol)).toEqual(['AAA', 'BBB', 'CCC', 'NEW']);
+    });
+  }, 60_000);
+
   it('refuses, by name: another minSignal, another formula, a changed file', async () => {
     await withTempDir(async (tmp) => {
       const ds = join(tmp, 'ds');
