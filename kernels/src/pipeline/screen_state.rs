@@ -5,9 +5,10 @@
 //! held until it has enough bars). Matches already written are not kept. One row of
 //! `OUT/_state/symbols/bucket=<k>/part-<g>.parquet` (see [`super::symbol_state`]).
 //!
-//! The last bar's fields the formula did not read are completed by the partition's fill
-//! before the state is written, so a symbol carried over without new bars lists its full
-//! bar again.
+//! The last bar's fields the formula did not read are completed before the state is
+//! written, so a symbol carried over without new bars lists its full bar again: read with
+//! the bars ([`super::screen::ScreenOptions::carried`], as the engine does when it saves
+//! states), else by the partition's fill.
 use super::carry::{push_state, states_table, Prior};
 use super::screen::{Current, Match, ScreenSink};
 use super::symbol_state::SymbolState;
