@@ -32,11 +32,12 @@
  * discarded by the next update ({@link discardStaging}). Tests stop a run at the points
  * `update-staged`, `update-decided` and `update-moved` (see `test-points.ts`).
  *
- * **The backtest's layout after updates** (see `backtest.ts`): signals are appended as
- * `signals/bucket=<k>/part-<g>.parquet` (the bars of generation g's new files); the small
- * per-bucket tables of every bucket that had new bars are rewritten whole under their names
- * (`summary/part-<k>.parquet`, `trades/part-<k>.parquet`, `_errors/part-<k>.parquet`,
- * `_state/symbols/bucket=<k>/part-0.parquet`); buckets without new bars keep their files.
+ * **The backtest's layout after updates** (see `backtest-update.ts`): signals are appended as
+ * `signals/bucket=<k>/part-<g>.parquet` (the bars of generation g's new files) and the trades
+ * generation g closed as `trades/part-<k>-<g>.parquet`; the small per-bucket tables of every
+ * bucket that had new bars are rewritten whole under their names (`summary/part-<k>.parquet`,
+ * `trades/open-<k>.parquet`, `_errors/part-<k>.parquet`, `_state/symbols/bucket=<k>/part-0.parquet`);
+ * buckets without new bars keep their files.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -243,7 +244,8 @@ export function resolveOptions<T extends Record<string, unknown>>(out: string, g
     if (v === undefined) continue;
     if (canonical(v) !== canonical(previous[key])) {
       const name = names[key] ?? String(key);
-      throw invalidParam(`cannot update ${out}: ${name} ${canonical(v)} differs from the previous run's ${canonical(previous[key])}; leave it out to keep it, or run again with --overwrite`);
+      const why = previous[key] === undefined ? 'was not given to the previous run' : `differs from the previous run's ${canonical(previous[key])}`;
+      throw invalidParam(`cannot update ${out}: ${name} ${canonical(v)} ${why}; leave it out to keep the previous run's, or run again with --overwrite`);
     }
     merged[key] = v as T[keyof T];
   }
@@ -272,10 +274,14 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
-/** The staging folders of `out`, by generation. */
+/**
+ * The staging folders of `out`, by generation; none unless `out` is a barstream job output
+ * (a `_staging/` folder elsewhere is not barstream's to move or delete).
+ */
 async function stagings(out: string): Promise<{ dir: string; generation: number }[]> {
   const root = join(resolve(out), STAGING);
   if (!existsSync(root)) return [];
+  if (!['backtest', 'scan', 'screen'].includes(folderKind(resolve(out)))) return [];
   const found: { dir: string; generation: number }[] = [];
   for (const name of await readdir(root)) {
     const m = /^g(\d+)$/.exec(name);
@@ -334,7 +340,7 @@ export async function discardStaging(out: string): Promise<void> {
 
 async function removeEmptyStaging(dir: string): Promise<void> {
   const root = join(dir, STAGING);
-  if (existsSync(root) && (await readdir(root)).length === 0) await rm(root, { recursive: true, force: true });
+  if (existsSync(root) && (await readdir(root)).length === 0 && folderKind(dir) !== 'foreign') await rm(root, { recursive: true, force: true });
 }
 
 /**

@@ -5,11 +5,11 @@
  * with DuckDB, ORDER BY ALL, doubles compared exactly, NaN equal to NaN), new symbols, a
  * symbol skipped for too few bars that later qualifies, and a failed symbol that stays failed
  * included; `barsRead` is the new bars. Each refusal is named. A kill -9 at each commit point
- * leaves readable results (the previous ones, or the decided update completed by the reader)
- * and a rerun ends equal to a full run.
+ * (and after random delays) leaves readable results (the previous ones, or the decided update
+ * completed by the reader) and a rerun ends equal to a full run.
  */
 import { cp } from 'node:fs/promises';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +141,10 @@ describe('backtest --update', () => {
       // Layout: generation g's signals as part-g of their buckets.
       const parts = await query(`SELECT DISTINCT regexp_extract(filename, 'part-(\\d+)', 1) AS g FROM read_parquet(${lit(join(out, TABLES.signals))}, filename = true) ORDER BY g`);
       expect(parts.map((p) => p.g)).toEqual(['0', '1', '2']);
+      // Trades: part-<k> (closed by the full run), part-<k>-<g> (closed by update g), open-<k> (still open).
+      const tradeFiles = readdirSync(join(out, 'trades')).filter((f) => !f.startsWith('.'));
+      expect(tradeFiles.every((f) => /^(part-\d+|part-\d+-[12]|open-\d+)\.parquet$/.test(f)), tradeFiles.join(' ')).toBe(true);
+      expect(tradeFiles.filter((f) => /^part-\d+-2\.parquet$/.test(f)).length).toBeGreaterThan(0);
     });
   }, 60_000);
 
@@ -185,7 +189,7 @@ describe('backtest --update', () => {
       const fee = await refusal(backtest(ds, { out, update: true, feeBps: 3 }));
       expect(fee.code).toBe('BARSTREAM_INVALID_PARAM');
       expect(fee.message).toMatch(/feeBps \(--fee-bps\) 3 differs from the previous run's 2/);
-      expect((await refusal(backtest(ds, { out, update: true, strategy: { length: 20 } }))).message).toMatch(/strategy\.length 20 differs/);
+      expect((await refusal(backtest(ds, { out, update: true, strategy: { length: 20 } }))).message).toMatch(/strategy\.length 20 was not given to the previous run/);
       expect((await refusal(backtest(ds, { out, update: true, strategy: { formula: FORMULA } }))).message).toMatch(/strategy \(ATC or --formula\) "formula" differs from the previous run's "atc"/);
       expect((await refusal(backtest(ds, { out: rules, update: true, strategy: { formula: 'entry = close > sma(close, 3)' } }))).message).toMatch(/strategy\.formula \(--formula\) .* differs/);
       expect((await refusal(backtest(ds, { out, update: true, sql: 'SELECT * FROM bars' }))).message).toMatch(/sql \(--sql\) .* differs from the previous run's null/);
@@ -213,7 +217,7 @@ describe('backtest --update', () => {
     });
   }, 60_000);
 
-  it.skipIf(!cliBuilt)('kill -9 at each commit point: results stay readable, a rerun ends equal to a full run; the CLI prints the update', async () => {
+  it.skipIf(!cliBuilt)('kill -9 at each commit point and after random delays: results stay readable, a rerun ends equal to a full run; the CLI prints the update', async () => {
     await withTempDir(async (tmp) => {
       const ds = join(tmp, 'ds');
       const base = join(tmp, 'base.csv');
@@ -225,23 +229,45 @@ describe('backtest --update', () => {
       const before = await signalCount(out);
       const added = await append(tmp, ds, 'a1', rows({ AAA: [120, 2], BBB: [120, 2], CCC: [120, 2], NEW: [0, 50] }));
 
-      for (const at of ['update-staged', 'update-decided', 'update-moved']) {
-        const dir = join(tmp, `bt-${at}`);
+      const full = join(tmp, 'full');
+      await backtest(ds, { out: full });
+      const want = await tables(full);
+      // The three commit points, then two kills after seeded random delays (seed in the failure message).
+      const seed = Number(process.env.BARSTREAM_TEST_SEED ?? Date.now() % 1e9);
+      const rng = new Rng(seed);
+      const kills: (string | number)[] = ['update-staged', 'update-decided', 'update-moved', rng.int(300, 3000), rng.int(300, 3000)];
+      for (const [i, at] of kills.entries()) {
+        const label = typeof at === 'string' ? at : `seed ${seed}, killed after ${at} ms`;
+        const dir = join(tmp, `bt-${i}`);
         await cp(out, dir, { recursive: true });
-        const proc = startCli(['backtest', '--data', ds, '--out', dir, '--update', '--json'], { BARSTREAM_TEST_PAUSE_AT: at });
-        let exited = false;
-        void proc.done.then(() => (exited = true));
-        for (const deadline = Date.now() + 30_000; !exited && Date.now() < deadline && !proc.stderr().includes(`test pause at ${at}`); ) await new Promise((r) => setTimeout(r, 20));
-        proc.kill();
-        expect((await proc.done).signal, `killed at ${at}: ${proc.stderr()}`).toBe('SIGKILL');
-        // Undecided: the previous rows; decided: the reader completes the update first.
-        expect(await signalCount(dir), at).toBe(at === 'update-staged' ? before : before + added);
-        const rerun = cli(['backtest', '--data', ds, '--out', dir, '--update', '--json']);
+        const args = ['backtest', '--data', ds, '--out', dir, '--update', '--json'];
+        let readable: number;
+        if (typeof at === 'string') {
+          const proc = startCli(args, { BARSTREAM_TEST_PAUSE_AT: at });
+          let exited = false;
+          void proc.done.then(() => (exited = true));
+          for (const deadline = Date.now() + 30_000; !exited && Date.now() < deadline && !proc.stderr().includes(`test pause at ${at}`); ) await new Promise((r) => setTimeout(r, 20));
+          proc.kill();
+          expect((await proc.done).signal, `killed at ${at}: ${proc.stderr()}`).toBe('SIGKILL');
+          // Undecided: the previous rows; decided: the reader completes the update first.
+          readable = await signalCount(dir);
+          expect(readable, label).toBe(at === 'update-staged' ? before : before + added);
+        } else {
+          const proc = startCli(args);
+          await new Promise((r) => setTimeout(r, at));
+          proc.kill();
+          await proc.done;
+          readable = await signalCount(dir);
+          expect([before, before + added], label).toContain(readable);
+        }
+        const rerun = cli(args);
         expect(rerun.status, rerun.stderr).toBe(0);
         const line = JSON.parse(rerun.stdout);
-        expect(line.update.generation).toBe(1);
-        expect(line.barsRead, at).toBe(at === 'update-staged' ? added : 0);
-        await expectFullRun(tmp, ds, dir, {}, at);
+        expect(line.update.generation, label).toBe(1);
+        expect(line.barsRead, label).toBe(readable === before ? added : 0);
+        const got = await tables(dir);
+        for (const t of Object.keys(TABLES)) expect(got[t], `${label}: ${t}`).toEqual(want[t]);
+        expect(existsSync(join(dir, '_staging')), label).toBe(false);
       }
 
       const text = cli(['backtest', '--data', ds, '--out', out, '--update']);

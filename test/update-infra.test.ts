@@ -188,10 +188,21 @@ describe('update infrastructure', () => {
       const g2 = stagingFolder(out, 2);
       await mkdir(join(g2, 'summary'), { recursive: true });
       await writeFile(join(g2, 'summary', 'part-0.parquet'), 'newer');
-      await commitUpdate(out, { generation: 2, moves: ['summary/part-0.parquet'], manifest: { generation: 2 } });
+      await commitUpdate(out, { generation: 2, moves: ['summary/part-0.parquet'], manifest: { format: 'barstream-backtest/1', generation: 2 } });
       expect(await readFile(join(out, 'summary', 'part-0.parquet'), 'utf8')).toBe('newer');
-      expect(JSON.parse(await readFile(join(out, '_manifest.json'), 'utf8'))).toEqual({ generation: 2 });
+      expect(JSON.parse(await readFile(join(out, '_manifest.json'), 'utf8'))).toEqual({ format: 'barstream-backtest/1', generation: 2 });
       expect(existsSync(join(out, '_staging'))).toBe(false);
+
+      // A folder barstream did not write keeps its own `_staging/`, decided-looking or not.
+      const foreign = join(out, 'foreign');
+      await mkdir(join(foreign, '_staging', 'g1', 'summary'), { recursive: true });
+      await writeFile(join(foreign, 'mine.txt'), 'not barstream');
+      await writeFile(join(foreign, '_staging', 'g1', 'summary', 'part-0.parquet'), 'theirs');
+      await writeFile(join(foreign, '_staging', 'g1', '_commit.json'), JSON.stringify({ generation: 1, moves: ['summary/part-0.parquet'], manifest: {} }));
+      expect(await rollForward(foreign)).toEqual([]);
+      await discardStaging(foreign);
+      expect(await readFile(join(foreign, '_staging', 'g1', 'summary', 'part-0.parquet'), 'utf8')).toBe('theirs');
+      expect(existsSync(join(foreign, '_manifest.json'))).toBe(false);
     });
   });
 });

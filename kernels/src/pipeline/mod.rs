@@ -363,17 +363,6 @@ pub fn backtest_parts(
     let probe = BacktestSink::new(0, strategy.build()?, opts, progress.clone())?;
     let inputs = probe.inputs().to_vec();
     drop(probe);
-    // Read before any bucket starts, so an unreadable file fails the job before it writes.
-    let carried = partitions
-        .iter()
-        .map(|p| {
-            p.carried
-                .as_ref()
-                .map(|c| c.read(db))
-                .transpose()
-                .map(std::sync::Mutex::new)
-        })
-        .collect::<Result<Vec<_>>>()?;
     let sqls: Vec<String> = partitions.iter().map(|p| p.sql.clone()).collect();
     let parts = read_partitions(
         db,
@@ -386,8 +375,9 @@ pub fn backtest_parts(
             let mut sink = BacktestSink::new(partitions[i].bucket, built, opts, progress.clone())
                 .expect("parameters checked above");
             sink.set_part(part);
-            if let Some(c) = carried[i].lock().expect("not poisoned").take() {
-                sink.carry_all(c);
+            if let Some(c) = &partitions[i].carried {
+                // Read in this worker when the bucket starts: one bucket's states at a time.
+                sink.carry_files(db.clone(), c.clone());
             }
             sink
         },

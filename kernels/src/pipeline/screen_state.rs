@@ -185,7 +185,7 @@ impl ScreenSink {
 
     /// Starts `symbol` as the previous run left it (see [`ScreenSink::carry`]), or afresh.
     pub(super) fn start(&mut self, symbol: &str) -> Result<()> {
-        match self.carried.take(symbol) {
+        match self.carried.take(symbol)? {
             Some(p) => self.restart(symbol, p),
             None => {
                 self.begin(symbol);
@@ -209,7 +209,7 @@ impl ScreenSink {
 
     /// Ends the carried symbols without new bars that sort before `upto` (all with `None`).
     pub(super) fn carry_before(&mut self, upto: Option<&str>) -> Result<()> {
-        for (symbol, prior) in self.carried.before(upto) {
+        for (symbol, prior) in self.carried.before(upto)? {
             self.restart(&symbol, prior)?;
         }
         Ok(())
