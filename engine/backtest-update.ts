@@ -75,7 +75,7 @@ function givenOptions(opts: BacktestOptions, formula: string | undefined): Compa
 }
 
 /** Every file under `dir`, relative to it (hidden temporaries excluded). */
-async function filesUnder(dir: string): Promise<string[]> {
+export async function filesUnder(dir: string): Promise<string[]> {
   const all = (await readdir(dir, { recursive: true, withFileTypes: true })) as { name: string; parentPath: string; isFile(): boolean }[];
   return all.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
 }

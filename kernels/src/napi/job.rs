@@ -7,6 +7,7 @@ use crate::formula::Formula;
 use crate::pipeline::backtest::BacktestOptions;
 use crate::pipeline::budget::Budget;
 use crate::pipeline::carried::CarriedFiles;
+use crate::pipeline::carry::{Continuation, StateOut};
 use crate::pipeline::scan::ScanRow;
 use crate::pipeline::strategy::StrategySpec;
 use crate::pipeline::{self, BacktestCounts, BacktestPartition, Outcome, Progress};
@@ -56,10 +57,48 @@ impl NativeJob {
 
 #[napi(object)]
 pub struct ScanOptions {
-    /// One query per partition (disjoint symbols), each ordered by (symbol, ts).
-    pub partitions: Vec<String>,
+    /// One query per bucket (disjoint symbols), each ordered by (symbol, ts).
+    pub partitions: Vec<BucketSource>,
     pub params: Option<AtcOptions>,
     pub workers: Option<u32>,
+    /// Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-<g>.parquet`).
+    pub state_out: Option<String>,
+    /// An update: per partition (same order), the previous run's state files (`trades`
+    /// and `errors` unused).
+    pub carried: Option<Vec<CarriedBucket>>,
+    /// An update: the symbols that failed in the previous run (they stay failed).
+    pub failed: Option<Vec<FailedSymbol>>,
+}
+
+/// How a scan or screen job saves and continues states, from its options: states under
+/// `dir` (part 0 of each bucket, rewritten whole by an update), priors read from `carried`.
+pub(super) fn continuation(
+    db: &crate::duck::Database,
+    dir: Option<&String>,
+    carried: Option<&[CarriedBucket]>,
+    partitions: usize,
+) -> crate::Result<Continuation> {
+    let carried = carried.unwrap_or_default();
+    if !carried.is_empty() && carried.len() != partitions {
+        return Err(crate::Error::param(
+            "carried must give one entry per partition",
+        ));
+    }
+    let files: Vec<CarriedFiles> = carried
+        .iter()
+        .map(|c| CarriedFiles {
+            states: c.states.clone(),
+            errors: c.errors.clone(),
+        })
+        .collect();
+    Ok(Continuation {
+        out: dir.map(|d| StateOut {
+            dir: PathBuf::from(d),
+            generation: 0,
+        }),
+        priors: crate::pipeline::carry::file_priors(db, files),
+        failed: Default::default(),
+    })
 }
 
 #[napi(object)]
@@ -89,6 +128,8 @@ pub struct FailedSymbol {
 
 #[napi(object)]
 pub struct ScanOutput {
+    /// Bars read.
+    pub bars_read: f64,
     pub processed: Vec<ScanSymbol>,
     pub skipped: Vec<SkippedSymbol>,
     pub failed: Vec<FailedSymbol>,
@@ -133,10 +174,32 @@ impl Task for ScanTask {
         guarded(|| {
             let params = atc_params(self.opts.params.as_ref())?;
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
+            let parts: Vec<(u32, String)> = self
+                .opts
+                .partitions
+                .iter()
+                .map(|p| (p.bucket, p.sql.clone()))
+                .collect();
+            let db = self.engine.clone()?;
+            let mut cont = continuation(
+                &db,
+                self.opts.state_out.as_ref(),
+                self.opts.carried.as_deref(),
+                parts.len(),
+            )?;
+            let mut failed = std::collections::BTreeMap::new();
+            for f in self.opts.failed.as_deref().unwrap_or_default() {
+                let stage = crate::pipeline::Stage::parse(&f.stage).ok_or_else(|| {
+                    crate::Error::param(format!("failed: unknown stage '{}'", f.stage))
+                })?;
+                failed.insert(f.symbol.clone(), (stage, f.message.clone()));
+            }
+            cont.failed = Arc::new(failed);
             pipeline::scan(
-                &self.engine.clone()?,
-                &self.opts.partitions,
+                &db,
+                &parts,
                 &params,
+                cont,
                 workers,
                 &self.progress,
                 &self.cancel,
@@ -153,6 +216,7 @@ impl Task for ScanTask {
             ts: r.ts as f64,
         });
         Ok(ScanOutput {
+            bars_read: self.progress.bars.load(Ordering::Relaxed) as f64,
             processed,
             skipped,
             failed,

@@ -8,11 +8,13 @@
 pub mod backtest;
 pub mod budget;
 pub mod carried;
+pub mod carry;
 pub mod fill;
 pub mod perf;
 pub mod scan;
 pub mod screen;
 pub mod screen_out;
+pub mod screen_state;
 pub mod strategy;
 pub mod symbol;
 pub mod symbol_state;
@@ -26,6 +28,7 @@ use crate::formula::Formula;
 use crate::read::parallel::{check_disjoint, read_partitions};
 use crate::read::{ReadMode, RunSink};
 use backtest::{BacktestOptions, BacktestSink};
+use carry::{take_prior, Continuation};
 use scan::{ScanRow, ScanSink};
 use screen::{PartitionContext, ScreenOptions, ScreenOutcome, ScreenSink};
 use screen_out::OutFile;
@@ -149,7 +152,7 @@ fn per_symbol<T, S>(
     db: &Database,
     partitions: &[String],
     workers: usize,
-    make: impl Fn() -> S + Sync,
+    make: impl Fn(usize) -> S + Sync,
     take: impl Fn(S) -> Vec<Outcome<T>>,
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<T>>>
@@ -163,7 +166,7 @@ where
         &close_column(),
         ReadMode::Vectors,
         workers,
-        |_| make(),
+        make,
         cancel,
     )?;
     let outcomes: Vec<Vec<Outcome<T>>> = parts.into_iter().map(|p| take(p.sink)).collect();
@@ -171,21 +174,34 @@ where
     Ok(outcomes.into_iter().flatten().collect())
 }
 
-/// The latest ATC signal of every symbol.
+/// The latest ATC signal of every symbol of `partitions` (bucket number, SQL), saving and
+/// continuing each symbol's state as `cont` says (see [`scan`](mod@scan)).
 ///
 /// # Errors
-/// Invalid parameters, SQL or read errors, a symbol found in two partitions, cancellation.
+/// Invalid parameters, SQL or read errors, a symbol found in two partitions, a write
+/// error, cancellation.
 pub fn scan(
     db: &Database,
-    partitions: &[String],
+    partitions: &[(u32, String)],
     params: &AtcParams,
+    cont: Continuation,
     workers: usize,
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<ScanRow>>> {
     ScanSink::new(params, progress.clone())?;
-    let make = || ScanSink::new(params, progress.clone()).expect("parameters checked above");
-    per_symbol(db, partitions, workers, make, |s| s.outcomes, cancel)
+    let (out, priors, failed) = cont.shared();
+    let make = |i: usize| {
+        let mut s = ScanSink::new(params, progress.clone()).expect("parameters checked above");
+        if let Some(to) = &out {
+            s = s.saving(to.clone(), partitions[i].0);
+        }
+        take_prior(&priors, i).append(&mut s.carried);
+        s.kept_failed = failed.clone();
+        s
+    };
+    let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
+    per_symbol(db, &sqls, workers, make, |s| s.outcomes, cancel)
 }
 
 /// A screen's outcome over every partition, and the files written.
@@ -193,12 +209,15 @@ pub fn scan(
 pub struct ScreenResult {
     pub outcome: ScreenOutcome,
     pub files: Vec<OutFile>,
+    /// The state files written (when saving states).
+    pub states: Vec<OutFile>,
 }
 
 /// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts`, exactly
 /// the formula's fields, then `opts.carried`) and gathers the matches (see [`screen`](mod@screen)); with `out`,
 /// each bucket's matches and errors are written there as it completes (see
-/// [`screen_out`]) and the returned matches are empty. Without `out`, more matches than
+/// [`screen_out`]) and the returned matches are empty; `cont` says where each symbol's
+/// state is saved and what the partitions continue from. Without `out`, more matches than
 /// `opts.max_matches` stop every partition as soon as they are held.
 ///
 /// # Errors
@@ -211,6 +230,7 @@ pub fn screen(
     formula: &Arc<Formula>,
     opts: &ScreenOptions,
     out: Option<&Path>,
+    cont: Continuation,
     workers: usize,
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
@@ -234,6 +254,7 @@ pub fn screen(
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
     let shared = Arc::new(opts.clone());
     let held = Arc::new(AtomicU64::new(0));
+    let (states_to, priors, _) = cont.shared();
     let parts = read_partitions(
         db,
         &sqls,
@@ -248,7 +269,12 @@ pub fn screen(
                 out: out.map(Path::to_path_buf),
                 held: held.clone(),
             };
-            ScreenSink::new(ctx, formula.clone(), shared.clone(), progress.clone())
+            let mut s = ScreenSink::new(ctx, formula.clone(), shared.clone(), progress.clone());
+            if let Some(to) = &states_to {
+                s = s.saving(to.clone());
+            }
+            take_prior(&priors, i).append(&mut s.carried);
+            s
         },
         cancel,
     )?;
@@ -265,6 +291,7 @@ pub fn screen(
         all.outcome.failed.extend(o.failed);
         all.outcome.errors.extend(o.errors);
         all.files.append(&mut s.files);
+        all.states.append(&mut s.states);
     }
     Ok(all)
 }

@@ -1,16 +1,18 @@
 //! The scan sink: each symbol's ATC run to its last bar, keeping only the latest
 //! `Average_Signal`, close and timestamp. Nothing per bar is kept.
 //!
-//! A symbol whose bars arrive whole in one run waits, with up to [`W`]` - 1` others
-//! like it, and they run together in one lane group ([`crate::atc::symbols`]); a symbol
-//! that spans runs steps run by run with its carried state as before. Both give the
-//! same values bit for bit, and outcomes keep the symbols' order.
+//! With a [`StateOut`], every symbol that did not fail (the skipped too: they may reach the
+//! longest MA later) saves its carried state (the ATC's and its latest row) as a row of
+//! `_state/symbols/bucket=<k>/part-<g>.parquet`; a sink given the previous run's states
+//! ([`ScanSink::carry`]) continues each symbol from its state, bit for bit (`--update`).
+use super::carry::{push_state, states_table, Carried, Prior, StateOut};
 use super::symbol::SymbolAtc;
+use super::symbol_state::SymbolState;
+use super::writer::ResultTable;
 use super::{keep_first_failure, Outcome, Progress, Stage};
-use crate::atc::symbols::{lane_safe, run_group, W};
-use crate::atc::{AtcParams, NCOL};
-use crate::error::Result;
-use crate::kernel::check_prices;
+use crate::atc::AtcParams;
+use crate::codec::{decode, encode};
+use crate::error::{Error, Result};
 use crate::read::{RunSink, SymbolRun};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,20 +36,21 @@ impl super::Named for ScanRow {
 struct Current {
     row: ScanRow,
     failed: Option<(Stage, String)>,
-    /// The closes of its one run so far, not yet through the ATC (`None` once it steps
-    /// run by run).
-    whole: Option<Vec<f64>>,
 }
+
+const TAG: &str = "scan-symbol";
 
 pub struct ScanSink {
     atc: SymbolAtc,
     current: Option<Current>,
-    /// Whole symbols that ended, waiting to fill a lane group (in symbol order).
-    waiting: Vec<Current>,
-    /// A lane group's output columns, per member.
-    group_out: Vec<Vec<f64>>,
     pub outcomes: Vec<Outcome<ScanRow>>,
     progress: Arc<Progress>,
+    /// The previous run's symbols of this partition (`--update`).
+    pub(super) carried: Carried,
+    /// Symbols failed in the previous run, of any partition: failed again when read.
+    pub(super) kept_failed: Arc<std::collections::BTreeMap<String, (Stage, String)>>,
+    /// Where each symbol's state goes, with the bucket's table once created.
+    states: Option<(StateOut, u32, Option<ResultTable>)>,
 }
 
 impl ScanSink {
@@ -57,97 +60,124 @@ impl ScanSink {
         Ok(ScanSink {
             atc: SymbolAtc::new(params)?,
             current: None,
-            waiting: Vec::new(),
-            group_out: Vec::new(),
             outcomes: Vec::new(),
             progress,
+            carried: Carried::default(),
+            kept_failed: Arc::default(),
+            states: None,
         })
     }
 
-    fn push_outcome(&mut self, c: Current) {
-        self.outcomes.push(Outcome::classify(
-            c.row.symbol.clone(),
-            c.row.bars,
-            self.atc.longest,
-            c.failed,
-            c.row,
-        ));
-        self.progress.symbols.fetch_add(1, Ordering::Relaxed);
+    /// Saves every symbol's state as a row of bucket `bucket`'s state file under `to`.
+    pub fn saving(mut self, to: StateOut, bucket: u32) -> Self {
+        self.states = Some((to, bucket, None));
+        self
     }
 
-    /// Ends the symbol in progress: a whole one waits for a lane group; any other goes
-    /// out after the waiting ones (outcomes stay in symbol order).
-    fn end_symbol(&mut self) -> Result<()> {
-        if let Some(c) = self.current.take() {
-            if c.whole.is_some() && c.failed.is_none() {
-                self.waiting.push(c);
-                if self.waiting.len() == W {
-                    self.flush()?;
-                }
-            } else {
-                self.flush()?;
-                self.push_outcome(c);
+    /// Continues these symbols from the previous run: a symbol read again resumes from its
+    /// state, one without new bars is ended as it was, a failed one stays failed with its
+    /// error (its new bars are not computed), all in symbol order among those read.
+    pub fn carry(
+        &mut self,
+        states: impl IntoIterator<Item = SymbolState>,
+        failed: impl IntoIterator<Item = (String, Stage, String)>,
+    ) {
+        self.carried.extend(states, failed);
+    }
+
+    /// The current symbol's state, or `None` when there is none or it failed.
+    pub fn save_symbol(&self) -> Option<SymbolState> {
+        let c = self.current.as_ref().filter(|c| c.failed.is_none())?;
+        let r = &c.row;
+        let atc = self.atc.save();
+        let state = encode(TAG, |e| {
+            e.u64(r.bars);
+            e.f64(r.signal);
+            e.f64(r.close);
+            e.i64(r.ts);
+            e.blob(&atc);
+        });
+        Some(SymbolState {
+            symbol: r.symbol.clone(),
+            last_ts: r.ts,
+            bars: r.bars,
+            state,
+        })
+    }
+
+    /// Ends the current symbol and continues `st`'s symbol where it stopped; its next run
+    /// must come with `continues` true.
+    ///
+    /// # Errors
+    /// `InvalidParam` when the bytes are not a scan state of these parameters (naming the
+    /// symbol).
+    pub fn resume(&mut self, st: &SymbolState) -> Result<()> {
+        self.end_symbol()?;
+        let named = |e: Error| Error::param(format!("saved state of {}: {}", st.symbol, e.message));
+        let (row, atc) = decode(&st.state, TAG, |d| {
+            let row = ScanRow {
+                symbol: st.symbol.clone(),
+                bars: d.u64()?,
+                signal: d.f64()?,
+                close: d.f64()?,
+                ts: d.i64()?,
+            };
+            Ok((row, d.blob()?.to_vec()))
+        })
+        .map_err(named)?;
+        self.atc.restore(&atc).map_err(named)?;
+        self.current = Some(Current { row, failed: None });
+        Ok(())
+    }
+
+    /// Starts `symbol` as the previous run left it (see [`ScanSink::carry`]), or afresh.
+    fn start(&mut self, symbol: &str) -> Result<()> {
+        match self.carried.take(symbol)? {
+            Some(p) => self.restart(symbol, &p),
+            None => match self.kept_failed.get(symbol) {
+                Some((stage, m)) => self.restart(symbol, &Prior::Failed(*stage, m.clone())),
+                None => self.begin(symbol),
+            },
+        }
+    }
+
+    fn restart(&mut self, symbol: &str, prior: &Prior) -> Result<()> {
+        match prior {
+            Prior::State(st) => self.resume(st),
+            Prior::Failed(stage, message) => {
+                self.begin(symbol)?;
+                let cur = self.current.as_mut().expect("begun");
+                cur.failed = Some((*stage, message.clone()));
+                Ok(())
             }
+        }
+    }
+
+    /// Ends the carried symbols without new bars that sort before `upto` (all with `None`).
+    fn carry_before(&mut self, upto: Option<&str>) -> Result<()> {
+        for (symbol, prior) in self.carried.before(upto)? {
+            self.restart(&symbol, &prior)?;
         }
         Ok(())
     }
 
-    /// Runs the waiting whole symbols, in one lane group those that can (checked prices
-    /// at most `LANE_MAX`, enough bars to count), each other alone as a run-by-run symbol
-    /// would; then their outcomes, in order.
-    fn flush(&mut self) -> Result<()> {
-        let mut waiting = std::mem::take(&mut self.waiting);
-        let mut lanes = Vec::new();
-        for (k, c) in waiting.iter_mut().enumerate() {
-            let x = c.whole.as_deref().expect("whole");
-            if let Err(e) = check_prices(x, 0, true) {
-                c.failed = Some((Stage::Kernel, e.message));
-            } else if c.row.bars >= self.atc.longest && lane_safe(x) {
-                lanes.push(k);
-            }
+    fn end_symbol(&mut self) -> Result<()> {
+        let saved = match self.states {
+            Some(_) => self.save_symbol(),
+            None => None,
+        };
+        if let (Some(st), Some((to, k, table))) = (saved, &mut self.states) {
+            push_state(table.get_or_insert_with(|| states_table(to, *k)), &st)?;
         }
-        if lanes.len() < 2 {
-            lanes.clear();
-        }
-        for (k, c) in waiting.iter_mut().enumerate() {
-            if lanes.contains(&k) || c.failed.is_some() || c.row.bars < self.atc.longest {
-                continue;
-            }
-            let x = c.whole.take().expect("whole");
-            self.atc.begin()?;
-            match self.atc.step(&x) {
-                Ok(()) => c.row.signal = self.atc.outputs()[0][x.len() - 1],
-                Err(e) => c.failed = Some((Stage::Kernel, e.message)),
-            }
-        }
-        if !lanes.is_empty() {
-            let xs: Vec<&[f64]> = lanes
-                .iter()
-                .map(|&k| waiting[k].whole.as_deref().expect("whole"))
-                .collect();
-            self.group_out.resize_with(lanes.len(), Vec::new);
-            for (o, x) in self.group_out.iter_mut().zip(&xs) {
-                o.resize(NCOL * x.len(), 0.0);
-            }
-            let mut cols: Vec<[&mut [f64]; NCOL]> = self
-                .group_out
-                .iter_mut()
-                .zip(&xs)
-                .map(|(o, x)| {
-                    let mut it = o.chunks_mut(x.len());
-                    std::array::from_fn(|_| it.next().expect("NCOL columns"))
-                })
-                .collect();
-            let mut outs: Vec<&mut [&mut [f64]; NCOL]> = cols.iter_mut().collect();
-            run_group(self.atc.params(), &xs, &mut outs);
-            for (&k, o) in lanes.iter().zip(&self.group_out) {
-                // `Average_Signal` (column 0) at the last bar.
-                let n = waiting[k].whole.as_ref().expect("whole").len();
-                waiting[k].row.signal = o[n - 1];
-            }
-        }
-        for c in waiting {
-            self.push_outcome(c);
+        if let Some(c) = self.current.take() {
+            self.outcomes.push(Outcome::classify(
+                c.row.symbol.clone(),
+                c.row.bars,
+                self.atc.longest,
+                c.failed,
+                c.row,
+            ));
+            self.progress.symbols.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
     }
@@ -155,6 +185,7 @@ impl ScanSink {
     /// Ends the symbol in progress and starts `symbol`.
     fn begin(&mut self, symbol: &str) -> Result<()> {
         self.end_symbol()?;
+        self.atc.begin()?;
         let row = ScanRow {
             symbol: symbol.to_string(),
             bars: 0,
@@ -162,11 +193,7 @@ impl ScanSink {
             close: f64::NAN,
             ts: 0,
         };
-        self.current = Some(Current {
-            row,
-            failed: None,
-            whole: None,
-        });
+        self.current = Some(Current { row, failed: None });
         Ok(())
     }
 }
@@ -174,7 +201,8 @@ impl ScanSink {
 impl RunSink for ScanSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.begin(run.symbol)?;
+            self.carry_before(Some(run.symbol))?;
+            self.start(run.symbol)?;
         }
         let n = run.ts.len();
         self.progress.bars.fetch_add(n as u64, Ordering::Relaxed);
@@ -184,21 +212,6 @@ impl RunSink for ScanSink {
             return Ok(());
         }
         let close = run.values[0];
-        if !run.continues {
-            // Its first run: it waits to see whether the symbol goes on in another run.
-            cur.whole = Some(close.to_vec());
-            cur.row.close = close[n - 1];
-            cur.row.ts = run.ts[n - 1];
-            return Ok(());
-        }
-        if let Some(first) = cur.whole.take() {
-            // It spans runs: step it run by run from its first run on.
-            self.atc.begin()?;
-            if let Err(e) = self.atc.step(&first) {
-                cur.failed = Some((Stage::Kernel, e.message));
-                return Ok(());
-            }
-        }
         match self.atc.step(close) {
             Ok(()) => {
                 cur.row.signal = self.atc.outputs()[0][n - 1];
@@ -214,15 +227,22 @@ impl RunSink for ScanSink {
     /// its signal so far is dropped.
     fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
         if self.current.as_ref().is_none_or(|c| c.row.symbol != symbol) {
-            self.begin(symbol)?;
+            self.carry_before(Some(symbol))?;
+            self.start(symbol)?;
         }
         let cur = self.current.as_mut().expect("begun");
         keep_first_failure(&mut cur.failed, Stage::Input, message);
         Ok(())
     }
 
+    /// Ends the carried symbols left, then writes the bucket's state file (if saving).
     fn finish(&mut self) -> Result<()> {
+        self.carry_before(None)?;
         self.end_symbol()?;
-        self.flush()
+        if let Some((to, k, table)) = &mut self.states {
+            let t = table.take().unwrap_or_else(|| states_table(to, *k));
+            t.write_parquet()?;
+        }
+        Ok(())
     }
 }
