@@ -12,5 +12,6 @@
 export async function pauseAt(point: string): Promise<void> {
   if (process.env.BARSTREAM_TEST_PAUSE_AT !== point) return;
   process.stderr.write(`barstream: test pause at ${point}\n`);
-  await new Promise(() => undefined); // until killed
+  // A timer keeps the event loop alive: a bare pending promise would let Node exit.
+  await new Promise(() => setInterval(() => undefined, 60_000)); // until killed
 }
