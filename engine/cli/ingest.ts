@@ -25,7 +25,7 @@ interface IngestCliOptions {
   closeOnly?: boolean;
   delimiter?: string;
   decimalComma?: boolean;
-  prefer?: boolean;
+  prefer?: boolean | string[];
 }
 
 /** Exit status of a `--strict` run that rejected rows (the data is still written). */
@@ -73,6 +73,11 @@ export function ingestWarnings(r: IngestResult): string[] {
   return lines;
 }
 
+/** `--prefer a,b --prefer c` as `[a, b, c]`; `--prefer` alone as true (the --in order). */
+export function preferList(v: boolean | string[] | undefined): boolean | string[] | undefined {
+  return Array.isArray(v) ? v.flatMap((x) => x.split(',')).filter((x) => x !== '') : v;
+}
+
 /** `out` receives what the command prints (stdout by default). */
 export function ingestCommand(out: { write(s: string): unknown } = process.stdout): Command {
   return new Command('ingest')
@@ -99,7 +104,10 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
     .option('--close-only', 'sources have only a close: open = high = low = close')
     .option('--delimiter <char>', "CSV delimiter: , ; | or 'tab' (default: sniffed)", (v: string) => (v === 'tab' || v === '\\t' ? '\t' : v))
     .option('--decimal-comma', 'CSV numbers are written 1234,5 (default: sniffed)')
-    .option('--prefer', 'the --in inputs are in order of precedence: a (symbol, ts) in several is taken from the first, the others are superseded')
+    .option(
+      '--prefer [inputs...]',
+      'inputs in order of precedence (a.csv,b.csv or repeated; unlisted --in inputs come after; alone: the --in order): a (symbol, ts) in several is taken from the first, the others are superseded',
+    )
     .action(
       action(async (o: IngestCliOptions) => {
         const t0 = performance.now();
@@ -121,7 +129,7 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
           closeOnly: o.closeOnly,
           delimiter: o.delimiter,
           decimalComma: o.decimalComma,
-          prefer: o.prefer,
+          prefer: preferList(o.prefer),
         });
         const { read, written, rejected, superseded, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
         out.write(
