@@ -57,6 +57,8 @@ export interface DailyResult {
   data: string;
   /** The append: counts as `ingest` returns them, with the dataset's new generation. */
   ingest: Pick<IngestResult, 'read' | 'written' | 'rejected' | 'superseded' | 'byReason' | 'files' | 'rejectedPath' | 'generation' | 'symbolsAdded' | 'emptyFiles'>;
+  /** Time of the append. */
+  appendMs: number;
   results: FolderUpdate[];
   /** Results folders that failed. */
   failed: number;
@@ -118,6 +120,7 @@ export async function update(opts: UpdateOptions): Promise<DailyResult> {
   const results = list(opts.results, 'results');
   const { data, in: _in, results: _results, ...ingestOptions } = opts;
   const appended = await ingest({ ...ingestOptions, input, out: data, append: true });
+  const appendMs = performance.now() - t0;
   const { read, written, rejected, superseded, byReason, files, rejectedPath, generation, symbolsAdded, emptyFiles } = appended;
   const engine = await Engine.open({ dataset: data, threads: opts.threads, memoryLimit: opts.memoryLimit });
   const done: FolderUpdate[] = [];
@@ -129,6 +132,7 @@ export async function update(opts: UpdateOptions): Promise<DailyResult> {
   return {
     data: resolve(data),
     ingest: { read, written, rejected, superseded, byReason, files, rejectedPath, generation, symbolsAdded, emptyFiles },
+    appendMs,
     results: done,
     failed: done.filter((f) => f.error !== undefined).length,
     elapsedMs: performance.now() - t0,
