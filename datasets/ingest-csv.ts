@@ -95,10 +95,11 @@ export async function openCsv(db: Db, file: string, delimiter: string | undefine
     return;
   }
   // The good rows fill the data rows the bad lines leave: the (i+1)-th good row comes after
-  // every bad row j with fewer than i + 1 good rows before it (row_j - k_j of them).
+  // every bad row j with at most i good rows before it (row_j - k_j of them, nondecreasing in
+  // j), so after the k_j of the last such j: an ASOF join, one pass over the good rows.
   await db.rows(
-    'CREATE TEMP VIEW ingest_src AS SELECT t.*, t.rowid + 1 + (SELECT count(*) FROM ingest_src_bad b WHERE b.row - b.k <= t.rowid) AS ingest_row ' +
-      'FROM ingest_src_text t',
+    'CREATE TEMP VIEW ingest_src AS SELECT t.*, t.rowid + 1 + coalesce(b.k, 0) AS ingest_row FROM ingest_src_text t ' +
+      'ASOF LEFT JOIN (SELECT row - k AS before, max(k) AS k FROM ingest_src_bad GROUP BY ALL) b ON t.rowid >= b.before',
   );
 }
 
