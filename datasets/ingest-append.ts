@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BarstreamError } from '../engine/errors.js';
+import { pauseAt } from '../engine/test-points.js';
 import { literalList } from '../engine/sql.js';
 import { readDatasetMeta } from './dataset-info.js';
 import { Db } from './ingest-sources.js';
@@ -24,13 +25,6 @@ export interface AppendTarget {
   meta: IngestMetadata;
   /** Highest listed part number per bucket. */
   lastPart: Map<number, number>;
-}
-
-/** Pauses here when `BARSTREAM_TEST_PAUSE_AT` names `point`, so a test can kill the process at a known step. */
-async function pauseAt(point: string): Promise<void> {
-  if (process.env.BARSTREAM_TEST_PAUSE_AT !== point) return;
-  process.stderr.write(`barstream: test pause at ${point}\n`);
-  await new Promise(() => undefined); // until killed
 }
 
 /**

@@ -2,7 +2,7 @@
  * The backtest, Parquet in and Parquet out, of the ATC (default) or of a strategy formula
  * (`strategy: { formula }`, see `docs/formulas.md`):
  *
- * - `OUT/signals/bucket=<k>/part-0.parquet`: per bar `symbol, ts, close, average_signal,
+ * - `OUT/signals/bucket=<k>/part-0.parquet` (`part-<g>` for update g): per bar `symbol, ts, close, average_signal,
  *   <type>_signal x6, <type>_s x6, event, position, strategy_return, equity` (ATC), or
  *   `symbol, ts, close, <named values...>, position, strategy_return, equity` (formula);
  * - `OUT/summary/part-<k>.parquet`: per symbol performance;
@@ -20,6 +20,10 @@
  * `merge` writes the manifest once every shard is there.
  *
  * Buckets are written as they finish, each file under a temporary name renamed into place.
+ *
+ * With `update` (see `backtest-update.ts`) the run continues a finished output over only the
+ * dataset files it did not read: generation g's signals are `signals/bucket=<k>/part-<g>.parquet`,
+ * and the small tables of the buckets with new bars are rewritten whole.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -37,6 +41,8 @@ import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
 import { BACKTEST_FILES, checkNesting, checkReplace, checkShardFolder, folderKind, lockOutput } from './outputs.js';
 import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } from './shard.js';
+import { InputRecord, inputRecord } from './update.js';
+import { updateBacktest } from './backtest-update.js';
 
 /** A strategy formula: `entry` and optionally `exit`, `short_entry`, `short_exit` (see `docs/formulas.md`). */
 export interface FormulaStrategy {
@@ -60,6 +66,11 @@ export interface BacktestOptions extends JobControl {
   resume?: boolean;
   /** Replace an existing barstream output in `out` (with `shard`: run the shard again in an output already merged). */
   overwrite?: boolean;
+  /**
+   * Continue the finished backtest in `out` over only the dataset files it did not read
+   * (see `backtest-update.ts`); options left out are the previous run's.
+   */
+  update?: boolean;
   /**
    * Run only shard `index` of `count` (the buckets with `bucket % count == index`), or
    * `'auto'`: the shard the scheduler's environment names (see `docs/scale-out.md`).
@@ -86,6 +97,10 @@ export interface Manifest {
   duckdb: string;
   strategy: { name: 'atc'; params: AtcParams; feeBps: number; longOnly: boolean } | { name: 'formula'; formula: string; feeBps: number; longOnly: boolean };
   source: { dataset: string; sql: string | null; sorted: boolean };
+  /** The dataset files read (absent when the input is not one canonical dataset: such a run cannot be updated); see `update.ts`. */
+  input?: InputRecord;
+  /** 0 for a full run, + 1 per update that read new files. */
+  generation: number;
   counts: BacktestCounts;
   files: FileEntry[];
   elapsedMs: number;
@@ -100,10 +115,31 @@ export interface BacktestResult {
   shard?: ShardRecord;
   /** Buckets computed by this call (the rest were already complete, with `resume`). */
   bucketsRun: number;
+  /** Bars read from the dataset by this call: every bar of the buckets run, only the new ones for an update. */
+  barsRead: number;
+  /** What an update changed (with `update`). */
+  update?: UpdateSummary;
   elapsedMs: number;
 }
 
-interface JobFile {
+/** What `backtest({ update: true })` changed. */
+export interface UpdateSummary {
+  /** The results' generation now (unchanged when there was nothing new). */
+  generation: number;
+  /** The dataset files read, relative to the dataset. */
+  newFiles: string[];
+  barsRead: number;
+  /** Symbols seen for the first time. */
+  symbolsAdded: number;
+  /** Symbols continued from their saved state with new bars. */
+  symbolsUpdated: number;
+  /** New signal rows. */
+  rowsAdded: number;
+  /** Trades this update closed, or opened and left open. */
+  tradesAdded: number;
+}
+
+export interface JobFile {
   params: AtcParams;
   /** The strategy formula (absent for the ATC). */
   formula?: string;
@@ -117,25 +153,29 @@ interface JobFile {
   inputs: InputFingerprint[];
 }
 
-interface BucketMarker {
+export interface BucketMarker {
   bucket: number;
   bars: number;
   symbols: number;
   skipped: number;
   failed: number;
+  /** Of this run of the bucket: symbols started afresh, continued with new bars, trades closed or opened. */
+  added?: number;
+  updated?: number;
+  tradesAdded?: number;
   /** Written by the Rust writer, which hashes each file as it writes it. */
   files: FileEntry[];
 }
 
 const STATE = '_state';
 
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
   await rename(tmp, path);
 }
 
-async function markers(out: string): Promise<Map<number, BucketMarker>> {
+export async function markers(out: string): Promise<Map<number, BucketMarker>> {
   const dir = join(out, STATE);
   const found = new Map<number, BucketMarker>();
   if (!existsSync(dir)) return found;
@@ -251,6 +291,7 @@ async function removeBucketFiles(out: string, buckets: number[], onlyTemporaries
 export async function backtest(engine: Engine, opts: BacktestOptions): Promise<BacktestResult> {
   const t0 = performance.now();
   if (!opts || typeof opts.out !== 'string' || opts.out === '') throw invalidParam('out must be a folder path');
+  if (opts.update) return updateBacktest(engine, opts, t0);
   const feeBps = checkRange('feeBps', opts.feeBps ?? 0, LIMITS.feeBps);
   const symbolTimeoutMs = checkRange('symbolTimeoutMs', opts.symbolTimeoutMs ?? 60_000, LIMITS.symbolTimeoutMs);
   const formula = formulaOf(opts.strategy);
@@ -300,7 +341,7 @@ export async function backtest(engine: Engine, opts: BacktestOptions): Promise<B
  * The formula of a `{ formula }` strategy, or undefined for ATC parameters; a formula
  * together with ATC parameters is refused, naming them.
  */
-function formulaOf(strategy: BacktestOptions['strategy']): string | undefined {
+export function formulaOf(strategy: BacktestOptions['strategy']): string | undefined {
   if (strategy === null || typeof strategy !== 'object' || !('formula' in strategy)) return undefined;
   const others = Object.keys(strategy).filter((k) => k !== 'formula' && (strategy as unknown as Record<string, unknown>)[k] !== undefined);
   if (others.length > 0) {
@@ -325,6 +366,8 @@ async function run(
   const own = (found: Map<number, BucketMarker>) => (shard ? new Map([...found].filter(([k]) => shard.mine.includes(k))) : found);
   const todo = (parts: Partition[]) => parts.filter((p) => !done.has(p.bucket));
   let bucketsRun = 0;
+  const before = new Set(done.keys());
+  const readNow = (found: Map<number, BucketMarker>) => [...found.values()].filter((m) => !before.has(m.bucket)).reduce((s, m) => s + m.bars, 0);
   const { sorted } = await engine.orderFallback(async (order) => {
     const finished = own(await markers(out));
     for (const [k, m] of finished) done.set(k, m);
@@ -358,16 +401,17 @@ async function run(
       sorted,
       files: manifest.files,
     });
-    return { out, manifest, shard: record, bucketsRun, elapsedMs: performance.now() - t0 };
+    return { out, manifest, shard: record, bucketsRun, barsRead: readNow(own(await markers(out))), elapsedMs: performance.now() - t0 };
   }
-  const manifest = makeManifest(engine, job, await markers(out), sorted, performance.now() - t0);
+  const found = await markers(out);
+  const manifest = makeManifest(engine, job, found, sorted, performance.now() - t0);
   if (manifest.counts.bars === 0) throw noBars(job.sql, 'backtest');
   await writeJsonAtomic(join(out, '_manifest.json'), manifest);
-  return { out, manifest, bucketsRun, elapsedMs: performance.now() - t0 };
+  return { out, manifest, bucketsRun, barsRead: readNow(found), elapsedMs: performance.now() - t0 };
 }
 
 /** The manifest of the finished buckets `found` (a shard's part may have no bars: `merge` checks the whole). */
-function makeManifest(engine: Engine, job: JobFile, found: Map<number, BucketMarker>, sorted: boolean, elapsedMs: number): Manifest {
+export function makeManifest(engine: Engine, job: JobFile, found: Map<number, BucketMarker>, sorted: boolean, elapsedMs: number, generation = 0): Manifest {
   const all = [...found.values()].sort((a, b) => a.bucket - b.bucket);
   const counts: BacktestCounts = { buckets: all.length, bars: 0, symbols: 0, processed: 0, skipped: 0, failed: 0, signalRows: 0, tradeRows: 0, rejectedRows: engine.metadata?.rejectedRows ?? 0 };
   const files: FileEntry[] = [];
@@ -387,6 +431,7 @@ function makeManifest(engine: Engine, job: JobFile, found: Map<number, BucketMar
     throw new BarstreamError('BARSTREAM_INTERNAL', `symbol counts do not add up: ${JSON.stringify(counts)}`);
   }
   const v = addon.version();
+  const input = inputRecord(engine);
   const manifest: Manifest = {
     format: 'barstream-backtest/1',
     barstream: v.barstream,
@@ -396,6 +441,8 @@ function makeManifest(engine: Engine, job: JobFile, found: Map<number, BucketMar
         ? { name: 'atc', params: job.params, feeBps: job.feeBps, longOnly: job.longOnly }
         : { name: 'formula', formula: job.formula, feeBps: job.feeBps, longOnly: job.longOnly },
     source: { dataset: engine.dataset, sql: job.sql, sorted },
+    ...(input ? { input } : {}),
+    generation,
     counts,
     files,
     elapsedMs,

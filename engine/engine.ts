@@ -101,6 +101,11 @@ export class Engine {
     return this.dataFiles.map((f) => f.path);
   }
 
+  /** The dataset's files with their partition keys, in read order (for `update.ts`). @internal */
+  get sources(): SourceFile[] {
+    return this.dataFiles;
+  }
+
   /** SQL reading the given files (see `sql/bars_source.sql`). */
   static sourceSql(files: string[]): string {
     return sourceSql(files);

@@ -9,7 +9,7 @@
 export { Engine } from './engine.js';
 export type { EngineOptions, StreamOptions, StreamResult, SymbolStats } from './engine.js';
 export type { ScanOptions, ScanResult, ScanEntry } from './scan.js';
-export type { BacktestOptions, BacktestResult, Manifest, FormulaStrategy } from './backtest.js';
+export type { BacktestOptions, BacktestResult, Manifest, FormulaStrategy, UpdateSummary } from './backtest.js';
 export type { ScreenOptions, ScreenResult, ScreenMatch, ScreenFailure, ScreenManifest } from './screen.js';
 export { update } from './daily.js';
 export type { UpdateOptions, UpdateSummary, FolderUpdate, DailyResult } from './daily.js';

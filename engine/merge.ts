@@ -15,6 +15,7 @@ import { BarstreamError } from './errors.js';
 import { withOutputLock } from './outputs.js';
 import { ranges, unlistedResultFile } from './results.js';
 import { readShardRecords, ShardRecord, SHARDS } from './shard.js';
+import { rollForward } from './update.js';
 
 export interface MergeResult {
   out: string;
@@ -201,6 +202,7 @@ export async function merge(out: string): Promise<MergeResult> {
     throw fail(`${out} is the output of a single run (it has _manifest.json and no ${SHARDS}/): nothing to merge`);
   }
   return withOutputLock(dir, 'merge', async () => {
+    await rollForward(dir);
     const records = await check(dir);
     const manifest = manifestOf(records, performance.now() - t0);
     const path = join(dir, '_manifest.json');

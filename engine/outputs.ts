@@ -61,13 +61,13 @@ export function folderKind(dir: string, label = 'output'): FolderKind {
 }
 
 /** What a backtest writes in its folder (and `barstream report` beside it); `--overwrite` and a failed run remove only these. */
-export const BACKTEST_FILES = ['signals', 'summary', 'trades', '_errors', '_state', '_shards', '_manifest.json', 'report.html'];
+export const BACKTEST_FILES = ['signals', 'summary', 'trades', '_errors', '_state', '_shards', '_staging', '_manifest.json', 'report.html'];
 
 /** What a screen writes in its folder (and `barstream report` beside it); `--overwrite` and a failed run remove only these. */
-export const SCREEN_FILES = ['matches', '_errors', '_shards', '_manifest.json', 'report.html'];
+export const SCREEN_FILES = ['matches', '_errors', '_state', '_shards', '_staging', '_manifest.json', 'report.html'];
 
 /** What a scan writes in its folder: `scan.parquet`, or one `scan-<i>-of-<N>.parquet` per shard. */
-export const SCAN_FILES = ['scan.parquet', '_shards', '_manifest.json'];
+export const SCAN_FILES = ['scan.parquet', '_state', '_shards', '_staging', '_manifest.json'];
 const SCAN_SHARD_FILE = /^scan-\d+-of-\d+\.parquet$/;
 
 /** True when `name`, an entry of an output folder, is one a `kind` job writes. */

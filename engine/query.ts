@@ -69,6 +69,7 @@ import { packageRoot } from './native.js';
 import { literal, sqlFile } from './sql.js';
 import { sourceSql } from './partitions.js';
 import { describeIncomplete, resultsState } from './results.js';
+import { rollForward } from './update.js';
 
 export interface QueryOptions {
   /** A canonical dataset folder: defines the `bars` view. */
@@ -171,6 +172,8 @@ export class QuerySession {
     // Names what is wrong with a folder that is no dataset; only the files its metadata.json
     // lists are bars (a killed `ingest --append` may have left others).
     const dataFiles = data ? (await listDataFiles(data)).map((f) => f.path) : undefined;
+    // An update decided but killed before its files were all in place is completed first.
+    if (results) await rollForward(results);
     // A scan's files lie in the folder itself: `scan.parquet`, or one `scan-<i>-of-<N>.parquet` per shard.
     const holds = (v: string) => (v === 'scan' ? readdirSync(results!).some((f) => /^scan.*\.parquet$/.test(f)) : hasParquet(join(results!, RESULT_VIEWS[v]), 1));
     const present = results ? Object.keys(RESULT_VIEWS).filter(holds) : [];

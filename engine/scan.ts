@@ -15,6 +15,8 @@ import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } f
 import type { AtcParams } from './kernels.js';
 import { writeParquet } from './parquet.js';
 import { checkSource } from './partitions.js';
+import { InputRecord, inputRecord } from './update.js';
+import { updateScan } from './scan-update.js';
 
 export interface ScanOptions extends JobControl {
   /** SQL over `bars` (run per bucket); default every bar. */
@@ -38,6 +40,11 @@ export interface ScanOptions extends JobControl {
    * environment); `merge` then writes the manifest (see `docs/scale-out.md`).
    */
   shard?: Shard | 'auto';
+  /**
+   * Continue the finished scan in `out` over only the dataset files it did not read, from
+   * each symbol's saved state (see `scan-update.ts`); options left out are the previous run's.
+   */
+  update?: boolean;
 }
 
 export interface ScanEntry {
@@ -65,9 +72,32 @@ export interface ScanResult {
   sorted: boolean;
   /** For a shard: the record written in `_shards/`. */
   shard?: ShardRecord;
+  /** Bars read from the dataset by this call: every bar for a full run, only the new ones for an update. */
+  barsRead: number;
+  /** What an update changed (with `update`). */
+  update?: ScanUpdateSummary;
 }
 
-interface NativeScan {
+/** What `scan({ update: true })` changed. */
+export interface ScanUpdateSummary {
+  /** The results' generation now (unchanged when there was nothing new). */
+  generation: number;
+  /** The dataset files read, relative to the dataset. */
+  newFiles: string[];
+  barsRead: number;
+  /** Symbols seen for the first time. */
+  symbolsAdded: number;
+  /** Symbols whose row changed with new bars. */
+  symbolsUpdated: number;
+  /** Always 0: a scan lists one row per symbol. */
+  rowsAdded: number;
+  /** Symbols listed (long and short, before `top`) after the update. */
+  matches: number;
+}
+
+/** @internal */
+export interface NativeScan {
+  barsRead: number;
   processed: { symbol: string; bars: number; signal: number; close: number; ts: number }[];
   skipped: { symbol: string; reason: string }[];
   failed: { symbol: string; /** `input`: its rows (a duplicate timestamp, a NULL); `kernel`: its prices. */ stage: 'input' | 'kernel'; message: string }[];
@@ -75,6 +105,7 @@ interface NativeScan {
 
 /** Runs the scan; see `Engine.scan`. */
 export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<ScanResult> {
+  if (opts.update) return updateScan(engine, opts);
   const minSignal = checkRange('minSignal', opts.minSignal ?? 0.1, LIMITS.minSignal);
   if (opts.top !== undefined) checkRange('top', opts.top, LIMITS.top);
   checkStrategy(opts.strategy);
@@ -86,10 +117,18 @@ export async function scan(engine: Engine, opts: ScanOptions = {}): Promise<Scan
   folderKind(out);
   return withOutputLock(out, 'scan', async () => {
     const replace = checkReplace(out, 'scan', opts.overwrite ?? false) === 'replace';
-    const result = await compute(engine, opts, minSignal);
-    if (replace) for (const f of await readdir(out)) if (writtenBy('scan', f)) await rm(join(out, f), { recursive: true, force: true });
-    await writeScanOutput(out, result, opts);
-    return result;
+    // Each symbol's state (for `--update`) is written aside first: the previous output
+    // stays whole until this scan has succeeded.
+    const states = join(out, `.scan-states.tmp-${process.pid}`);
+    try {
+      const result = await compute(engine, opts, minSignal, undefined, { stateOut: states });
+      if (replace) for (const f of await readdir(out)) if (writtenBy('scan', f)) await rm(join(out, f), { recursive: true, force: true });
+      await rename(join(states, '_state'), join(out, '_state'));
+      await writeScanOutput(out, result, opts, minSignal, engine);
+      return result;
+    } finally {
+      await rm(states, { recursive: true, force: true });
+    }
   });
 }
 
@@ -129,65 +168,76 @@ async function scanShard(engine: Engine, opts: ScanOptions, minSignal: number): 
   }
 }
 
-async function compute(engine: Engine, opts: ScanOptions, minSignal: number, shard?: Shard): Promise<ScanResult> {
+async function compute(engine: Engine, opts: ScanOptions, minSignal: number, shard?: Shard, states?: { stateOut: string }): Promise<ScanResult> {
   const t0 = performance.now();
   if (shard === undefined) checkSource(engine.db, opts.sql, engine.partitions({ sql: opts.sql, columns: ['close'], sorted: false })[0], ['close']);
-  const { result: r, sorted } = await engine.orderFallback((order) =>
-    runJob<NativeScan>(
+  const { result: r, sorted } = await engine.orderFallback(async (order) => {
+    if (states) await rm(states.stateOut, { recursive: true, force: true });
+    return runJob<NativeScan>(
       (job) =>
         engine.db.scan(
-          { partitions: ofShard(engine.partitions({ sql: opts.sql, columns: ['close'], sorted: order }), shard).map((p) => p.sql), params: opts.strategy, workers: engine.threads },
+          { partitions: ofShard(engine.partitions({ sql: opts.sql, columns: ['close'], sorted: order }), shard), params: opts.strategy, workers: engine.threads, ...states },
           job,
         ),
       engine.metadata?.symbols ?? 0,
       opts,
-    ),
-  );
+    );
+  });
   // A shard may hold no symbols (more shards than buckets): `merge` checks the whole.
   if (shard === undefined && r.processed.length + r.skipped.length + r.failed.length === 0) throw noBars(opts.sql, 'scan');
   const symbols: ScanEntry[] = r.processed.map((s) => ({ symbol: s.symbol, signal: s.signal, close: s.close, ts: new Date(s.ts / 1000), bars: s.bars }));
+  return { ...listing(symbols, r.skipped, r.failed, minSignal, opts.top), rejectedRows: engine.metadata?.rejectedRows ?? 0, elapsedMs: performance.now() - t0, sorted, barsRead: r.barsRead };
+}
+
+/** The scan's lists from every symbol's outcome: the strong ones long and short, by strength. */
+export function listing(symbols: ScanEntry[], skipped: ScanResult['skipped'], failed: ScanResult['failed'], minSignal: number, top: number | undefined) {
   const qualify = (side: 1 | -1) =>
     symbols
       .filter((s) => Math.sign(s.signal) === side && Math.abs(s.signal) >= minSignal)
       .sort((a, b) => Math.abs(b.signal) - Math.abs(a.signal) || a.symbol.localeCompare(b.symbol));
   const [long, short] = [qualify(1), qualify(-1)];
   return {
-    long: long.slice(0, opts.top),
-    short: short.slice(0, opts.top),
+    long: long.slice(0, top),
+    short: short.slice(0, top),
     qualifying: { long: long.length, short: short.length },
     processed: symbols.length,
-    skipped: r.skipped,
-    failed: r.failed,
-    rejectedRows: engine.metadata?.rejectedRows ?? 0,
-    elapsedMs: performance.now() - t0,
+    skipped,
+    failed,
     symbols,
-    sorted,
   };
 }
 
-/** `scan.parquet`, then `_manifest.json` naming it with its rows, size and sha256. */
-async function writeScanOutput(out: string, r: ScanResult, opts: ScanOptions): Promise<void> {
-  const path = join(out, 'scan.parquet');
-  await writeScan(path, r);
+/** The manifest of a scan whose `scan.parquet` lies in `dir` (`generation` 0: a full run). */
+export async function scanManifest(dir: string, r: ScanResult, opts: ScanOptions, minSignal: number, input: InputRecord | undefined, generation: number, sorted: boolean) {
+  const path = join(dir, 'scan.parquet');
   const rows = r.symbols.length + r.skipped.length + r.failed.length;
   const v = addon.version();
-  const manifest = {
+  return {
     format: 'barstream-scan/1',
     barstream: v.barstream,
     duckdb: v.duckdb,
     strategy: { name: 'atc', params: opts.strategy ?? {} },
-    source: { sql: opts.sql ?? null, sorted: r.sorted },
+    parameters: { minSignal, top: opts.top ?? null },
+    source: { sql: opts.sql ?? null, sorted },
     counts: { symbols: rows, processed: r.processed, skipped: r.skipped.length, failed: r.failed.length },
     files: [{ path: 'scan.parquet', rows, bytes: (await stat(path)).size, sha256: await sha256File(path) }],
+    ...(input ? { input } : {}),
+    generation,
     elapsedMs: r.elapsedMs,
     createdAt: new Date().toISOString(),
   };
+}
+
+/** `scan.parquet`, then `_manifest.json` naming it with its rows, size and sha256. */
+async function writeScanOutput(out: string, r: ScanResult, opts: ScanOptions, minSignal: number, engine: Engine): Promise<void> {
+  await writeScan(join(out, 'scan.parquet'), r);
+  const manifest = await scanManifest(out, r, opts, minSignal, inputRecord(engine), 0, r.sorted);
   const tmp = join(out, `._manifest.json.tmp-${process.pid}`);
   await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
   await rename(tmp, join(out, '_manifest.json'));
 }
 
-async function writeScan(path: string, r: ScanResult): Promise<void> {
+export async function writeScan(path: string, r: ScanResult): Promise<void> {
   const side = (s: number) => (s > 0 ? 'long' : s < 0 ? 'short' : 'flat');
   await writeParquet(
     path,

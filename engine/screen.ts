@@ -9,8 +9,11 @@
  * - `OUT/matches/bucket=<k>/part-0.parquet`: `symbol, ts, open, high, low, close, volume`,
  *   then one DOUBLE column per named value, named as assigned;
  * - `OUT/_errors/part-<k>.parquet`: `symbol, stage, message` for failed and skipped symbols;
- * - `OUT/_manifest.json` (`barstream-screen/1`): the formula, mode, dates, counts and files
- *   with rows, bytes and sha256, written last and atomically: the sign the output is whole.
+ * - `OUT/_state/symbols/bucket=<k>/part-0.parquet`: each symbol's state (not for a shard),
+ *   which `update` continues from (see `screen-update.ts`);
+ * - `OUT/_manifest.json` (`barstream-screen/1`): the formula, mode, dates, rank and top,
+ *   counts, files with rows, bytes and sha256, the dataset files read and the generation,
+ *   written last and atomically: the sign the output is whole.
  *
  * A run that fails as a whole (or is cancelled) removes what it wrote.
  */
@@ -30,6 +33,8 @@ import { checkSource, Partition } from './partitions.js';
 import { query } from './query.js';
 import { literal } from './sql.js';
 import { microsText, toMicros } from './when.js';
+import { InputRecord, inputRecord } from './update.js';
+import { updateScreen } from './screen-update.js';
 
 export interface ScreenOptions extends JobControl {
   /** The formula; its value must be a condition (see `docs/formulas.md`). */
@@ -65,6 +70,11 @@ export interface ScreenOptions extends JobControl {
    * `merge` then writes the manifest (see `docs/scale-out.md`).
    */
   shard?: Shard | 'auto';
+  /**
+   * Continue the finished screen in `out` over only the dataset files it did not read, from
+   * each symbol's saved state (see `screen-update.ts`); options left out are the previous run's.
+   */
+  update?: boolean;
 }
 
 export interface ScreenMatch {
@@ -111,6 +121,27 @@ export interface ScreenResult {
   manifest?: ScreenManifest;
   /** For a shard: the record written in `_shards/`. */
   shard?: ShardRecord;
+  /** Bars read from the dataset by this call: every bar for a full run, only the new ones for an update. */
+  barsRead: number;
+  /** What an update changed (with `update`). */
+  update?: ScreenUpdateSummary;
+}
+
+/** What `screen({ update: true })` changed. */
+export interface ScreenUpdateSummary {
+  /** The results' generation now (unchanged when there was nothing new). */
+  generation: number;
+  /** The dataset files read, relative to the dataset. */
+  newFiles: string[];
+  barsRead: number;
+  /** Symbols seen for the first time. */
+  symbolsAdded: number;
+  /** Symbols continued from their saved state with new bars. */
+  symbolsUpdated: number;
+  /** New match rows (`all`; in `latest` mode the matches are listed again, not added: 0). */
+  rowsAdded: number;
+  /** Match rows after the update. */
+  matches: number;
 }
 
 export interface ScreenManifest {
@@ -126,6 +157,13 @@ export interface ScreenManifest {
   source: { dataset: string; sql: string | null; sorted: boolean };
   counts: { symbols: number; processed: number; matched: number; skipped: number; failed: number; matchRows: number };
   files: FileEntry[];
+  /** `rank` and `top` as given (an update compares them). */
+  rank?: string | null;
+  top?: number | null;
+  /** The dataset files read (absent when the input is not one canonical dataset); see `update.ts`. */
+  input?: InputRecord;
+  /** 0 for a full run, + 1 per update that read new files. */
+  generation?: number;
   elapsedMs: number;
   createdAt: string;
 }
@@ -146,6 +184,12 @@ export interface NativeScreenOptions {
   everySymbol?: boolean;
   /** Without `out`: the most matches held; one more stops the screen with an error at once. */
   maxMatches?: number;
+  /** Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-0.parquet`). */
+  stateOut?: string;
+  /** The part number of `all` mode's matches files (an update's generation). */
+  matchesPart?: number;
+  /** An update: per partition, the previous run's state files and `_errors` file. */
+  carried?: { states: string[]; errors?: string }[];
 }
 
 /** @internal */
@@ -175,6 +219,8 @@ export interface NativeScreenResult {
   skipped: { symbol: string; reason: string }[];
   failed: ScreenFailure[];
   files: FileEntry[];
+  stateFiles: FileEntry[];
+  barsRead: number;
 }
 
 interface ScreenDb {
@@ -182,7 +228,7 @@ interface ScreenDb {
 }
 
 /** The checked options of a screen run. */
-interface Plan {
+export interface Plan {
   formula: string;
   info: FormulaInfo;
   mode: 'latest' | 'all';
@@ -229,7 +275,7 @@ export function checkFormulaFields(engine: Engine, sql: string | undefined, fiel
   return have;
 }
 
-function plan(engine: Engine, opts: ScreenOptions): Plan {
+export function plan(engine: Engine, opts: ScreenOptions): Plan {
   if (!opts || typeof opts !== 'object') throw invalidParam('screen needs options: { formula, ... }');
   if (opts.top !== undefined) checkRange('top', opts.top, LIMITS.top);
   const symbolTimeoutMs = checkRange('symbolTimeoutMs', opts.symbolTimeoutMs ?? 60_000, LIMITS.symbolTimeoutMs);
@@ -247,6 +293,7 @@ function plan(engine: Engine, opts: ScreenOptions): Plan {
 
 /** Runs a screen; see `Engine.screen`. */
 export async function screen(engine: Engine, opts: ScreenOptions): Promise<ScreenResult> {
+  if (opts?.update) return updateScreen(engine, opts);
   const t0 = performance.now();
   const p = plan(engine, opts);
   if (opts.shard !== undefined) return screenShard(engine, opts, p, t0);
@@ -305,7 +352,19 @@ async function removeOwn(out: string): Promise<void> {
 }
 
 /** Runs the native screen in file order, again sorted when the source is not in (symbol, ts) order. */
-export async function runScreen(engine: Engine, sql: string | undefined, p: Plan, ctl: JobControl, extra: { out?: string; everySymbol?: boolean; shard?: { shard: Shard; mine: number[] } } = {}) {
+export async function runScreen(
+  engine: Engine,
+  sql: string | undefined,
+  p: Plan,
+  ctl: JobControl,
+  extra: {
+    out?: string;
+    everySymbol?: boolean;
+    shard?: { shard: Shard; mine: number[] };
+    /** An update's partitions (over its new files) and what each continues from. */
+    update?: { partitions: (sorted: boolean) => Partition[]; carried: (parts: Partition[]) => NativeScreenOptions['carried']; matchesPart: number };
+  } = {},
+) {
   const db = engine.db as unknown as ScreenDb;
   // With `all`, most buckets have matches: reading their other OHLCV columns with the bars
   // costs less than the fill's second scan of the source (latest mode fills its few rows).
@@ -314,12 +373,19 @@ export async function runScreen(engine: Engine, sql: string | undefined, p: Plan
     // A first attempt that met unordered bars may have written some buckets (and a shard's
     // earlier attempt its own): start clean. A shard touches only its buckets.
     if (extra.out !== undefined && extra.shard) await removeBuckets(extra.out, extra.shard.mine);
-    else if (extra.out !== undefined) for (const f of ['matches', '_errors']) await rm(join(extra.out, f), { recursive: true, force: true });
+    else if (extra.out !== undefined) for (const f of ['matches', '_errors', '_state']) await rm(join(extra.out, f), { recursive: true, force: true });
+    const partitions = extra.update
+      ? extra.update.partitions(order)
+      : ofShard(engine.partitions({ sql, columns: [...p.info.fields, ...carried], sorted: order }), extra.shard?.shard);
+    // Every symbol's state is saved with a whole run's output (a shard's is merged, and cannot be updated).
+    const states = extra.out !== undefined && !extra.shard ? { stateOut: extra.out } : {};
     return runJob<NativeScreenResult>(
       (job) =>
         db.screen(
           {
-            partitions: ofShard(engine.partitions({ sql, columns: [...p.info.fields, ...carried], sorted: order }), extra.shard?.shard),
+            partitions,
+            ...states,
+            ...(extra.update ? { carried: extra.update.carried(partitions), matchesPart: extra.update.matchesPart } : {}),
             formula: p.formula,
             mode: p.mode,
             ...(p.from !== undefined ? { from: p.from } : {}),
@@ -404,6 +470,7 @@ async function compute(
     sorted,
     manifest,
     ...(record ? { shard: record } : {}),
+    barsRead: r.barsRead,
   };
 }
 
@@ -437,7 +504,7 @@ export function maxMatchesInMemory(): number {
 }
 
 /** The matches written under `out`, read back in the same order as without `out`. */
-async function readMatches(out: string, names: string[], rank: string | undefined, top: number | undefined, only?: string[]): Promise<ScreenMatch[]> {
+export async function readMatches(out: string, names: string[], rank: string | undefined, top: number | undefined, only?: string[]): Promise<ScreenMatch[]> {
   // A shard reads only its own files: other shards may be writing theirs now.
   const glob = only === undefined ? literal(join(out, 'matches', 'bucket=*', '*.parquet')) : `[${only.map((f) => literal(join(out, f))).join(', ')}]`;
   if (only === undefined ? (await readdir(join(out, 'matches')).catch(() => [])).length === 0 : only.length === 0) return [];
@@ -469,7 +536,7 @@ async function readMatches(out: string, names: string[], rank: string | undefine
 }
 
 /** The manifest of a screen's result `r` (for a shard, of its part). */
-function makeManifest(engine: Engine, opts: ScreenOptions, p: Plan, r: NativeScreenResult, sorted: boolean, matchRows: number, elapsedMs: number): ScreenManifest {
+export function makeManifest(engine: Engine, opts: ScreenOptions, p: Plan, r: NativeScreenResult, sorted: boolean, matchRows: number, elapsedMs: number): ScreenManifest {
   const v = addon.version();
   return {
     format: 'barstream-screen/1',
@@ -491,6 +558,12 @@ function makeManifest(engine: Engine, opts: ScreenOptions, p: Plan, r: NativeScr
       matchRows,
     },
     files: [...r.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    rank: opts.rank ?? null,
+    top: opts.top ?? null,
+    ...(() => {
+      const input = inputRecord(engine);
+      return input ? { input, generation: 0 } : {};
+    })(),
     elapsedMs,
     createdAt: new Date().toISOString(),
   };

@@ -19,8 +19,9 @@ describe.skipIf(!existsSync(cli))('barstream CLI (built dist)', () => {
       const lines = r.stdout.trim().split('\n');
       expect(lines.length).toBe(1);
       const out = JSON.parse(lines[0]);
-      expect(Object.keys(out).sort()).toEqual(['elapsedMs', 'failed', 'long', 'processed', 'rejectedRows', 'short', 'skipped']);
+      expect(Object.keys(out).sort()).toEqual(['barsRead', 'elapsedMs', 'failed', 'long', 'processed', 'rejectedRows', 'short', 'skipped']);
       expect(out.processed).toBe(30);
+      expect(out.barsRead).toBe(30 * 400);
       expect(out.long.length).toBeLessThanOrEqual(3);
       for (const side of [out.long, out.short]) {
         for (const e of side) expect(Object.keys(e).sort()).toEqual(['close', 'signal', 'symbol', 'ts']);

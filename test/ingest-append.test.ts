@@ -5,13 +5,12 @@
  * dataset equal the same over one ingest of all the rows. A kill -9 during an append leaves
  * the previous dataset readable with the previous results; a rerun completes it.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256File } from '../datasets/layout.js';
 import { Engine, ingest, IngestMetadata, query as barsQuery } from '../engine/index.js';
-import { cli, cliBuilt, cliPath } from './util/cli.js';
+import { cli, cliBuilt, startCli } from './util/cli.js';
 import { Cell, writeCsv } from './util/csv.js';
 import { lit, query } from './util/duck.js';
 import { Rng } from './util/rng.js';
@@ -308,13 +307,3 @@ describe('ingest --append', () => {
     });
   }, 240_000);
 });
-
-/** Starts `barstream <args>` with `env` added; `stderr()` is what it wrote there so far. */
-function startCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.resume();
-  const done = new Promise<{ signal: string | null }>((resolve) => child.once('exit', (_code, signal) => resolve({ signal })));
-  return { kill: () => child.kill('SIGKILL'), stderr: () => stderr, done };
-}

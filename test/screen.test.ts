@@ -183,7 +183,7 @@ describe.skipIf(!cliBuilt)('barstream screen', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines.length).toBe(1);
     const json = JSON.parse(lines[0]);
-    expect(Object.keys(json)).toEqual(['matches', 'processed', 'matched', 'skipped', 'failed', 'warmup', 'elapsedMs']);
+    expect(Object.keys(json)).toEqual(['matches', 'processed', 'matched', 'skipped', 'failed', 'warmup', 'barsRead', 'elapsedMs']);
     const api = await engine.screen({ formula: FORMULA, rank: 'r', top: 3 });
     expect(json.matches).toEqual(
       api.matches.map((m) => ({ symbol: m.symbol, ts: m.ts.toISOString(), open: m.open, high: m.high, low: m.low, close: m.close, volume: m.volume, values: m.values })),
@@ -192,7 +192,8 @@ describe.skipIf(!cliBuilt)('barstream screen', () => {
     const ranks = json.matches.map((m: { values: { r: number } }) => m.values.r);
     expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
     expect(Object.keys(json.matches[0])).toEqual(['symbol', 'ts', 'open', 'high', 'low', 'close', 'volume', 'values']);
-    expect([json.processed, json.matched, json.skipped, json.failed, json.warmup]).toEqual([8, api.matched, [], [], api.warmup]);
+    expect([json.processed, json.matched, json.skipped, json.failed, json.warmup, json.barsRead]).toEqual([8, api.matched, [], [], api.warmup, api.barsRead]);
+    expect(api.barsRead).toBe([...bars.values()].reduce((n, b) => n + b.ts.length, 0));
     expect(Number.isInteger(json.elapsedMs)).toBe(true);
   });
 

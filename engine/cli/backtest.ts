@@ -15,6 +15,7 @@ interface BacktestFlags extends StrategyFlags {
   longOnly: boolean;
   resume: boolean;
   overwrite: boolean;
+  update: boolean;
   formula?: string;
   formulaFile?: string;
   symbolTimeout: number;
@@ -36,6 +37,7 @@ export function backtestCommand(): Command {
     .option('--long-only', 'short events go flat instead of short', false)
     .option('--resume', 'finish only the buckets a previous run left undone', false)
     .option('--overwrite', 'replace an existing barstream output', false)
+    .option('--update', 'continue the finished backtest in --out over only the dataset files it did not read; options left out are its own', false)
     .action(
       action(async (o: BacktestFlags, cmd: Command) => {
         const formula = await formulaOption(o, false);
@@ -46,12 +48,30 @@ export function backtestCommand(): Command {
         }
         const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
+        // An update takes what is left out from the previous run: only options typed are passed.
+        const typed = (k: string) => !o.update || cmd.getOptionValueSource(k) === 'cli';
+        const atc = Object.fromEntries(Object.entries(strategyParams(o)).filter(([k]) => typed(k)));
         try {
           const r = await engine.backtest({
-            out: o.out, sql: await sqlOption(o), strategy: formula !== undefined ? { formula } : strategyParams(o), feeBps: o.feeBps, longOnly: o.longOnly,
+            out: o.out, sql: await sqlOption(o), strategy: formula !== undefined ? { formula } : Object.keys(atc).length > 0 ? atc : undefined,
+            feeBps: typed('feeBps') ? o.feeBps : undefined, longOnly: typed('longOnly') ? o.longOnly : undefined,
             symbolTimeoutMs: o.symbolTimeout,
-            resume: o.resume, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}),
+            resume: o.resume, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}), ...(o.update ? { update: true } : {}),
           });
+          const u = r.update;
+          if (u) {
+            const c = r.manifest.counts;
+            const n = (x: number) => x.toLocaleString('en-US');
+            process.stdout.write(
+              o.json
+                ? `${JSON.stringify({ out: r.out, ...c, barsRead: r.barsRead, update: u, elapsedMs: Math.round(r.elapsedMs) })}\n`
+                : u.newFiles.length === 0
+                  ? `${r.out} is up to date (generation ${u.generation}): the dataset has no files it did not read\n`
+                  : `updated ${r.out} to generation ${u.generation}: ${n(u.barsRead)} new bars from ${u.newFiles.length} file(s), ${n(u.symbolsAdded)} new symbol(s), ` +
+                    `${n(u.symbolsUpdated)} updated, ${n(u.rowsAdded)} signal rows and ${n(u.tradesAdded)} trades added in ${(r.elapsedMs / 1000).toFixed(2)} s\n`,
+            );
+            return;
+          }
           const c = r.manifest.counts;
           if (r.shard) {
             const s = r.shard;
@@ -66,7 +86,7 @@ export function backtestCommand(): Command {
             return;
           }
           if (o.json) {
-            process.stdout.write(`${JSON.stringify({ out: r.out, ...c, bucketsRun: r.bucketsRun, elapsedMs: Math.round(r.elapsedMs) })}\n`);
+            process.stdout.write(`${JSON.stringify({ out: r.out, ...c, barsRead: r.barsRead, bucketsRun: r.bucketsRun, elapsedMs: Math.round(r.elapsedMs) })}\n`);
             return;
           }
           process.stdout.write(

@@ -12,6 +12,7 @@ interface ScanFlags extends StrategyFlags {
   top?: number;
   out?: string;
   overwrite: boolean;
+  update: boolean;
   shard?: Shard;
 }
 
@@ -21,21 +22,37 @@ export function scanCommand(): Command {
     .option('--top <n>', 'list at most this many per side (default: all)', intOption('--top'))
     .option('--out <dir>', 'also write every symbol\'s result to DIR/scan.parquet (and DIR/_manifest.json)')
     .option('--overwrite', 'replace an existing barstream scan output in --out', false)
+    .option('--update', 'continue the finished scan in --out over only the dataset files it did not read; options left out are its own', false)
     .action(
-      action(async (o: ScanFlags) => {
+      action(async (o: ScanFlags, cmd: Command) => {
         const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
         let r: ScanResult;
         try {
-          r = await engine.scan({ sql: await sqlOption(o), strategy: strategyParams(o), minSignal: o.minSignal, top: o.top, out: o.out, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}) });
+          // An update takes what is left out from the previous run: only options typed are passed.
+          const typed = (k: string) => !o.update || cmd.getOptionValueSource(k) === 'cli';
+          const atc = Object.fromEntries(Object.entries(strategyParams(o)).filter(([k]) => typed(k)));
+          r = await engine.scan({
+            sql: await sqlOption(o), strategy: Object.keys(atc).length > 0 || !o.update ? atc : undefined, minSignal: typed('minSignal') ? o.minSignal : undefined, top: o.top,
+            out: o.out, overwrite: o.overwrite, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}), ...(o.update ? { update: true } : {}),
+          });
         } finally {
           ctl.done();
         }
         if (o.json) {
           const entry = (e: ScanEntry) => ({ symbol: e.symbol, signal: e.signal, close: e.close, ts: e.ts.toISOString() });
-          const { long, short, processed, skipped, failed, rejectedRows, elapsedMs } = r;
-          process.stdout.write(`${JSON.stringify({ long: long.map(entry), short: short.map(entry), processed, skipped, failed, rejectedRows, elapsedMs: Math.round(elapsedMs) })}\n`);
+          const { long, short, processed, skipped, failed, rejectedRows, barsRead, update, elapsedMs } = r;
+          process.stdout.write(`${JSON.stringify({ long: long.map(entry), short: short.map(entry), processed, skipped, failed, rejectedRows, barsRead, ...(update ? { update } : {}), elapsedMs: Math.round(elapsedMs) })}\n`);
           return;
+        }
+        const u = r.update;
+        if (u) {
+          const n = (x: number) => x.toLocaleString('en-US');
+          process.stdout.write(
+            u.newFiles.length === 0
+              ? `${o.out} is up to date (generation ${u.generation}): the dataset has no files it did not read\n`
+              : `updated ${o.out} to generation ${u.generation}: ${n(u.barsRead)} new bars from ${u.newFiles.length} file(s), ${n(u.symbolsAdded)} new symbol(s), ${n(u.symbolsUpdated)} updated, ${n(u.matches)} listed\n`,
+          );
         }
         process.stdout.write(`${printScan(r)}\n`);
         if (r.shard) process.stdout.write(`shard ${r.shard.index}/${r.shard.count} (the lists above are this shard's): recorded in ${o.out}/_shards/; run barstream merge ${o.out} once every shard has finished\n`);

@@ -18,6 +18,7 @@ interface ScreenFlags extends SourceFlags {
   top?: number;
   out?: string;
   overwrite: boolean;
+  update: boolean;
   json: boolean;
   symbolTimeout: number;
   shard?: Shard;
@@ -38,6 +39,7 @@ export function screenCommand(): Command {
     .option('--top <n>', 'list at most this many matches', intOption('--top'))
     .option('--out <dir>', 'also write the matches as Parquet: DIR/matches/, DIR/_errors/, DIR/_manifest.json')
     .option('--overwrite', 'replace an existing barstream screen output in --out', false)
+    .option('--update', 'continue the finished screen in --out over only the dataset files it did not read; options left out (the formula too) are its own', false)
     .option('--symbol-timeout <duration>', 'time budget of one symbol, e.g. 60s, 500ms, 2m; a symbol over it fails (stage timeout)', durationOption('--symbol-timeout'), 60_000)
     .option('--json', 'print one JSON object on stdout; no progress bar', false)
     .addHelpText(
@@ -51,25 +53,36 @@ export function screenCommand(): Command {
       ].join('\n'),
     )
     .action(
-      action(async (o: ScreenFlags) => {
-        const formula = (await formulaOption(o))!;
-        compileFor(formula, 'screen'); // a formula error is told before the data is opened
+      action(async (o: ScreenFlags, cmd: Command) => {
+        const formula = await formulaOption(o, !o.update);
+        if (formula !== undefined) compileFor(formula, 'screen'); // a formula error is told before the data is opened
         const sql = await sqlOption(o);
         const engine = await Engine.open({ dataset: dataInputs(o), threads: o.threads, memoryLimit: o.memoryLimit });
         const ctl = jobControls(o.json);
         let r: ScreenResult;
         try {
           r = await engine.screen({
-            formula, all: o.all, from: o.from, to: o.to, sql, rank: o.rank, top: o.top, out: o.out, overwrite: o.overwrite,
-            symbolTimeoutMs: o.symbolTimeout, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}),
+            formula: formula!, all: o.update && cmd.getOptionValueSource('all') !== 'cli' ? undefined : o.all, from: o.from, to: o.to, sql, rank: o.rank, top: o.top, out: o.out, overwrite: o.overwrite,
+            symbolTimeoutMs: o.symbolTimeout, onProgress: ctl.onProgress, signal: ctl.signal, ...(o.shard ? { shard: o.shard } : {}), ...(o.update ? { update: true } : {}),
           });
         } finally {
           ctl.done();
         }
         if (o.json) {
-          const { processed, matched, skipped, failed, warmup, elapsedMs } = r;
-          process.stdout.write(`${JSON.stringify({ matches: r.matches.map(jsonMatch), processed, matched, skipped, failed, warmup, elapsedMs: Math.round(elapsedMs) })}\n`);
+          const { processed, matched, skipped, failed, warmup, barsRead, update, elapsedMs } = r;
+          process.stdout.write(
+            `${JSON.stringify({ matches: r.matches.map(jsonMatch), processed, matched, skipped, failed, warmup, barsRead, ...(update ? { update } : {}), elapsedMs: Math.round(elapsedMs) })}\n`,
+          );
           return;
+        }
+        const u = r.update;
+        if (u) {
+          const n = (x: number) => x.toLocaleString('en-US');
+          process.stdout.write(
+            u.newFiles.length === 0
+              ? `${o.out} is up to date (generation ${u.generation}): the dataset has no files it did not read\n`
+              : `updated ${o.out} to generation ${u.generation}: ${n(u.barsRead)} new bars from ${u.newFiles.length} file(s), ${n(u.symbolsAdded)} new symbol(s), ${n(u.symbolsUpdated)} updated, ${n(u.rowsAdded)} match rows added, ${n(u.matches)} in all\n`,
+          );
         }
         if (r.shard) {
           process.stdout.write(`${printScreen(r)}\nshard ${r.shard.index}/${r.shard.count} (the matches above are this shard's): recorded in ${o.out}/_shards/; run barstream merge ${o.out} once every shard has finished\n`);

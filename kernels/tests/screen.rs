@@ -34,6 +34,7 @@ fn opts(mode: Mode, from: Option<i64>, to: Option<i64>, budget: Budget) -> Scree
         source_columns: Field::ALL.to_vec(),
         carried: Vec::new(),
         max_matches: None,
+        part: 0,
     }
 }
 
@@ -65,6 +66,7 @@ fn run(
         formula,
         o,
         out,
+        Default::default(),
         2,
         &Arc::new(Progress::default()),
         &AtomicBool::new(false),
@@ -438,6 +440,7 @@ fn more_matches_than_the_limit_stop_the_screen_as_soon_as_they_are_held() {
             &every,
             &o,
             None,
+            Default::default(),
             1,
             &progress,
             &AtomicBool::new(false),

@@ -40,6 +40,16 @@ export function start(args: string[]): { pid: number; kill: (sig: NodeJS.Signals
   return { pid: child.pid ?? -1, kill: (sig) => child.kill(sig), done };
 }
 
+/** Starts `barstream <args>` with `env` added; `stderr()` is what it wrote there so far (for kills at test pause points). */
+export function startCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.resume();
+  const done = new Promise<{ signal: string | null }>((resolve) => child.once('exit', (_code, signal) => resolve({ signal })));
+  return { kill: () => child.kill('SIGKILL'), stderr: () => stderr, done };
+}
+
 /** The one-line failure every command prints: `barstream: <what> (<CODE>)`. */
 export const FAILURE = /^barstream: [^\n]+ \((BARSTREAM_[A-Z_]+)\)\n$/;
 

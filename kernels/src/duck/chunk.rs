@@ -106,6 +106,13 @@ impl<'a> Vector<'a> {
             Some(m) => m[row / 64] >> (row % 64) & 1 == 1,
         }
     }
+    /// The bytes of row `row` of a VARCHAR or BLOB vector (both hold `duckdb_string_t`).
+    ///
+    /// # Safety
+    /// The column must be VARCHAR or BLOB and `row` below the chunk's size.
+    pub unsafe fn bytes(&self, row: usize) -> &'a [u8] {
+        string_bytes(&*(duckdb_vector_get_data(self.v) as *const duckdb_string_t).add(row))
+    }
     /// Writes a string into a VARCHAR vector (DuckDB copies it).
     pub fn set_string(&self, row: usize, s: &str) {
         unsafe {
@@ -116,5 +123,20 @@ impl<'a> Vector<'a> {
                 s.len() as idx_t,
             )
         }
+    }
+}
+
+/// The bytes of a DuckDB `string_t` (VARCHAR or BLOB): inline up to 12 bytes, else a
+/// 4-byte prefix and a pointer to bytes owned by the vector.
+#[inline]
+pub fn string_bytes(s: &duckdb_string_t) -> &[u8] {
+    let len = s.length as usize;
+    if len <= 12 {
+        // Inline: the bytes follow the length field.
+        let base = (s as *const duckdb_string_t as *const u8).wrapping_add(4);
+        unsafe { std::slice::from_raw_parts(base, len) }
+    } else {
+        let ptr = usize::from_ne_bytes(s.rest) as *const u8;
+        unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 }

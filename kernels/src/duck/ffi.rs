@@ -29,6 +29,8 @@ pub const DUCKDB_TYPE_BIGINT: duckdb_type = 5;
 pub const DUCKDB_TYPE_DOUBLE: duckdb_type = 11;
 pub const DUCKDB_TYPE_TIMESTAMP: duckdb_type = 12;
 pub const DUCKDB_TYPE_VARCHAR: duckdb_type = 17;
+/// Held as `duckdb_string_t`, like VARCHAR (bytes, not necessarily UTF-8).
+pub const DUCKDB_TYPE_BLOB: duckdb_type = 18;
 
 /// `duckdb_result`: the deprecated fields keep the layout; only `internal_data` matters.
 /// `duckdb_fetch_chunk` takes it by value, so it is `Copy`.

@@ -6,9 +6,11 @@ use super::guarded;
 use crate::formula::Formula;
 use crate::pipeline::backtest::BacktestOptions;
 use crate::pipeline::budget::Budget;
+use crate::pipeline::carried::CarriedFiles;
+use crate::pipeline::carry::{Continuation, StateOut};
 use crate::pipeline::scan::ScanRow;
 use crate::pipeline::strategy::StrategySpec;
-use crate::pipeline::{self, BacktestCounts, Outcome, Progress};
+use crate::pipeline::{self, BacktestCounts, BacktestPartition, Outcome, Progress};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -55,10 +57,49 @@ impl NativeJob {
 
 #[napi(object)]
 pub struct ScanOptions {
-    /// One query per partition (disjoint symbols), each ordered by (symbol, ts).
-    pub partitions: Vec<String>,
+    /// One query per bucket (disjoint symbols), each ordered by (symbol, ts).
+    pub partitions: Vec<BucketSource>,
     pub params: Option<AtcOptions>,
     pub workers: Option<u32>,
+    /// Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-<g>.parquet`).
+    pub state_out: Option<String>,
+    /// An update: per partition (same order), the previous run's state files (`trades`
+    /// and `errors` unused).
+    pub carried: Option<Vec<CarriedBucket>>,
+    /// An update: the symbols that failed in the previous run (they stay failed).
+    pub failed: Option<Vec<FailedSymbol>>,
+}
+
+/// How a scan or screen job saves and continues states, from its options: states under
+/// `dir` (part 0 of each bucket, rewritten whole by an update), priors read from `carried`.
+pub(super) fn continuation(
+    db: &crate::duck::Database,
+    dir: Option<&String>,
+    carried: Option<&[CarriedBucket]>,
+    partitions: usize,
+) -> crate::Result<Continuation> {
+    let carried = carried.unwrap_or_default();
+    if !carried.is_empty() && carried.len() != partitions {
+        return Err(crate::Error::param(
+            "carried must give one entry per partition",
+        ));
+    }
+    let files: Vec<CarriedFiles> = carried
+        .iter()
+        .map(|c| CarriedFiles {
+            states: c.states.clone(),
+            trades: None,
+            errors: c.errors.clone(),
+        })
+        .collect();
+    Ok(Continuation {
+        out: dir.map(|d| StateOut {
+            dir: PathBuf::from(d),
+            generation: 0,
+        }),
+        priors: crate::pipeline::carry::read_priors(db, &files)?,
+        failed: Default::default(),
+    })
 }
 
 #[napi(object)]
@@ -88,6 +129,8 @@ pub struct FailedSymbol {
 
 #[napi(object)]
 pub struct ScanOutput {
+    /// Bars read.
+    pub bars_read: f64,
     pub processed: Vec<ScanSymbol>,
     pub skipped: Vec<SkippedSymbol>,
     pub failed: Vec<FailedSymbol>,
@@ -132,10 +175,32 @@ impl Task for ScanTask {
         guarded(|| {
             let params = atc_params(self.opts.params.as_ref())?;
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
+            let parts: Vec<(u32, String)> = self
+                .opts
+                .partitions
+                .iter()
+                .map(|p| (p.bucket, p.sql.clone()))
+                .collect();
+            let db = self.engine.clone()?;
+            let mut cont = continuation(
+                &db,
+                self.opts.state_out.as_ref(),
+                self.opts.carried.as_deref(),
+                parts.len(),
+            )?;
+            let mut failed = std::collections::BTreeMap::new();
+            for f in self.opts.failed.as_deref().unwrap_or_default() {
+                let stage = crate::pipeline::Stage::parse(&f.stage).ok_or_else(|| {
+                    crate::Error::param(format!("failed: unknown stage '{}'", f.stage))
+                })?;
+                failed.insert(f.symbol.clone(), (stage, f.message.clone()));
+            }
+            cont.failed = Arc::new(failed);
             pipeline::scan(
-                &self.engine.clone()?,
-                &self.opts.partitions,
+                &db,
+                &parts,
                 &params,
+                cont,
                 workers,
                 &self.progress,
                 &self.cancel,
@@ -152,6 +217,7 @@ impl Task for ScanTask {
             ts: r.ts as f64,
         });
         Ok(ScanOutput {
+            bars_read: self.progress.bars.load(Ordering::Relaxed) as f64,
             processed,
             skipped,
             failed,
@@ -178,6 +244,19 @@ pub struct BacktestJobOptions {
     /// A strategy formula instead of the ATC (`params` then unused); each partition's SQL
     /// returns `symbol, ts`, the formula's fields and `close`.
     pub formula: Option<String>,
+    /// An update: per partition (same order), the previous run's files it continues from.
+    pub carried: Option<Vec<CarriedBucket>>,
+    /// The part number of the signals files written (`part-<n>.parquet`; 0 by default).
+    pub signals_part: Option<u32>,
+}
+
+/// The previous run's files of one bucket (see `pipeline::carried`).
+#[napi(object)]
+pub struct CarriedBucket {
+    /// Per-symbol state tables, later ones winning.
+    pub states: Vec<String>,
+    pub trades: Option<String>,
+    pub errors: Option<String>,
 }
 
 #[napi(object)]
@@ -223,16 +302,32 @@ impl Task for BacktestTask {
                 Some(text) => StrategySpec::Formula(Arc::new(Formula::compile(text)?)),
                 None => StrategySpec::Atc(params),
             };
-            let parts: Vec<(u32, String)> = self
+            let carried = self.opts.carried.as_deref().unwrap_or_default();
+            if !carried.is_empty() && carried.len() != self.opts.partitions.len() {
+                return Err(crate::Error::param(
+                    "carried must give one entry per partition",
+                ));
+            }
+            let parts: Vec<BacktestPartition> = self
                 .opts
                 .partitions
                 .iter()
-                .map(|p| (p.bucket, p.sql.clone()))
+                .enumerate()
+                .map(|(i, p)| BacktestPartition {
+                    bucket: p.bucket,
+                    sql: p.sql.clone(),
+                    carried: carried.get(i).map(|c| CarriedFiles {
+                        states: c.states.clone(),
+                        trades: c.trades.clone(),
+                        errors: c.errors.clone(),
+                    }),
+                })
                 .collect();
             let workers = self.opts.workers.unwrap_or(1).max(1) as usize;
-            pipeline::backtest(
+            pipeline::backtest_parts(
                 &self.engine.clone()?,
                 &parts,
+                self.opts.signals_part.unwrap_or(0),
                 &strategy,
                 &opts,
                 workers,

@@ -46,6 +46,13 @@ pub struct ScreenJobOptions {
     /// Without `out`: the most matches the screen may hold (default
     /// [`MAX_MATCHES_IN_MEMORY`]); one more stops it with an error at once.
     pub max_matches: Option<f64>,
+    /// Save each symbol's state under this folder (`_state/symbols/bucket=<k>/part-<g>.parquet`).
+    pub state_out: Option<String>,
+    /// The part number of `all` mode's matches files (an update's generation; 0).
+    pub matches_part: Option<u32>,
+    /// An update: per partition (same order), the previous run's state files and
+    /// `_errors` file (`trades` unused).
+    pub carried: Option<Vec<super::job::CarriedBucket>>,
 }
 
 #[napi(object)]
@@ -104,6 +111,10 @@ pub struct ScreenOutput {
     pub skipped: Vec<SkippedSymbol>,
     pub failed: Vec<FailedSymbol>,
     pub files: Vec<ScreenFile>,
+    /// The state files written (with `state_out`).
+    pub state_files: Vec<ScreenFile>,
+    /// Bars read.
+    pub bars_read: f64,
 }
 
 fn time(name: &str, v: Option<f64>) -> Result<Option<i64>> {
@@ -169,6 +180,7 @@ impl Task for ScreenTask {
                     Some(_) => None,
                     None => Some(max_matches(o.max_matches)?),
                 },
+                part: o.matches_part.unwrap_or(0),
             };
             let parts: Vec<(u32, String)> = o
                 .partitions
@@ -177,12 +189,20 @@ impl Task for ScreenTask {
                 .collect();
             let out = o.out.as_ref().map(PathBuf::from);
             let workers = o.workers.unwrap_or(1).max(1) as usize;
+            let db = self.engine.clone()?;
+            let cont = super::job::continuation(
+                &db,
+                o.state_out.as_ref(),
+                o.carried.as_deref(),
+                parts.len(),
+            )?;
             let result = pipeline::screen(
-                &self.engine.clone()?,
+                &db,
                 &parts,
                 &formula,
                 &opts,
                 out.as_deref(),
+                cont,
                 workers,
                 &self.progress,
                 &self.cancel,
@@ -236,17 +256,22 @@ impl Task for ScreenTask {
                     message,
                 })
                 .collect(),
-            files: r
-                .files
-                .into_iter()
-                .map(|f| ScreenFile {
-                    path: f.path,
-                    rows: f.rows as f64,
-                    bytes: f.bytes as f64,
-                    sha256: f.sha256,
-                })
-                .collect(),
+            files: r.files.into_iter().map(to_file).collect(),
+            state_files: r.states.into_iter().map(to_file).collect(),
+            bars_read: self
+                .progress
+                .bars
+                .load(std::sync::atomic::Ordering::Relaxed) as f64,
         })
+    }
+}
+
+fn to_file(f: crate::pipeline::screen_out::OutFile) -> ScreenFile {
+    ScreenFile {
+        path: f.path,
+        rows: f.rows as f64,
+        bytes: f.bytes as f64,
+        sha256: f.sha256,
     }
 }
 

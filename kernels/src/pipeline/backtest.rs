@@ -84,6 +84,9 @@ pub(super) struct Sym {
     pub(super) last_signal: f64,
     pub(super) clock: Clock,
     pub(super) book: TradeBook,
+    /// The last bar of a previous run (`i64::MIN` for a symbol started here): trades that
+    /// close, or open and stay open, after it are this run's.
+    pub(super) since: i64,
 }
 
 impl Sym {
@@ -100,6 +103,7 @@ impl Sym {
             last_signal: f64::NAN,
             clock,
             book: TradeBook::new(),
+            since: i64::MIN,
         }
     }
 }
@@ -136,6 +140,21 @@ pub struct BacktestSink {
     /// States of symbols continued from a previous run (`--update`), by symbol, taken out
     /// as each symbol is continued; see [`super::symbol_state`].
     pub(super) prior: std::collections::BTreeMap<String, super::symbol_state::SymbolState>,
+    /// Closed trades of the previous run by symbol, written again when a symbol resumes.
+    pub(super) prior_trades: std::collections::BTreeMap<String, Vec<Trade>>,
+    /// Symbols that failed in the previous run, kept failed (see [`super::carried`]).
+    pub(super) prior_failed: std::collections::BTreeMap<String, (Stage, String)>,
+    /// The part number of this run's signals file (`signals/bucket=<k>/part-<n>.parquet`).
+    part: u32,
+    /// Symbols started from scratch, and continued from a saved state with new bars.
+    pub added: u64,
+    pub updated: u64,
+    /// Trades this run closed, or opened and left open (see [`Sym::since`]).
+    pub trades_added: u64,
+    /// Closed trades of the previous run written again.
+    pub carried_trades: u64,
+    /// The previous run's files, not read yet (see [`super::carried`]).
+    pub(super) carry_pending: Option<(crate::duck::Database, super::carried::CarriedFiles)>,
 }
 
 impl BacktestSink {
@@ -170,7 +189,20 @@ impl BacktestSink {
             failed: 0,
             bars: 0,
             prior: std::collections::BTreeMap::new(),
+            prior_trades: std::collections::BTreeMap::new(),
+            prior_failed: std::collections::BTreeMap::new(),
+            part: 0,
+            added: 0,
+            updated: 0,
+            trades_added: 0,
+            carried_trades: 0,
+            carry_pending: None,
         })
+    }
+
+    /// Names this run's signals file `part-<part>.parquet` (an update's generation; 0 by default).
+    pub fn set_part(&mut self, part: u32) {
+        self.part = part;
     }
 
     /// The value columns this sink reads after `symbol, ts`.
@@ -183,6 +215,7 @@ impl BacktestSink {
             &mut self.tables,
             &self.opts.out,
             self.bucket,
+            self.part,
             &self.signal_cols,
         )
     }
@@ -205,6 +238,7 @@ impl BacktestSink {
         self.pending.iter_mut().for_each(Vec::clear);
         let min_bars = self.strategy.min_bars();
         let skip_reason = self.strategy.skip_reason(s.bars);
+        let mut added = 0;
         let t = self.tables();
         if let Some(st) = &state {
             t.states.push_row(&[
@@ -245,7 +279,7 @@ impl BacktestSink {
         } else {
             let open = s.book.still_open();
             s.book.closed.extend(open);
-            push_trades(&mut t.trades, &s.symbol, &mut s.book.closed)?;
+            added = push_trades(&mut t.trades, &s.symbol, &mut s.book.closed, s.since)?;
             let p = s.perf.summary();
             t.summary.push_row(&[
                 Val::Text(&s.symbol),
@@ -263,6 +297,7 @@ impl BacktestSink {
                 Val::Double(p.exposure),
             ])?;
         }
+        self.trades_added += added;
         Ok(())
     }
 
@@ -332,11 +367,13 @@ impl BacktestSink {
                 &mut self.tables,
                 &self.opts.out,
                 self.bucket,
+                self.part,
                 &self.signal_cols,
             );
             let sym = self.sym.as_mut().expect("symbol");
             t.signals.push_series(&sym.symbol, ts, &cols)?;
-            push_trades(&mut t.trades, &sym.symbol, &mut sym.book.closed)?;
+            self.trades_added +=
+                push_trades(&mut t.trades, &sym.symbol, &mut sym.book.closed, sym.since)?;
             return Ok(Ok(()));
         }
         self.pending_ts.extend_from_slice(ts);
@@ -351,11 +388,13 @@ impl BacktestSink {
                 &mut self.tables,
                 &self.opts.out,
                 self.bucket,
+                self.part,
                 &self.signal_cols,
             );
             let sym = self.sym.as_mut().expect("symbol");
             t.signals.push_series(&sym.symbol, &ts, &cols)?;
-            push_trades(&mut t.trades, &sym.symbol, &mut sym.book.closed)?;
+            self.trades_added +=
+                push_trades(&mut t.trades, &sym.symbol, &mut sym.book.closed, sym.since)?;
             sym.flushed = true;
             self.pending_ts = ts;
             self.pending_ts.clear();
@@ -366,8 +405,18 @@ impl BacktestSink {
     }
 }
 
-/// Moves `trades` of `symbol` into the trades table.
-fn push_trades(table: &mut ResultTable, symbol: &str, trades: &mut Vec<Trade>) -> Result<()> {
+/// Moves `trades` of `symbol` into the trades table; returns how many of them this run
+/// closed, or opened and left open (after `since`).
+fn push_trades(
+    table: &mut ResultTable,
+    symbol: &str,
+    trades: &mut Vec<Trade>,
+    since: i64,
+) -> Result<u64> {
+    let new = trades
+        .iter()
+        .filter(|t| t.exit_ts.unwrap_or(t.entry_ts) > since)
+        .count() as u64;
     for t in trades.drain(..) {
         table.push_row(&[
             Val::Text(symbol),
@@ -380,17 +429,46 @@ fn push_trades(table: &mut ResultTable, symbol: &str, trades: &mut Vec<Trade>) -
             Val::Double(t.ret),
         ])?;
     }
-    Ok(())
+    Ok(new)
+}
+
+impl BacktestSink {
+    /// Writes `trades` of `symbol` (the previous run's closed ones) into the trades table.
+    pub(super) fn push_symbol_trades(
+        &mut self,
+        symbol: &str,
+        trades: &mut Vec<Trade>,
+    ) -> Result<()> {
+        let t = self.tables();
+        push_trades(&mut t.trades, symbol, trades, i64::MAX).map(|_| ())
+    }
+
+    /// Starts `symbol`: kept failed if it failed in the previous run, continued from its
+    /// saved state if it has one, else from scratch.
+    fn open_symbol(&mut self, symbol: &str) -> Result<()> {
+        self.carry_before(Some(symbol))?;
+        if let Some(f) = self.prior_failed.remove(symbol) {
+            return self.keep_failed(symbol, f);
+        }
+        match self.prior.remove(symbol) {
+            Some(st) => {
+                self.resume(&st)?;
+                self.updated += 1;
+            }
+            None => {
+                self.begin(symbol)?;
+                self.added += 1;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl RunSink for BacktestSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.carry_before(Some(run.symbol))?;
-            match self.prior.remove(run.symbol) {
-                Some(st) => self.resume(&st)?,
-                None => self.begin(run.symbol)?,
-            }
+            self.load_carried()?;
+            self.open_symbol(run.symbol)?;
         }
         let n = run.ts.len();
         self.bars += n as u64;
@@ -427,9 +505,9 @@ impl RunSink for BacktestSink {
     /// its rows are taken back from `signals` and `trades` as for a kernel failure, and an
     /// `_errors` row records it when the symbol ends.
     fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
+        self.load_carried()?;
         if self.sym.as_ref().is_none_or(|s| s.symbol != symbol) {
-            self.end_symbol()?;
-            self.sym = Some(Sym::new(symbol, self.opts.budget.clock()));
+            self.open_symbol(symbol)?;
         }
         let s = self.sym.as_mut().expect("symbol");
         keep_first_failure(&mut s.failed, Stage::Input, message);
@@ -438,6 +516,7 @@ impl RunSink for BacktestSink {
 
     /// Writes the bucket's files and its completion marker.
     fn finish(&mut self) -> Result<()> {
+        self.load_carried()?;
         self.carry_before(None)?;
         self.end_symbol()?;
         self.tables();
@@ -445,7 +524,7 @@ impl RunSink for BacktestSink {
         let out = &self.opts.out;
         let k = self.bucket;
         let mut entries = Vec::new();
-        for (rel, table) in bucket_files(k)
+        for (rel, table) in bucket_files(k, self.part)
             .into_iter()
             .zip([t.signals, t.summary, t.trades, t.errors, t.states])
         {
@@ -456,11 +535,14 @@ impl RunSink for BacktestSink {
             ));
         }
         let marker = format!(
-            "{{\"bucket\":{k},\"bars\":{},\"symbols\":{},\"skipped\":{},\"failed\":{},\"files\":[{}]}}\n",
+            "{{\"bucket\":{k},\"bars\":{},\"symbols\":{},\"skipped\":{},\"failed\":{},\"added\":{},\"updated\":{},\"tradesAdded\":{},\"files\":[{}]}}\n",
             self.bars,
             self.symbols,
             self.skipped,
             self.failed,
+            self.added,
+            self.updated,
+            self.trades_added,
             entries.join(",")
         );
         write_atomic(&state_path(out, k), marker.as_bytes())?;
@@ -469,10 +551,10 @@ impl RunSink for BacktestSink {
     }
 }
 
-/// Where bucket `k`'s files go, relative to the output folder.
-pub fn bucket_files(k: u32) -> [String; 5] {
+/// Where bucket `k`'s files go, relative to the output folder (signals as part `part`).
+pub fn bucket_files(k: u32, part: u32) -> [String; 5] {
     [
-        format!("signals/bucket={k}/part-0.parquet"),
+        format!("signals/bucket={k}/part-{part}.parquet"),
         format!("summary/part-{k}.parquet"),
         format!("trades/part-{k}.parquet"),
         format!("_errors/part-{k}.parquet"),
@@ -485,10 +567,11 @@ fn ensure_tables<'a>(
     slot: &'a mut Option<Tables>,
     out: &Path,
     bucket: u32,
+    part: u32,
     signal_cols: &[Col],
 ) -> &'a mut Tables {
     slot.get_or_insert_with(|| {
-        let [sig, sum, trades, err, states] = bucket_files(bucket);
+        let [sig, sum, trades, err, states] = bucket_files(bucket, part);
         Tables {
             signals: ResultTable::create(&out.join(sig), signal_cols),
             summary: ResultTable::create(&out.join(sum), &SUMMARY_COLUMNS),

@@ -7,11 +7,14 @@
 //! so memory follows the bucket size, not the dataset size.
 pub mod backtest;
 pub mod budget;
+pub mod carried;
+pub mod carry;
 pub mod fill;
 pub mod perf;
 pub mod scan;
 pub mod screen;
 pub mod screen_out;
+pub mod screen_state;
 pub mod strategy;
 pub mod symbol;
 pub mod symbol_state;
@@ -25,6 +28,7 @@ use crate::formula::Formula;
 use crate::read::parallel::{check_disjoint, read_partitions};
 use crate::read::{ReadMode, RunSink};
 use backtest::{BacktestOptions, BacktestSink};
+use carry::{take_prior, Continuation};
 use scan::{ScanRow, ScanSink};
 use screen::{PartitionContext, ScreenOptions, ScreenOutcome, ScreenSink};
 use screen_out::OutFile;
@@ -63,6 +67,15 @@ impl Stage {
             Stage::Formula => "formula",
             Stage::Timeout => "timeout",
         }
+    }
+}
+
+impl Stage {
+    /// The stage named `name` (as [`Stage::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Stage> {
+        [Stage::Input, Stage::Kernel, Stage::Formula, Stage::Timeout]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 }
 
@@ -139,7 +152,7 @@ fn per_symbol<T, S>(
     db: &Database,
     partitions: &[String],
     workers: usize,
-    make: impl Fn() -> S + Sync,
+    make: impl Fn(usize) -> S + Sync,
     take: impl Fn(S) -> Vec<Outcome<T>>,
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<T>>>
@@ -153,7 +166,7 @@ where
         &close_column(),
         ReadMode::Vectors,
         workers,
-        |_| make(),
+        make,
         cancel,
     )?;
     let outcomes: Vec<Vec<Outcome<T>>> = parts.into_iter().map(|p| take(p.sink)).collect();
@@ -161,21 +174,34 @@ where
     Ok(outcomes.into_iter().flatten().collect())
 }
 
-/// The latest ATC signal of every symbol.
+/// The latest ATC signal of every symbol of `partitions` (bucket number, SQL), saving and
+/// continuing each symbol's state as `cont` says (see [`scan`](mod@scan)).
 ///
 /// # Errors
-/// Invalid parameters, SQL or read errors, a symbol found in two partitions, cancellation.
+/// Invalid parameters, SQL or read errors, a symbol found in two partitions, a write
+/// error, cancellation.
 pub fn scan(
     db: &Database,
-    partitions: &[String],
+    partitions: &[(u32, String)],
     params: &AtcParams,
+    cont: Continuation,
     workers: usize,
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<ScanRow>>> {
     ScanSink::new(params, progress.clone())?;
-    let make = || ScanSink::new(params, progress.clone()).expect("parameters checked above");
-    per_symbol(db, partitions, workers, make, |s| s.outcomes, cancel)
+    let (out, priors, failed) = cont.shared();
+    let make = |i: usize| {
+        let mut s = ScanSink::new(params, progress.clone()).expect("parameters checked above");
+        if let Some(to) = &out {
+            s = s.saving(to.clone(), partitions[i].0);
+        }
+        take_prior(&priors, i).append(&mut s.carried);
+        s.kept_failed = failed.clone();
+        s
+    };
+    let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
+    per_symbol(db, &sqls, workers, make, |s| s.outcomes, cancel)
 }
 
 /// A screen's outcome over every partition, and the files written.
@@ -183,12 +209,15 @@ pub fn scan(
 pub struct ScreenResult {
     pub outcome: ScreenOutcome,
     pub files: Vec<OutFile>,
+    /// The state files written (when saving states).
+    pub states: Vec<OutFile>,
 }
 
 /// Runs `formula` over `partitions` (bucket number, SQL returning `symbol, ts`, exactly
 /// the formula's fields, then `opts.carried`) and gathers the matches (see [`screen`](mod@screen)); with `out`,
 /// each bucket's matches and errors are written there as it completes (see
-/// [`screen_out`]) and the returned matches are empty. Without `out`, more matches than
+/// [`screen_out`]) and the returned matches are empty; `cont` says where each symbol's
+/// state is saved and what the partitions continue from. Without `out`, more matches than
 /// `opts.max_matches` stop every partition as soon as they are held.
 ///
 /// # Errors
@@ -201,6 +230,7 @@ pub fn screen(
     formula: &Arc<Formula>,
     opts: &ScreenOptions,
     out: Option<&Path>,
+    cont: Continuation,
     workers: usize,
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
@@ -224,6 +254,7 @@ pub fn screen(
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
     let shared = Arc::new(opts.clone());
     let held = Arc::new(AtomicU64::new(0));
+    let (states_to, priors, _) = cont.shared();
     let parts = read_partitions(
         db,
         &sqls,
@@ -238,7 +269,12 @@ pub fn screen(
                 out: out.map(Path::to_path_buf),
                 held: held.clone(),
             };
-            ScreenSink::new(ctx, formula.clone(), shared.clone(), progress.clone())
+            let mut s = ScreenSink::new(ctx, formula.clone(), shared.clone(), progress.clone());
+            if let Some(to) = &states_to {
+                s = s.saving(to.clone());
+            }
+            take_prior(&priors, i).append(&mut s.carried);
+            s
         },
         cancel,
     )?;
@@ -255,6 +291,7 @@ pub fn screen(
         all.outcome.failed.extend(o.failed);
         all.outcome.errors.extend(o.errors);
         all.files.append(&mut s.files);
+        all.states.append(&mut s.states);
     }
     Ok(all)
 }
@@ -267,6 +304,15 @@ pub struct BacktestCounts {
     pub skipped: u64,
     pub failed: u64,
     pub rows: u64,
+}
+
+/// One bucket of a backtest: its number, the SQL of its bars and, for an update, the
+/// previous run's files it continues from.
+#[derive(Clone, Debug)]
+pub struct BacktestPartition {
+    pub bucket: u32,
+    pub sql: String,
+    pub carried: Option<carried::CarriedFiles>,
 }
 
 /// Runs the backtest over `partitions` (bucket number, SQL), writing each bucket's files
@@ -286,10 +332,38 @@ pub fn backtest(
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<BacktestCounts> {
+    let parts: Vec<BacktestPartition> = partitions
+        .iter()
+        .map(|(bucket, sql)| BacktestPartition {
+            bucket: *bucket,
+            sql: sql.clone(),
+            carried: None,
+        })
+        .collect();
+    backtest_parts(db, &parts, 0, strategy, opts, workers, progress, cancel)
+}
+
+/// [`backtest`] over partitions that may carry a previous run's files (an update: see
+/// [`carried`]), writing signals as `part-<part>.parquet` of each bucket.
+///
+/// # Errors
+/// As [`backtest`]; a carried file that cannot be read, or a saved state of another
+/// strategy, named.
+#[allow(clippy::too_many_arguments)]
+pub fn backtest_parts(
+    db: &Database,
+    partitions: &[BacktestPartition],
+    part: u32,
+    strategy: &StrategySpec,
+    opts: &BacktestOptions,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+) -> Result<BacktestCounts> {
     let probe = BacktestSink::new(0, strategy.build()?, opts, progress.clone())?;
     let inputs = probe.inputs().to_vec();
     drop(probe);
-    let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
+    let sqls: Vec<String> = partitions.iter().map(|p| p.sql.clone()).collect();
     let parts = read_partitions(
         db,
         &sqls,
@@ -298,8 +372,14 @@ pub fn backtest(
         workers,
         |i| {
             let built = strategy.build().expect("parameters checked above");
-            BacktestSink::new(partitions[i].0, built, opts, progress.clone())
-                .expect("parameters checked above")
+            let mut sink = BacktestSink::new(partitions[i].bucket, built, opts, progress.clone())
+                .expect("parameters checked above");
+            sink.set_part(part);
+            if let Some(c) = &partitions[i].carried {
+                // Read in this worker when the bucket starts: one bucket's states at a time.
+                sink.carry_files(db.clone(), c.clone());
+            }
+            sink
         },
         cancel,
     )?;

@@ -9,9 +9,15 @@
 //! Per symbol: skipped when it has at most `W` bars (the formula's warm-up); failed at
 //! stage `input` (its rows), `formula` (an evaluation error) or `timeout` (its budget, see
 //! [`super::budget`]); otherwise processed, matched or not.
+//!
+//! With a [`StateOut`], every symbol that did not fail saves its state (see
+//! [`super::screen_state`]) and a sink given the previous run's states continues from them
+//! ([`ScreenSink::carry`], `--update`).
 use super::budget::{slices, Budget, Clock};
+use super::carry::{Carried, StateOut};
 use super::fill::{fill, Wanted};
 use super::screen_out::{write_bucket, OutFile};
+use super::screen_state::Saved;
 use super::{keep_first_failure, Progress, Stage};
 use crate::duck::Database;
 use crate::error::{Error, Result};
@@ -64,6 +70,9 @@ pub struct ScreenOptions {
     /// The most matches the screen may hold (with no output folder): one more fails the
     /// screen as soon as a sink holds it, so memory stays bounded (see [`too_many`]).
     pub max_matches: Option<u64>,
+    /// The part number of `all` mode's matches files (`part-<n>.parquet`: an update's
+    /// generation; 0 for a full run).
+    pub part: u32,
 }
 
 /// The refusal of a screen holding more than `max` matches.
@@ -112,20 +121,26 @@ pub struct ScreenOutcome {
     pub errors: Vec<(String, &'static str, String)>,
 }
 
-struct Current {
-    symbol: String,
-    ev: Option<Evaluator>,
-    bars: u64,
-    failed: Option<(Stage, String)>,
-    clock: Clock,
+pub(super) struct Current {
+    pub(super) symbol: String,
+    pub(super) ev: Option<Evaluator>,
+    /// Bars evaluated.
+    pub(super) bars: u64,
+    /// Bars read (those after `to` too) and the last one's time.
+    pub(super) read: u64,
+    pub(super) last_read: i64,
+    pub(super) failed: Option<(Stage, String)>,
+    pub(super) clock: Clock,
     /// This symbol's matches so far (`all`).
-    matches: Vec<Match>,
+    pub(super) matches: Vec<Match>,
     /// The last evaluated bar and its value.
-    last: Option<(Match, f64)>,
-    positive: u64,
-    negative: u64,
+    pub(super) last: Option<(Match, f64)>,
+    pub(super) positive: u64,
+    pub(super) negative: u64,
     /// Bars after `to` arrived (`latest` stops there).
-    past_to: bool,
+    pub(super) past_to: bool,
+    /// Matches of this symbol were written by a previous run (`all`, `--update`).
+    pub(super) emitted: bool,
 }
 
 /// Where a partition's sink reads the unread fields from and writes its files.
@@ -143,21 +158,28 @@ pub struct PartitionContext {
 
 /// The sink of one partition.
 pub struct ScreenSink {
-    ctx: PartitionContext,
-    formula: Arc<Formula>,
-    opts: Arc<ScreenOptions>,
+    pub(super) ctx: PartitionContext,
+    pub(super) formula: Arc<Formula>,
+    pub(super) opts: Arc<ScreenOptions>,
     /// Where each column read (the formula's fields, then the carried ones) sits in
     /// `open..volume`.
     field_at: Vec<usize>,
-    cur: Option<Current>,
+    pub(super) cur: Option<Current>,
     pub out: ScreenOutcome,
     /// Files written (with an output folder).
     pub files: Vec<OutFile>,
+    /// The state file written (when saving states).
+    pub states: Vec<OutFile>,
     /// Every symbol of the partition, in order.
     pub seen: Vec<String>,
     progress: Arc<Progress>,
     /// This sink's share of `ctx.held`.
     held: u64,
+    /// The previous run's symbols of this partition (`--update`).
+    pub(super) carried: Carried,
+    /// Where each symbol's state goes, and the states of the symbols ended so far (written
+    /// once the partition's fill has completed their last bars).
+    pub(super) saving: Option<(StateOut, Vec<Saved>)>,
 }
 
 impl ScreenSink {
@@ -176,6 +198,7 @@ impl ScreenSink {
         ScreenSink {
             ctx,
             files: Vec::new(),
+            states: Vec::new(),
             seen: Vec::new(),
             formula,
             opts,
@@ -184,7 +207,15 @@ impl ScreenSink {
             out: ScreenOutcome::default(),
             progress,
             held: 0,
+            carried: Carried::default(),
+            saving: None,
         }
+    }
+
+    /// Saves every symbol's state as a row of the bucket's state file under `to`.
+    pub fn saving(mut self, to: StateOut) -> Self {
+        self.saving = Some((to, Vec::new()));
+        self
     }
 
     /// Brings the shared count of held matches up to date with this sink's.
@@ -209,12 +240,14 @@ impl ScreenSink {
         Ok(())
     }
 
-    fn begin(&mut self, symbol: &str) {
+    pub(super) fn begin(&mut self, symbol: &str) {
         self.end_symbol();
         self.cur = Some(Current {
             symbol: symbol.to_string(),
             ev: Some(Evaluator::new(&self.formula)),
             bars: 0,
+            read: 0,
+            last_read: 0,
             failed: None,
             clock: self.opts.budget.clock(),
             matches: Vec::new(),
@@ -222,10 +255,12 @@ impl ScreenSink {
             positive: 0,
             negative: 0,
             past_to: false,
+            emitted: false,
         });
     }
 
-    fn end_symbol(&mut self) {
+    pub(super) fn end_symbol(&mut self) {
+        self.save_current();
         let Some(c) = self.cur.take() else {
             return;
         };
@@ -253,7 +288,7 @@ impl ScreenSink {
         let (last, value) = c.last.expect("a processed symbol has a last bar");
         let matched = match opts.mode {
             Mode::All => {
-                let any = !c.matches.is_empty();
+                let any = c.emitted || !c.matches.is_empty();
                 out.matches.extend(c.matches);
                 any
             }
@@ -351,6 +386,8 @@ impl ScreenSink {
     /// Evaluates one run of the current symbol, recording its failure if it fails.
     fn evaluate(&mut self, run: &SymbolRun<'_>) {
         let c = self.cur.as_mut().expect("a run belongs to a symbol");
+        c.read += run.ts.len() as u64;
+        c.last_read = run.ts[run.ts.len() - 1];
         if c.failed.is_some() || c.past_to {
             return;
         }
@@ -394,7 +431,8 @@ impl ScreenSink {
 impl RunSink for ScreenSink {
     fn on_run(&mut self, run: &SymbolRun<'_>) -> Result<()> {
         if !run.continues {
-            self.begin(run.symbol);
+            self.carry_before(Some(run.symbol))?;
+            self.start(run.symbol)?;
         }
         self.progress
             .bars
@@ -406,7 +444,8 @@ impl RunSink for ScreenSink {
     /// The symbol fails at stage `input` (the first failure of a symbol is the one kept).
     fn fail_symbol(&mut self, symbol: &str, message: &str) -> Result<()> {
         if self.cur.as_ref().is_none_or(|c| c.symbol != symbol) {
-            self.begin(symbol);
+            self.carry_before(Some(symbol))?;
+            self.start(symbol)?;
         }
         let c = self.cur.as_mut().expect("begun");
         keep_first_failure(&mut c.failed, Stage::Input, message);
@@ -415,16 +454,27 @@ impl RunSink for ScreenSink {
         self.count_held()
     }
 
-    /// Fills the unread fields of the partition's matches, then writes its files.
+    /// Fills the unread fields of the partition's matches (and saved last bars), then
+    /// writes its files.
     fn finish(&mut self) -> Result<()> {
+        self.carry_before(None)?;
         self.end_symbol();
         self.count_held()?;
         let ctx = &self.ctx;
-        fill_partition(&ctx.db, &ctx.sql, &self.formula, &self.opts, &mut self.out)?;
+        let saved = self.saving.as_mut().map(|(_, s)| s.as_mut_slice());
+        fill_partition(
+            &ctx.db,
+            &ctx.sql,
+            &self.formula,
+            &self.opts,
+            &mut self.out,
+            saved,
+        )?;
         if let Some(dir) = &ctx.out {
-            self.files = write_bucket(dir, ctx.bucket, &self.formula, &self.out)?;
+            self.files = write_bucket(dir, ctx.bucket, &self.formula, &self.opts, &self.out)?;
             self.out.matches = Vec::new();
         }
+        self.write_states()?;
         self.progress.partitions.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -438,6 +488,7 @@ pub(crate) fn fill_partition(
     formula: &Formula,
     opts: &ScreenOptions,
     out: &mut ScreenOutcome,
+    saved: Option<&mut [Saved]>,
 ) -> Result<()> {
     let cols: Vec<Field> = Field::ALL
         .into_iter()
@@ -451,6 +502,11 @@ pub(crate) fn fill_partition(
         .matches
         .iter_mut()
         .chain(out.symbols.iter_mut().map(|s| &mut s.last))
+        .chain(
+            saved
+                .into_iter()
+                .flat_map(|s| s.iter_mut().flat_map(Saved::bars_mut)),
+        )
         .map(|m| Wanted {
             symbol: &m.symbol,
             ts: m.ts,

@@ -1,9 +1,9 @@
-//! A screen's files for one bucket: `matches/bucket=<k>/part-0.parquet` (`symbol, ts,
+//! A screen's files for one bucket: `matches/bucket=<k>/part-<p>.parquet` (`symbol, ts,
 //! open, high, low, close, volume`, then one DOUBLE column per named value) and
 //! `_errors/part-<k>.parquet` (`symbol, stage, message`, skipped symbols with stage
 //! `skipped`), each written under a temporary name and renamed into place.
 use super::backtest::ERROR_COLUMNS;
-use super::screen::ScreenOutcome;
+use super::screen::{Mode, ScreenOptions, ScreenOutcome};
 use super::writer::{Col, ResultTable, Val};
 use crate::error::{Error, ErrorCode, Result};
 use crate::formula::Formula;
@@ -51,6 +51,12 @@ pub fn match_columns(formula: &Formula) -> Vec<Col> {
     cols
 }
 
+/// Bucket `k`'s matches file of generation `g`, relative to the output folder.
+pub fn matches_file(k: u32, g: u32, mode: Mode) -> String {
+    let part = if mode == Mode::All { g } else { 0 };
+    format!("matches/bucket={k}/part-{part}.parquet")
+}
+
 /// Writes bucket `k`'s matches and errors under `out`.
 ///
 /// # Errors
@@ -59,10 +65,11 @@ pub fn write_bucket(
     out: &Path,
     k: u32,
     formula: &Formula,
+    opts: &ScreenOptions,
     outcome: &ScreenOutcome,
 ) -> Result<Vec<OutFile>> {
     let paths = [
-        format!("matches/bucket={k}/part-0.parquet"),
+        matches_file(k, opts.part, opts.mode),
         format!("_errors/part-{k}.parquet"),
     ];
     let mut matches = ResultTable::create(&out.join(&paths[0]), &match_columns(formula));

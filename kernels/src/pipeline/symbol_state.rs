@@ -9,7 +9,12 @@ use super::perf::Perf;
 use super::trades::TradeBook;
 use super::writer::Col;
 use crate::codec::{decode, encode};
+use crate::duck::ffi::{
+    DUCKDB_TYPE_BIGINT, DUCKDB_TYPE_BLOB, DUCKDB_TYPE_TIMESTAMP, DUCKDB_TYPE_VARCHAR,
+};
+use crate::duck::{sql_literal, Database};
 use crate::error::{Error, Result};
+use std::collections::BTreeMap;
 
 const TAG: &str = "backtest-symbol";
 
@@ -39,20 +44,26 @@ impl BacktestSink {
             .extend(states.into_iter().map(|s| (s.symbol.clone(), s)));
     }
 
-    /// Ends the symbols carried over without new bars that sort before `upto` (all with
-    /// `None`), so the tables keep symbol order.
+    /// Ends the symbols carried over without new bars (and those kept failed) that sort
+    /// before `upto` (all with `None`), so the tables keep symbol order.
     pub(super) fn carry_before(&mut self, upto: Option<&str>) -> Result<()> {
-        let keys: Vec<String> = self
-            .prior
-            .keys()
-            .take_while(|k| upto.is_none_or(|u| k.as_str() < u))
-            .cloned()
-            .collect();
-        for k in keys {
-            let st = self.prior.remove(&k).expect("listed");
-            self.resume(&st)?;
+        let before =
+            |k: Option<&String>| k.filter(|k| upto.is_none_or(|u| k.as_str() < u)).cloned();
+        loop {
+            let state = before(self.prior.keys().next());
+            let failed = before(self.prior_failed.keys().next());
+            match (state, failed) {
+                (Some(s), f) if f.as_ref().is_none_or(|f| s < *f) => {
+                    let st = self.prior.remove(&s).expect("listed");
+                    self.resume(&st)?;
+                }
+                (_, Some(f)) => {
+                    let failure = self.prior_failed.remove(&f).expect("listed");
+                    self.keep_failed(&f, failure)?;
+                }
+                _ => return Ok(()),
+            }
         }
-        Ok(())
     }
 
     /// The current symbol's state, or `None` when there is no symbol or it failed (a
@@ -122,7 +133,74 @@ impl BacktestSink {
         sym.clock = self.opts.budget.clock();
         self.pending_ts = pending_ts;
         self.pending = pending;
+        sym.since = st.last_ts;
         self.sym = Some(sym);
-        Ok(())
+        self.write_prior_trades(&st.symbol)
     }
+}
+
+/// Reads the state tables `files` (`symbol, last_ts, bars, state`) back: one state per
+/// symbol, in symbol order; a symbol in several files takes its row of the last file
+/// given (a later generation's part wins).
+///
+/// # Errors
+/// A file DuckDB cannot read, one without these columns (named), or a NULL in them.
+pub fn read_states(db: &Database, files: &[String]) -> Result<Vec<SymbolState>> {
+    let conn = db.connect()?;
+    let mut by_symbol = BTreeMap::new();
+    for file in files {
+        let named = |e: Error| {
+            Error::new(
+                e.code,
+                format!("cannot read the symbol states {file}: {}", e.message),
+            )
+        };
+        let sql = format!(
+            "SELECT symbol::VARCHAR, last_ts::TIMESTAMP, bars::BIGINT, state::BLOB \
+             FROM read_parquet({}, hive_partitioning = false)",
+            sql_literal(file)
+        );
+        let mut res = conn.stream(&sql).map_err(named)?;
+        let want = [
+            DUCKDB_TYPE_VARCHAR,
+            DUCKDB_TYPE_TIMESTAMP,
+            DUCKDB_TYPE_BIGINT,
+            DUCKDB_TYPE_BLOB,
+        ];
+        if res.column_types() != want {
+            return Err(Error::bad_input(format!(
+                "symbol states {file}: unexpected column types {:?}",
+                res.column_types()
+            )));
+        }
+        while let Some(chunk) = res.next_chunk().map_err(named)? {
+            let n = chunk.len();
+            let (sym, ts, bars, blob) = (
+                chunk.vector(0),
+                chunk.vector(1),
+                chunk.vector(2),
+                chunk.vector(3),
+            );
+            if let Some(c) = (0..4).find(|&c| (0..n).any(|r| !chunk.vector(c).is_valid(r))) {
+                return Err(Error::bad_input(format!(
+                    "symbol states {file}: NULL in column {}",
+                    STATE_COLUMNS[c].name()
+                )));
+            }
+            // SAFETY: the column types were checked above and rows stay below the chunk size.
+            let (ts, bars) = unsafe { (ts.slice::<i64>(n), bars.slice::<i64>(n)) };
+            for r in 0..n {
+                let (name, state) = unsafe { (sym.bytes(r), blob.bytes(r)) };
+                let symbol = String::from_utf8_lossy(name).into_owned();
+                let st = SymbolState {
+                    symbol: symbol.clone(),
+                    last_ts: ts[r],
+                    bars: bars[r] as u64,
+                    state: state.to_vec(),
+                };
+                by_symbol.insert(symbol, st);
+            }
+        }
+    }
+    Ok(by_symbol.into_values().collect())
 }

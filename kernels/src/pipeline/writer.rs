@@ -47,6 +47,18 @@ impl Col {
         Col::Blob(Cow::Borrowed(name))
     }
 
+    /// The column's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Col::Text(n)
+            | Col::Timestamp(n)
+            | Col::NullableTimestamp(n)
+            | Col::Double(n)
+            | Col::BigInt(n)
+            | Col::Blob(n) => n,
+        }
+    }
+
     fn field(&self) -> Field {
         let (name, kind, nullable) = match self {
             Col::Text(n) => (n, Kind::Text, false),

@@ -3,6 +3,7 @@
 //! (f64/i64 buffers, 16-byte string views), or a real Arrow C data interface
 //! export (`duckdb_data_chunk_to_arrow`: utf8 with i32 offsets); and each column's
 //! validity (which rows are NULL) in either form.
+use crate::duck::chunk::string_bytes as duck_bytes;
 use crate::duck::ffi::{duckdb_string_t, ArrowArray};
 use crate::error::{Error, Result};
 
@@ -43,19 +44,6 @@ impl<'a> StrColumn<'a> {
             }
             StrColumn::Utf8 { .. } => self.get(i) == self.get(j),
         }
-    }
-}
-
-#[inline]
-fn duck_bytes(s: &duckdb_string_t) -> &[u8] {
-    let len = s.length as usize;
-    if len <= 12 {
-        // Inline: the bytes follow the length field.
-        let base = (s as *const duckdb_string_t as *const u8).wrapping_add(4);
-        unsafe { std::slice::from_raw_parts(base, len) }
-    } else {
-        let ptr = usize::from_ne_bytes(s.rest) as *const u8;
-        unsafe { std::slice::from_raw_parts(ptr, len) }
     }
 }
 
