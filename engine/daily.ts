@@ -9,12 +9,12 @@
 import { resolve } from 'node:path';
 import { ingest } from '../datasets/ingest.js';
 import type { IngestOptions, IngestResult } from '../datasets/ingest-types.js';
-import type { BacktestOptions } from './backtest.js';
+import type { UpdateSummary } from './backtest.js';
 import { Engine } from './engine.js';
 import { BarstreamError, invalidParam } from './errors.js';
 import { folderKind } from './outputs.js';
-import type { ScanOptions } from './scan.js';
-import type { ScreenOptions } from './screen.js';
+import type { ScanUpdateSummary } from './scan.js';
+import type { ScreenOptions, ScreenUpdateSummary } from './screen.js';
 
 /** What `update` reads: the ingest options of the append, and the results folders. */
 export interface UpdateOptions extends Omit<IngestOptions, 'input' | 'out' | 'append' | 'overwrite'> {
@@ -26,20 +26,8 @@ export interface UpdateOptions extends Omit<IngestOptions, 'input' | 'out' | 'ap
   results: string | string[];
 }
 
-/** What an update run of a results folder reports (the contract of `engine/update.ts`). */
-export interface UpdateSummary {
-  generation: number;
-  newFiles: string[];
-  barsRead: number;
-  symbolsAdded: number;
-  symbolsUpdated: number;
-  /** New signal rows (backtest) or new match rows (screen --all). */
-  rowsAdded: number;
-  /** Trades opened or closed by the update (backtest). */
-  tradesAdded?: number;
-  /** The screen's or scan's listed count after the update. */
-  matches?: number;
-}
+/** What the update of a results folder changed, as its job reports it. */
+export type ResultsUpdate = UpdateSummary | ScanUpdateSummary | ScreenUpdateSummary;
 
 export type ResultsKind = 'backtest' | 'scan' | 'screen';
 
@@ -48,7 +36,7 @@ export interface FolderUpdate {
   folder: string;
   /** Absent when the folder is not a results folder. */
   kind?: ResultsKind;
-  update?: UpdateSummary;
+  update?: ResultsUpdate;
   error?: { code: string; message: string };
   elapsedMs: number;
 }
@@ -89,13 +77,9 @@ async function updateFolder(engine: Engine, dir: string): Promise<FolderUpdate> 
     kind = found as ResultsKind;
     // The options of the previous run are read from its manifest: out and update suffice.
     const opts = { out: folder, update: true };
-    const r =
-      kind === 'backtest'
-        ? await engine.backtest(opts as BacktestOptions)
-        : kind === 'scan'
-          ? await engine.scan(opts as ScanOptions)
-          : await engine.screen(opts as unknown as ScreenOptions);
-    const update = (r as { update?: UpdateSummary }).update;
+    // A screen's formula is required by its type but, under update, taken from the manifest.
+    const r = kind === 'backtest' ? await engine.backtest(opts) : kind === 'scan' ? await engine.scan(opts) : await engine.screen(opts as ScreenOptions);
+    const update = r.update;
     if (update === undefined) throw new BarstreamError('BARSTREAM_INTERNAL', `the ${kind} of ${dir} returned no update record`);
     return { folder, kind, update, elapsedMs: performance.now() - t0 };
   } catch (e) {

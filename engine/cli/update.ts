@@ -18,7 +18,8 @@ const n = (x: number | undefined) => (x ?? 0).toLocaleString('en-US');
 function folderRow(f: FolderUpdate): (string | number)[] {
   const u = f.update;
   if (!u) return [f.folder, f.kind ?? '?', 'FAILED', '', '', '', '', ''];
-  const what = f.kind === 'backtest' ? `${n(u.rowsAdded)} signal rows, ${n(u.tradesAdded)} trades` : f.kind === 'screen' ? `${n(u.rowsAdded)} match rows, ${n(u.matches)} listed` : `${n(u.matches)} listed`;
+  const what =
+    'tradesAdded' in u ? `${n(u.rowsAdded)} signal rows, ${n(u.tradesAdded)} trades` : f.kind === 'screen' ? `${n(u.rowsAdded)} match rows, ${n(u.matches)} listed` : `${n(u.matches)} listed`;
   return [f.folder, f.kind!, u.newFiles.length === 0 ? 'unchanged' : `generation ${u.generation}`, u.barsRead, u.symbolsUpdated, u.symbolsAdded, what, `${(f.elapsedMs / 1000).toFixed(1)} s`];
 }
 
