@@ -114,6 +114,12 @@ export async function updateBench(opts: { size: UpdateSize; runs: number; thread
     rounds.push({ append: d.appendMs / 1000, backtest: b.elapsedMs / 1000, screen: c.elapsedMs / 1000, total: s, newBars, barsRead: [b.update!.barsRead, c.update!.barsRead] });
   }
 
+  // What starting a barstream process costs here (Node, the addon, DuckDB): part of the whole command's time.
+  const startS = median(Array.from({ length: 3 }, () => {
+    const t0 = performance.now();
+    spawnSync(process.execPath, [cliPath(), '--version']);
+    return (performance.now() - t0) / 1000;
+  }));
   log('update: full recomputation over the grown dataset');
   const fullBt = join(tmp, 'backtest-full');
   const fullSc = join(tmp, 'screen-full');
@@ -132,6 +138,7 @@ export async function updateBench(opts: { size: UpdateSize; runs: number; thread
     ['backtest update', f2(m('backtest'))],
     ['screen update', f2(m('screen'))],
     ['barstream update, whole process (append + both updates)', f2(m('total'))],
+    ['of which starting a barstream process (barstream --version)', f2(startS)],
     ['full backtest over the grown dataset', f2(fullBtS)],
     ['full screen over the grown dataset', f2(fullScS)],
     ['full recomputation (both)', f2(full)],
@@ -151,7 +158,7 @@ export async function updateBench(opts: { size: UpdateSize; runs: number; thread
     '',
     `barsRead per round (backtest/screen of new bars): ${barsRead}.`,
   ].join('\n');
-  return { markdown, targets, json: { size, runs, threads, formula: FORMULA, first: { backtest: firstBt, screen: firstSc }, rounds, full: { backtest: fullBtS, screen: fullScS } } };
+  return { markdown, targets, json: { size, runs, threads, formula: FORMULA, first: { backtest: firstBt, screen: firstSc }, rounds, processStartS: startS, full: { backtest: fullBtS, screen: fullScS } } };
 }
 
 // Run directly: node dist/bench/update.js [--quick] [--runs N] [--threads N] [--symbols S --bars B]
