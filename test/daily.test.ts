@@ -1,6 +1,6 @@
 /**
  * `barstream update` (issue 11 item 4), the daily routine, on real vendor files: per-ticker
- * CSVs ingested with the symbol from the file name, a backtest and a screen (--all) written,
+ * CSVs ingested with the symbol from the file name, a backtest, a screen (--all) and a scan written,
  * then the next days' files (existing tickers, a new ticker and a refused bar) run through
  * the built CLI. The updated folders must equal full runs over the grown dataset (every
  * signal, summary, trade and match row), the reported counts must be what the files hold,
@@ -62,11 +62,15 @@ function ok(args: string[]): string {
 }
 
 /** Full runs over the dataset as it is now; each table of the updated folders must equal theirs. */
-async function expectEqualsFullRuns(tmp: string, ds: string, bt: string, sc: string, tag: string): Promise<void> {
+async function expectEqualsFullRuns(tmp: string, ds: string, bt: string, sc: string, atc: string, tag: string): Promise<void> {
   const fullBt = join(tmp, `bt-full-${tag}`);
   const fullSc = join(tmp, `sc-full-${tag}`);
+  const fullAtc = join(tmp, `atc-full-${tag}`);
   ok(['backtest', '--data', ds, '--out', fullBt, '--json']);
   ok(['screen', '--data', ds, '--formula', FORMULA, '--all', '--out', fullSc, '--json']);
+  ok(['scan', '--data', ds, '--out', fullAtc, '--json']);
+  const scan = (dir: string) => query(`SELECT * FROM read_parquet(${lit(join(dir, 'scan.parquet'))}) ORDER BY ALL`);
+  expect(await scan(atc), `${tag} scan`).toEqual(await scan(fullAtc));
   for (const sub of ['signals', 'summary', 'trades']) {
     const [a, b] = [await rowsOf(bt, sub), await rowsOf(fullBt, sub)];
     expect(a.length, `${tag} ${sub}`).toBeGreaterThan(0);
@@ -83,10 +87,12 @@ describe.skipIf(!cliBuilt)('barstream update: append, then update a backtest and
       const ds = join(tmp, 'eod');
       const bt = join(tmp, 'bt');
       const sc = join(tmp, 'sc');
+      const atc = join(tmp, 'atc');
       await vendorFiles(join(tmp, 'history'), Object.fromEntries(TICKERS.map((t) => [t, days(seedOf(t), 0, 120)])));
       ok(['ingest', '--in', join(tmp, 'history'), '--out', ds, '--symbol-from-filename', '--map', 'ts=Date', '--buckets', '3']);
       ok(['backtest', '--data', ds, '--out', bt, '--json']);
       ok(['screen', '--data', ds, '--formula', FORMULA, '--all', '--out', sc, '--json']);
+      ok(['scan', '--data', ds, '--out', atc, '--json']);
       const before = { signals: (await rowsOf(bt, 'signals')).length, matches: (await rowsOf(sc, 'matches')).length };
 
       // Day 1: three new days of each ticker, a new ticker with 80 days, and AAA's day 5 again (a duplicate, refused).
@@ -95,19 +101,22 @@ describe.skipIf(!cliBuilt)('barstream update: append, then update a backtest and
         EEE: days(seedOf('EEE'), 0, 80),
       });
       const added = TICKERS.length * 3 + 80;
-      const out = ok(['update', '--data', ds, '--in', join(tmp, 'inbox-1'), '--symbol-from-filename', '--map', 'ts=Date', '--results', bt, sc, '--json']);
+      const out = ok(['update', '--data', ds, '--in', join(tmp, 'inbox-1'), '--symbol-from-filename', '--map', 'ts=Date', '--results', bt, sc, atc, '--json']);
       const r = JSON.parse(out) as DailyResult;
       expect([r.ingest.read, r.ingest.written, r.ingest.rejected, r.ingest.byReason, r.ingest.symbolsAdded]).toEqual([added + 1, added, 1, { duplicate: 1 }, 1]);
       expect(r.failed).toBe(0);
-      expect(r.results.map((f) => [f.folder, f.kind])).toEqual([[bt, 'backtest'], [sc, 'screen']]);
+      expect(r.results.map((f) => [f.folder, f.kind])).toEqual([[bt, 'backtest'], [sc, 'screen'], [atc, 'scan']]);
       for (const f of r.results) {
         expect(f.update, f.folder).toMatchObject({ barsRead: added, symbolsAdded: 1, symbolsUpdated: TICKERS.length });
         expect(f.update!.newFiles.length, f.folder).toBeGreaterThan(0);
       }
-      const [ub, us] = r.results.map((f) => f.update!);
+      const [ub, us, ua] = r.results.map((f) => f.update!);
       expect(ub.rowsAdded).toBe((await rowsOf(bt, 'signals')).length - before.signals);
       expect(us.rowsAdded).toBe((await rowsOf(sc, 'matches')).length - before.matches);
-      await expectEqualsFullRuns(tmp, ds, bt, sc, 'one');
+      // The scan's listed count: its long and short lists as the full run's scan.parquet gives them.
+      const [listed] = await query(`SELECT count(*) FILTER (WHERE status = 'processed' AND abs(signal) >= 0.1) AS n FROM read_parquet(${lit(join(atc, 'scan.parquet'))})`);
+      expect('matches' in ua && ua.matches).toBe(listed.n);
+      await expectEqualsFullRuns(tmp, ds, bt, sc, atc, 'one');
 
       // Nothing new (a bar the dataset holds), and a folder that is not a results folder: it is
       // named, the run fails, the real folders are left as they were (an update of nothing).
@@ -126,13 +135,14 @@ describe.skipIf(!cliBuilt)('barstream update: append, then update a backtest and
       // Several days at once through the API: two files per ticker (days 123-124 and 125-126).
       await vendorFiles(join(tmp, 'inbox-3', 'a'), Object.fromEntries([...TICKERS, 'EEE'].map((t) => [t, days(seedOf(t), t === 'EEE' ? 80 : 123, 2)])));
       await vendorFiles(join(tmp, 'inbox-3', 'b'), Object.fromEntries([...TICKERS, 'EEE'].map((t) => [t, days(seedOf(t), t === 'EEE' ? 82 : 125, 2)])));
-      const r3 = await update({ data: ds, in: [join(tmp, 'inbox-3', 'a'), join(tmp, 'inbox-3', 'b')], symbolFromFilename: true, map: { ts: 'Date' }, results: [sc, bt] });
+      const r3 = await update({ data: ds, in: [join(tmp, 'inbox-3', 'a'), join(tmp, 'inbox-3', 'b')], symbolFromFilename: true, map: { ts: 'Date' }, results: [sc, bt, atc] });
       expect([r3.failed, r3.ingest.written, r3.ingest.symbolsAdded]).toEqual([0, 20, 0]);
       expect(r3.results.map((f) => [f.kind, f.update!.barsRead, f.update!.symbolsAdded, f.update!.symbolsUpdated])).toEqual([
         ['screen', 20, 0, 5],
         ['backtest', 20, 0, 5],
+        ['scan', 20, 0, 5],
       ]);
-      await expectEqualsFullRuns(tmp, ds, bt, sc, 'several');
+      await expectEqualsFullRuns(tmp, ds, bt, sc, atc, 'several');
     });
   });
 });
