@@ -11,18 +11,21 @@
  *
  * Per bucket with new files, the Rust job (reading the bucket's previous files in the worker
  * that runs it, so one bucket's states are in memory at a time: about 18 KB per ATC symbol)
- * reads the bucket's new bars (sorted when the bucket
- * has several new parts), continues its symbols from `_state/symbols/bucket=<k>/part-0.parquet`,
- * writes the previous closed trades again before each symbol's new ones, keeps the failed
- * symbols failed (their `_errors` rows again), and writes under `_staging/g<g>/`:
- * `signals/bucket=<k>/part-<g>.parquet` (the new rows only) and the bucket's whole
- * `summary/part-<k>.parquet`, `trades/part-<k>.parquet`, `_errors/part-<k>.parquet`,
+ * reads the bucket's new bars (sorted when the bucket has several new parts), continues its
+ * symbols from `_state/symbols/bucket=<k>/part-0.parquet` (a symbol's open trade is in its
+ * state), keeps the failed symbols failed (their `_errors` rows again), and writes under
+ * `_staging/g<g>/`: the new rows only in `signals/bucket=<k>/part-<g>.parquet` and the trades
+ * closed by this update in `trades/part-<k>-<g>.parquet`, and the bucket's whole
+ * `summary/part-<k>.parquet`, `trades/open-<k>.parquet`, `_errors/part-<k>.parquet`,
  * `_state/symbols/bucket=<k>/part-0.parquet` and `_state/bucket-<k>.json` (its marker, with
- * the bucket's bars and files over every generation). Buckets without new files keep their
- * files. The new manifest is made from every bucket's marker, as a full run's is.
+ * the bucket's bars and files over every generation). Nothing grows with the history but the
+ * appended parts, so an update's cost follows the new bars and the symbol count. Buckets
+ * without new files keep their files. The new manifest is made from every bucket's marker,
+ * as a full run's is.
  *
  * A symbol that fails on its new bars (a kernel or formula error) keeps its earlier
- * generations' signal rows; its summary and trades are taken back and `_errors` says why.
+ * generations' signal rows and closed trades; its summary and open trade are taken back and
+ * `_errors` says why.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -120,7 +123,6 @@ export async function updateBacktest(engine: Engine, opts: BacktestOptions, t0: 
         const live = (rel: string) => (existsSync(join(out, rel)) ? join(out, rel) : undefined);
         const carried = parts.map((p) => ({
           states: [live(`_state/symbols/bucket=${p.bucket}/part-0.parquet`)].filter((f): f is string => f !== undefined),
-          trades: live(`trades/part-${p.bucket}.parquet`),
           errors: live(`_errors/part-${p.bucket}.parquet`),
         }));
         await runJob(

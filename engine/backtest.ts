@@ -6,8 +6,9 @@
  *   <type>_signal x6, <type>_s x6, event, position, strategy_return, equity` (ATC), or
  *   `symbol, ts, close, <named values...>, position, strategy_return, equity` (formula);
  * - `OUT/summary/part-<k>.parquet`: per symbol performance;
- * - `OUT/trades/part-<k>.parquet`: per trade `symbol, side, entry_ts, exit_ts, entry_price,
- *   exit_price, bars, return` (`exit_ts` NULL for a trade still open at the last bar);
+ * - `OUT/trades/part-<k>.parquet`: per closed trade `symbol, side, entry_ts, exit_ts,
+ *   entry_price, exit_price, bars, return`; `OUT/trades/open-<k>.parquet`: the trades still
+ *   open at the last bar, `exit_ts` NULL (both read by the `trades` view);
  * - `OUT/_errors/part-<k>.parquet`: `symbol, stage, message` for failed (`kernel`) and
  *   `skipped` symbols;
  * - `OUT/_state/`: the job's parameters and one marker per finished bucket (for `resume`);
@@ -23,7 +24,8 @@
  *
  * With `update` (see `backtest-update.ts`) the run continues a finished output over only the
  * dataset files it did not read: generation g's signals are `signals/bucket=<k>/part-<g>.parquet`,
- * and the small tables of the buckets with new bars are rewritten whole.
+ * the trades it closed `trades/part-<k>-<g>.parquet`, and the small tables of the buckets with
+ * new bars are rewritten whole.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -277,7 +279,9 @@ async function removeBucketFiles(out: string, buckets: number[], onlyTemporaries
     if (!onlyTemporaries) await rm(join(out, STATE, `bucket-${k}.json`), { force: true });
     const name = `part-${k}.parquet`;
     for (const dir of ['summary', 'trades', '_errors']) {
-      for (const f of await list(dir)) if (isTemp(f, name) || (!onlyTemporaries && f === name)) await rm(join(out, dir, f), { force: true });
+      // A bucket's trades: `part-<k>` (closed), `open-<k>` (still open), `part-<k>-<g>` (closed by update g).
+      const own = (f: string) => f === name || (dir === 'trades' && (f === `open-${k}.parquet` || new RegExp(`^part-${k}-\\d+\\.parquet$`).test(f)));
+      for (const f of await list(dir)) if (isTemp(f, name) || (dir === 'trades' && isTemp(f, `open-${k}.parquet`)) || (!onlyTemporaries && own(f))) await rm(join(out, dir, f), { force: true });
     }
     // The bucket's folders of signals and of per-symbol states (`--update`).
     for (const folder of [join(out, 'signals', `bucket=${k}`), join(out, STATE, 'symbols', `bucket=${k}`)]) {

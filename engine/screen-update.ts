@@ -161,11 +161,10 @@ export async function updateScreen(engine: Engine, opts: ScreenOptions): Promise
     const staging = stagingFolder(out, generation);
     try {
       await mkdir(staging, { recursive: true });
-      const carriedCols = p.mode === 'all' ? p.sourceColumns.filter((c) => !p.info.fields.includes(c)) : [];
       const { result: r, sorted } = await runScreen(engine, resolved.sql, p, opts, {
         out: staging,
         update: {
-          partitions: (order) => updatePartitions(input.files, { sql: resolved.sql, columns: [...p.info.fields, ...carriedCols], sorted: order }),
+          partitions: (order, carried) => updatePartitions(input.files, { sql: resolved.sql, columns: [...p.info.fields, ...carried], sorted: order }),
           carried: (parts) =>
             parts.map((x) => {
               const st = join(out, '_state', 'symbols', `bucket=${x.bucket}`, 'part-0.parquet');

@@ -362,23 +362,29 @@ export async function runScreen(
     everySymbol?: boolean;
     shard?: { shard: Shard; mine: number[] };
     /** An update's partitions (over its new files) and what each continues from. */
-    update?: { partitions: (sorted: boolean) => Partition[]; carried: (parts: Partition[]) => NativeScreenOptions['carried']; matchesPart: number };
+    update?: { partitions: (sorted: boolean, carried: string[]) => Partition[]; carried: (parts: Partition[]) => NativeScreenOptions['carried']; matchesPart: number };
   } = {},
 ) {
   const db = engine.db as unknown as ScreenDb;
   // With `all`, most buckets have matches: reading their other OHLCV columns with the bars
   // costs less than the fill's second scan of the source (latest mode fills its few rows).
-  const carried = p.mode === 'all' ? p.sourceColumns.filter((c) => !p.info.fields.includes(c)) : [];
+  // So with saved states, whose every symbol keeps its last bar whole (a whole output's run
+  // or update, not a shard's).
+  const saving = extra.out !== undefined && !extra.shard;
+  // A dataset ingested without volume holds NULL there, which the read would take for bad
+  // input: its volume is left to the fill (NaN).
+  const noVolume = sql === undefined && (engine.metadata?.noVolume ?? []).length > 0;
+  const carried = p.mode === 'all' || saving ? p.sourceColumns.filter((c) => !p.info.fields.includes(c) && !(noVolume && c === 'volume')) : [];
   return engine.orderFallback(async (order) => {
     // A first attempt that met unordered bars may have written some buckets (and a shard's
     // earlier attempt its own): start clean. A shard touches only its buckets.
     if (extra.out !== undefined && extra.shard) await removeBuckets(extra.out, extra.shard.mine);
     else if (extra.out !== undefined) for (const f of ['matches', '_errors', '_state']) await rm(join(extra.out, f), { recursive: true, force: true });
     const partitions = extra.update
-      ? extra.update.partitions(order)
+      ? extra.update.partitions(order, carried)
       : ofShard(engine.partitions({ sql, columns: [...p.info.fields, ...carried], sorted: order }), extra.shard?.shard);
     // Every symbol's state is saved with a whole run's output (a shard's is merged, and cannot be updated).
-    const states = extra.out !== undefined && !extra.shard ? { stateOut: extra.out } : {};
+    const states = saving ? { stateOut: extra.out } : {};
     return runJob<NativeScreenResult>(
       (job) =>
         db.screen(

@@ -32,11 +32,12 @@
  * discarded by the next update ({@link discardStaging}). Tests stop a run at the points
  * `update-staged`, `update-decided` and `update-moved` (see `test-points.ts`).
  *
- * **The backtest's layout after updates** (see `backtest.ts`): signals are appended as
- * `signals/bucket=<k>/part-<g>.parquet` (the bars of generation g's new files); the small
- * per-bucket tables of every bucket that had new bars are rewritten whole under their names
- * (`summary/part-<k>.parquet`, `trades/part-<k>.parquet`, `_errors/part-<k>.parquet`,
- * `_state/symbols/bucket=<k>/part-0.parquet`); buckets without new bars keep their files.
+ * **The backtest's layout after updates** (see `backtest-update.ts`): signals are appended as
+ * `signals/bucket=<k>/part-<g>.parquet` (the bars of generation g's new files) and the trades
+ * generation g closed as `trades/part-<k>-<g>.parquet`; the small per-bucket tables of every
+ * bucket that had new bars are rewritten whole under their names (`summary/part-<k>.parquet`,
+ * `trades/open-<k>.parquet`, `_errors/part-<k>.parquet`, `_state/symbols/bucket=<k>/part-0.parquet`);
+ * buckets without new bars keep their files.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

@@ -67,7 +67,7 @@ describe('Engine.backtest', () => {
         expect((await stat(join(out, f.path))).size).toBe(f.bytes);
       }
       expect(manifest.files.map((f: { path: string }) => f.path).sort()).toEqual(
-        ['_errors/part-0.parquet', '_errors/part-1.parquet', '_state/symbols/bucket=0/part-0.parquet', '_state/symbols/bucket=1/part-0.parquet', 'signals/bucket=0/part-0.parquet', 'signals/bucket=1/part-0.parquet', 'summary/part-0.parquet', 'summary/part-1.parquet', 'trades/part-0.parquet', 'trades/part-1.parquet'],
+        ['_errors/part-0.parquet', '_errors/part-1.parquet', '_state/symbols/bucket=0/part-0.parquet', '_state/symbols/bucket=1/part-0.parquet', 'signals/bucket=0/part-0.parquet', 'signals/bucket=1/part-0.parquet', 'summary/part-0.parquet', 'summary/part-1.parquet', 'trades/open-0.parquet', 'trades/open-1.parquet', 'trades/part-0.parquet', 'trades/part-1.parquet'],
       );
     });
   });

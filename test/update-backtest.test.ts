@@ -9,7 +9,7 @@
  * completed by the reader) and a rerun ends equal to a full run.
  */
 import { cp } from 'node:fs/promises';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -141,6 +141,10 @@ describe('backtest --update', () => {
       // Layout: generation g's signals as part-g of their buckets.
       const parts = await query(`SELECT DISTINCT regexp_extract(filename, 'part-(\\d+)', 1) AS g FROM read_parquet(${lit(join(out, TABLES.signals))}, filename = true) ORDER BY g`);
       expect(parts.map((p) => p.g)).toEqual(['0', '1', '2']);
+      // Trades: part-<k> (closed by the full run), part-<k>-<g> (closed by update g), open-<k> (still open).
+      const tradeFiles = readdirSync(join(out, 'trades')).filter((f) => !f.startsWith('.'));
+      expect(tradeFiles.every((f) => /^(part-\d+|part-\d+-[12]|open-\d+)\.parquet$/.test(f)), tradeFiles.join(' ')).toBe(true);
+      expect(tradeFiles.filter((f) => /^part-\d+-2\.parquet$/.test(f)).length).toBeGreaterThan(0);
     });
   }, 60_000);
 

@@ -6,7 +6,7 @@
  * DuckDB, ORDER BY ALL, compared exactly); new symbols, a symbol skipped for too few bars
  * that later qualifies and a failed symbol that stays failed included; `barsRead` is the new
  * bars. Each refusal is named. A kill -9 at the commit points leaves readable results and a
- * rerun ends equal to a full run.
+ * rerun ends equal to a full run (the screen at each commit point, the scan once decided).
  */
 import { cp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -177,6 +177,29 @@ describe('scan and screen --update', () => {
     }, 60_000);
   }
 
+  it('screen latest on a dataset without volume: the update equals a full run, volume NaN', async () => {
+    await withTempDir(async (tmp) => {
+      const ds = join(tmp, 'ds');
+      const noVol = (data: Cell[][]) => data.map((r) => r.slice(0, 6));
+      const base = join(tmp, 'base.csv');
+      await writeCsv(base, HEADER.slice(0, 6), noVol(rows({ AAA: [0, 80], BBB: [0, 80], CCC: [0, 80] })));
+      await ingest({ input: base, out: ds, buckets: 2 });
+      const out = join(tmp, 'screen');
+      const opts: ScreenOptions = { formula: 'close > sma(close, 5) or close <= sma(close, 5)' };
+      const first = await screen(ds, { ...opts, out });
+      expect(first.failed).toEqual([]);
+      expect(first.matches.length).toBe(3);
+      expect(first.matches.every((m) => Number.isNaN(m.volume) && m.open > 0)).toBe(true);
+      const file = join(tmp, 'a1.csv');
+      await writeCsv(file, HEADER.slice(0, 6), noVol(rows({ AAA: [80, 2], NEW: [0, 20] })));
+      await ingest({ input: file, out: ds, append: true });
+      const u = await screen(ds, { out, update: true });
+      expect(u.update).toMatchObject({ generation: 1, barsRead: 22, symbolsAdded: 1, symbolsUpdated: 1 });
+      await expectFullScreen(tmp, ds, out, opts, 'no-volume');
+      expect(u.matches.map((m) => m.symbol)).toEqual(['AAA', 'BBB', 'CCC', 'NEW']);
+    });
+  }, 60_000);
+
   it('refuses, by name: another minSignal, another formula, a changed file', async () => {
     await withTempDir(async (tmp) => {
       const ds = join(tmp, 'ds');
@@ -229,11 +252,24 @@ describe('scan and screen --update', () => {
         expect(JSON.parse(rerun.stdout).update.generation).toBe(1);
         await expectFullScreen(tmp, ds, dir, opts, at);
       }
-      const text = cli(['scan', '--data', ds, '--out', join(tmp, 'scan-cli'), '--json']);
-      expect(JSON.parse(text.stdout).barsRead).toBeGreaterThan(0);
-      const up = cli(['scan', '--data', ds, '--out', join(tmp, 'scan-cli'), '--update']);
-      expect(up.stdout).toMatch(/is up to date \(generation 0\)/);
-      await rm(join(tmp, 'scan-cli'), { recursive: true });
+      // The scan: killed once decided, the reader completes it; the CLI prints the update.
+      const sc = join(tmp, 'scan-cli');
+      const full = cli(['scan', '--data', ds, '--out', sc, '--json']);
+      expect(JSON.parse(full.stdout).barsRead).toBe(5 * 200 + 12 + 90);
+      await append(tmp, ds, 'a2', rows({ CCC: [200, 3], NEW2: [0, 40] }));
+      const proc = startCli(['scan', '--data', ds, '--out', sc, '--update', '--json'], { BARSTREAM_TEST_PAUSE_AT: 'update-decided' });
+      let exited = false;
+      void proc.done.then(() => (exited = true));
+      for (const deadline = Date.now() + 30_000; !exited && Date.now() < deadline && !proc.stderr().includes('test pause at update-decided'); ) await new Promise((r) => setTimeout(r, 20));
+      proc.kill();
+      expect((await proc.done).signal, proc.stderr()).toBe('SIGKILL');
+      const symbols = await engineQuery('SELECT count(*)::INTEGER AS n FROM scan', { results: sc });
+      expect(Number(symbols.getChild('n')!.get(0))).toBe(8);
+      await expectFullScan(tmp, ds, sc, {}, 'killed');
+      const up = cli(['scan', '--data', ds, '--out', sc, '--update']);
+      expect(up.status, up.stderr).toBe(0);
+      expect(up.stdout).toMatch(/is up to date \(generation 1\)/);
+      await rm(sc, { recursive: true });
     });
-  }, 60_000);
+  }, 120_000);
 });

@@ -416,10 +416,10 @@ fn state_tables_read_back_byte_for_byte_the_last_file_winning() {
     assert!(e.message.contains(&summary), "{}", e.message);
 }
 
-/// An update's sink given the previous run's files (`CarriedFiles`: states, trades, errors)
-/// rewrites the bucket's summary, trades and errors exactly as one pass over all bars does:
-/// the closed trades come back before each symbol's new ones, and a symbol that failed stays
-/// failed with its message, its new bars ignored.
+/// An update's sink given the previous run's files (`CarriedFiles`: states, errors) rewrites
+/// the bucket's summary, errors, states and open trades exactly as one pass over all bars
+/// does, and its closed trades (a new part) with the previous part's are the one pass's; a
+/// symbol that failed stays failed with its message, its new bars ignored.
 #[test]
 fn carried_files_rewrite_the_bucket_tables_as_one_pass() {
     use barstream_kernels::pipeline::carried::CarriedFiles;
@@ -453,17 +453,13 @@ fn carried_files_rewrite_the_bucket_tables_as_one_pass() {
     let path = |f: &str| old.join(f).display().to_string();
     let files = CarriedFiles {
         states: vec![path("_state/symbols/bucket=0/part-0.parquet")],
-        trades: Some(path("trades/part-0.parquet")),
         errors: Some(path("_errors/part-0.parquet")),
     };
     let db = support::db();
     let carried = files.read(&db).unwrap();
     assert_eq!((carried.states.len(), carried.failed.len()), (2, 1));
-    assert!(
-        carried.trades.values().map(Vec::len).sum::<usize>() > 0,
-        "closed trades before bar k"
-    );
     let mut b2 = sink(&spec, &new);
+    b2.set_part(1);
     b2.carry_all(carried);
     for (sym, c) in &series {
         feed_as(&mut b2, sym, &ts, c, k..N, false);
@@ -472,20 +468,38 @@ fn carried_files_rewrite_the_bucket_tables_as_one_pass() {
     assert_eq!((b2.symbols, b2.failed, b2.updated, b2.added), (3, 1, 2, 0));
     for f in [
         "summary/part-0.parquet",
-        "trades/part-0.parquet",
         "_errors/part-0.parquet",
         "_state/symbols/bucket=0/part-0.parquet",
+        "trades/open-0.parquet",
     ] {
         let bytes = |d: &Path| std::fs::read(d.join(f)).unwrap();
         assert!(bytes(&full) == bytes(&new), "{f} differs from one pass");
     }
+    let trades = |files: &[String]| {
+        let list: Vec<String> = files.iter().map(|f| format!("'{f}'")).collect();
+        read(
+            &db,
+            &format!("SELECT symbol, entry_ts AS ts, epoch_us(exit_ts)::DOUBLE AS x, entry_price, exit_price, bars::DOUBLE AS n, \"return\" AS r FROM read_parquet([{}]) ORDER BY ALL", list.join(",")),
+            &["x", "entry_price", "exit_price", "n", "r"],
+        )
+    };
+    let at = |d: &Path, f: &str| d.join(f).display().to_string();
+    let want = trades(&[at(&full, "trades/part-0.parquet")]);
+    assert!(!want.is_empty());
+    assert_eq!(
+        trades(&[
+            at(&old, "trades/part-0.parquet"),
+            at(&new, "trades/part-0-1.parquet")
+        ]),
+        want
+    );
     let missing = CarriedFiles {
-        trades: Some(path("trades/none.parquet")),
+        errors: Some(path("_errors/none.parquet")),
         ..CarriedFiles::default()
     };
     assert!(missing
         .read(&db)
         .unwrap_err()
         .message
-        .contains("trades/none.parquet"));
+        .contains("_errors/none.parquet"));
 }

@@ -88,7 +88,6 @@ pub(super) fn continuation(
         .iter()
         .map(|c| CarriedFiles {
             states: c.states.clone(),
-            trades: None,
             errors: c.errors.clone(),
         })
         .collect();
@@ -97,7 +96,7 @@ pub(super) fn continuation(
             dir: PathBuf::from(d),
             generation: 0,
         }),
-        priors: crate::pipeline::carry::read_priors(db, &files)?,
+        priors: crate::pipeline::carry::file_priors(db, files),
         failed: Default::default(),
     })
 }
@@ -255,7 +254,6 @@ pub struct BacktestJobOptions {
 pub struct CarriedBucket {
     /// Per-symbol state tables, later ones winning.
     pub states: Vec<String>,
-    pub trades: Option<String>,
     pub errors: Option<String>,
 }
 
@@ -318,7 +316,6 @@ impl Task for BacktestTask {
                     sql: p.sql.clone(),
                     carried: carried.get(i).map(|c| CarriedFiles {
                         states: c.states.clone(),
-                        trades: c.trades.clone(),
                         errors: c.errors.clone(),
                     }),
                 })

@@ -111,7 +111,10 @@ impl Sym {
 struct Tables {
     signals: ResultTable,
     summary: ResultTable,
+    /// Closed trades.
     trades: ResultTable,
+    /// Trades still open at each symbol's last bar (rewritten whole by an update).
+    open: ResultTable,
     errors: ResultTable,
     /// Each symbol's state at its last bar (see [`super::symbol_state`]).
     states: ResultTable,
@@ -140,8 +143,6 @@ pub struct BacktestSink {
     /// States of symbols continued from a previous run (`--update`), by symbol, taken out
     /// as each symbol is continued; see [`super::symbol_state`].
     pub(super) prior: std::collections::BTreeMap<String, super::symbol_state::SymbolState>,
-    /// Closed trades of the previous run by symbol, written again when a symbol resumes.
-    pub(super) prior_trades: std::collections::BTreeMap<String, Vec<Trade>>,
     /// Symbols that failed in the previous run, kept failed (see [`super::carried`]).
     pub(super) prior_failed: std::collections::BTreeMap<String, (Stage, String)>,
     /// The part number of this run's signals file (`signals/bucket=<k>/part-<n>.parquet`).
@@ -151,8 +152,6 @@ pub struct BacktestSink {
     pub updated: u64,
     /// Trades this run closed, or opened and left open (see [`Sym::since`]).
     pub trades_added: u64,
-    /// Closed trades of the previous run written again.
-    pub carried_trades: u64,
     /// The previous run's files, not read yet (see [`super::carried`]).
     pub(super) carry_pending: Option<(crate::duck::Database, super::carried::CarriedFiles)>,
 }
@@ -189,13 +188,11 @@ impl BacktestSink {
             failed: 0,
             bars: 0,
             prior: std::collections::BTreeMap::new(),
-            prior_trades: std::collections::BTreeMap::new(),
             prior_failed: std::collections::BTreeMap::new(),
             part: 0,
             added: 0,
             updated: 0,
             trades_added: 0,
-            carried_trades: 0,
             carry_pending: None,
         })
     }
@@ -278,8 +275,13 @@ impl BacktestSink {
             self.skipped += 1;
         } else {
             let open = s.book.still_open();
-            s.book.closed.extend(open);
             added = push_trades(&mut t.trades, &s.symbol, &mut s.book.closed, s.since)?;
+            added += push_trades(
+                &mut t.open,
+                &s.symbol,
+                &mut open.into_iter().collect(),
+                s.since,
+            )?;
             let p = s.perf.summary();
             t.summary.push_row(&[
                 Val::Text(&s.symbol),
@@ -433,16 +435,6 @@ fn push_trades(
 }
 
 impl BacktestSink {
-    /// Writes `trades` of `symbol` (the previous run's closed ones) into the trades table.
-    pub(super) fn push_symbol_trades(
-        &mut self,
-        symbol: &str,
-        trades: &mut Vec<Trade>,
-    ) -> Result<()> {
-        let t = self.tables();
-        push_trades(&mut t.trades, symbol, trades, i64::MAX).map(|_| ())
-    }
-
     /// Starts `symbol`: kept failed if it failed in the previous run, continued from its
     /// saved state if it has one, else from scratch.
     fn open_symbol(&mut self, symbol: &str) -> Result<()> {
@@ -526,7 +518,7 @@ impl RunSink for BacktestSink {
         let mut entries = Vec::new();
         for (rel, table) in bucket_files(k, self.part)
             .into_iter()
-            .zip([t.signals, t.summary, t.trades, t.errors, t.states])
+            .zip([t.signals, t.summary, t.trades, t.errors, t.states, t.open])
         {
             let w = table.write_parquet()?;
             entries.push(format!(
@@ -551,14 +543,21 @@ impl RunSink for BacktestSink {
     }
 }
 
-/// Where bucket `k`'s files go, relative to the output folder (signals as part `part`).
-pub fn bucket_files(k: u32, part: u32) -> [String; 5] {
+/// Where bucket `k`'s files go, relative to the output folder: signals and closed trades as
+/// part `part` (an update's generation; the trades of part 0 are `part-<k>`, of part g
+/// `part-<k>-<g>`), the rest rewritten whole (the trades still open in `open-<k>`).
+pub fn bucket_files(k: u32, part: u32) -> [String; 6] {
     [
         format!("signals/bucket={k}/part-{part}.parquet"),
         format!("summary/part-{k}.parquet"),
-        format!("trades/part-{k}.parquet"),
+        if part == 0 {
+            format!("trades/part-{k}.parquet")
+        } else {
+            format!("trades/part-{k}-{part}.parquet")
+        },
         format!("_errors/part-{k}.parquet"),
         format!("_state/symbols/bucket={k}/part-0.parquet"),
+        format!("trades/open-{k}.parquet"),
     ]
 }
 
@@ -571,13 +570,14 @@ fn ensure_tables<'a>(
     signal_cols: &[Col],
 ) -> &'a mut Tables {
     slot.get_or_insert_with(|| {
-        let [sig, sum, trades, err, states] = bucket_files(bucket, part);
+        let [sig, sum, trades, err, states, open] = bucket_files(bucket, part);
         Tables {
             signals: ResultTable::create(&out.join(sig), signal_cols),
             summary: ResultTable::create(&out.join(sum), &SUMMARY_COLUMNS),
             trades: ResultTable::create(&out.join(trades), &TRADE_COLUMNS),
             errors: ResultTable::create(&out.join(err), &ERROR_COLUMNS),
             states: ResultTable::create(&out.join(states), &STATE_COLUMNS),
+            open: ResultTable::create(&out.join(open), &TRADE_COLUMNS),
         }
     })
 }

@@ -1,11 +1,10 @@
 //! What a backtest update carries into a bucket from the previous run's files: each
-//! symbol's saved state (`_state/symbols/...`, see [`super::symbol_state`]), the trades
-//! already closed (`trades/part-<k>.parquet`: written again before the symbol's new ones, so
-//! the rewritten table equals a full run's) and the symbols that failed (`_errors/...`,
-//! stage other than `skipped`: they stay failed with their message, whatever new bars come).
+//! symbol's saved state (`_state/symbols/...`, see [`super::symbol_state`]; its open trade
+//! is in it) and the symbols that failed (`_errors/...`, stage other than `skipped`: they
+//! stay failed with their message, whatever new bars come). Closed trades are not read
+//! again: an update appends the trades it closes as a new part.
 use super::backtest::{BacktestSink, Sym};
 use super::symbol_state::{read_states, SymbolState};
-use super::trades::Trade;
 use super::Stage;
 use crate::duck::ffi::duckdb_type;
 use crate::duck::{sql_literal, DataChunk, Database};
@@ -16,7 +15,6 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Default)]
 pub struct CarriedFiles {
     pub states: Vec<String>,
-    pub trades: Option<String>,
     pub errors: Option<String>,
 }
 
@@ -24,8 +22,6 @@ pub struct CarriedFiles {
 #[derive(Debug, Default)]
 pub struct Carried {
     pub states: Vec<SymbolState>,
-    /// Closed trades by symbol, in file order.
-    pub trades: BTreeMap<String, Vec<Trade>>,
     /// Failed symbols: stage and message.
     pub failed: BTreeMap<String, (Stage, String)>,
 }
@@ -64,53 +60,11 @@ impl CarriedFiles {
     /// # Errors
     /// A file DuckDB cannot read or without the expected columns, named.
     pub fn read(&self, db: &Database) -> Result<Carried> {
-        use crate::duck::ffi::{
-            DUCKDB_TYPE_BIGINT as I, DUCKDB_TYPE_DOUBLE as D, DUCKDB_TYPE_TIMESTAMP as T,
-            DUCKDB_TYPE_VARCHAR as V,
-        };
+        use crate::duck::ffi::DUCKDB_TYPE_VARCHAR as V;
         let mut c = Carried {
             states: read_states(db, &self.states)?,
             ..Carried::default()
         };
-        if let Some(f) = &self.trades {
-            let sql = format!(
-                "SELECT symbol::VARCHAR, side::VARCHAR, entry_ts::TIMESTAMP, exit_ts::TIMESTAMP, entry_price::DOUBLE, exit_price::DOUBLE, bars::BIGINT, \"return\"::DOUBLE \
-                 FROM read_parquet({}, hive_partitioning = false) WHERE exit_ts IS NOT NULL",
-                sql_literal(f)
-            );
-            each_chunk(
-                db,
-                &format!("the trades {f}"),
-                &sql,
-                &[V, V, T, T, D, D, I, D],
-                |ch, n| {
-                    // SAFETY: types checked; NULL exit_ts filtered out by the query.
-                    let (entry, exit, ep, xp, bars, ret) = unsafe {
-                        (
-                            ch.vector(2).slice::<i64>(n),
-                            ch.vector(3).slice::<i64>(n),
-                            ch.vector(4).slice::<f64>(n),
-                            ch.vector(5).slice::<f64>(n),
-                            ch.vector(6).slice::<i64>(n),
-                            ch.vector(7).slice::<f64>(n),
-                        )
-                    };
-                    for r in 0..n {
-                        let side = if text(ch, 1, r) == "long" { 1.0 } else { -1.0 };
-                        c.trades.entry(text(ch, 0, r)).or_default().push(Trade {
-                            side,
-                            entry_ts: entry[r],
-                            exit_ts: Some(exit[r]),
-                            entry_price: ep[r],
-                            exit_price: xp[r],
-                            bars: bars[r] as u64,
-                            ret: ret[r],
-                        });
-                    }
-                    Ok(())
-                },
-            )?;
-        }
         if let Some(f) = &self.errors {
             let sql = format!(
                 "SELECT symbol::VARCHAR, stage::VARCHAR, message::VARCHAR FROM read_parquet({}, hive_partitioning = false) WHERE stage <> 'skipped'",
@@ -132,11 +86,10 @@ impl CarriedFiles {
 }
 
 impl BacktestSink {
-    /// Carries the previous run's bucket into this sink: states to continue, closed trades
-    /// to write again, failed symbols to keep failed (see the module doc).
+    /// Carries the previous run's bucket into this sink: states to continue, failed symbols
+    /// to keep failed (see the module doc).
     pub fn carry_all(&mut self, c: Carried) {
         self.carry(c.states);
-        self.prior_trades = c.trades;
         self.prior_failed = c.failed;
     }
 
@@ -165,15 +118,6 @@ impl BacktestSink {
         let mut s = Sym::new(symbol, self.opts.budget.clock());
         s.failed = Some(failure);
         self.sym = Some(s);
-        Ok(())
-    }
-
-    /// Writes the closed trades of `symbol` from the previous run (when resuming it).
-    pub(super) fn write_prior_trades(&mut self, symbol: &str) -> Result<()> {
-        if let Some(mut trades) = self.prior_trades.remove(symbol) {
-            self.carried_trades += trades.len() as u64;
-            self.push_symbol_trades(symbol, &mut trades)?;
-        }
         Ok(())
     }
 }

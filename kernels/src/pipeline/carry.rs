@@ -20,14 +20,42 @@ pub enum Prior {
     Failed(Stage, String),
 }
 
-/// The previous run's symbols of one partition, by symbol.
-#[derive(Default, Debug)]
-pub struct Carried(BTreeMap<String, Prior>);
+/// The previous run's symbols of one partition, by symbol; given as files, they are read
+/// when the sink first needs them (in the worker that runs the bucket: one bucket's states
+/// in memory at a time, not every bucket's).
+#[derive(Default)]
+pub struct Carried {
+    map: BTreeMap<String, Prior>,
+    pending: Option<(Database, CarriedFiles)>,
+}
 
 impl Carried {
+    /// The priors in `files`, read on first use.
+    pub fn files(db: Database, files: CarriedFiles) -> Carried {
+        Carried {
+            map: BTreeMap::new(),
+            pending: Some((db, files)),
+        }
+    }
+
+    /// Reads the files given to [`Carried::files`], once.
+    fn load(&mut self) -> Result<()> {
+        if let Some((db, files)) = self.pending.take() {
+            let c = files.read(&db)?;
+            self.extend(
+                c.states,
+                c.failed.into_iter().map(|(s, (stage, m))| (s, stage, m)),
+            );
+        }
+        Ok(())
+    }
+
     /// Takes every prior into `into`.
     pub fn append(&mut self, into: &mut Carried) {
-        into.0.append(&mut self.0);
+        into.map.append(&mut self.map);
+        if into.pending.is_none() {
+            into.pending = self.pending.take();
+        }
     }
 
     /// Adds saved states and failures (`symbol, stage, message`).
@@ -36,12 +64,12 @@ impl Carried {
         states: impl IntoIterator<Item = SymbolState>,
         failed: impl IntoIterator<Item = (String, Stage, String)>,
     ) {
-        self.0.extend(
+        self.map.extend(
             states
                 .into_iter()
                 .map(|s| (s.symbol.clone(), Prior::State(s))),
         );
-        self.0.extend(
+        self.map.extend(
             failed
                 .into_iter()
                 .map(|(sym, stage, msg)| (sym, Prior::Failed(stage, msg))),
@@ -49,17 +77,25 @@ impl Carried {
     }
 
     /// Takes `symbol`'s prior, if any.
-    pub fn take(&mut self, symbol: &str) -> Option<Prior> {
-        self.0.remove(symbol)
+    ///
+    /// # Errors
+    /// A carried file that cannot be read, named.
+    pub fn take(&mut self, symbol: &str) -> Result<Option<Prior>> {
+        self.load()?;
+        Ok(self.map.remove(symbol))
     }
 
     /// Takes the priors of the symbols sorting before `upto` (all with `None`), in order.
-    pub fn before(&mut self, upto: Option<&str>) -> Vec<(String, Prior)> {
+    ///
+    /// # Errors
+    /// A carried file that cannot be read, named.
+    pub fn before(&mut self, upto: Option<&str>) -> Result<Vec<(String, Prior)>> {
+        self.load()?;
         let rest = match upto {
-            Some(u) => self.0.split_off(u),
+            Some(u) => self.map.split_off(u),
             None => BTreeMap::new(),
         };
-        std::mem::replace(&mut self.0, rest).into_iter().collect()
+        Ok(std::mem::replace(&mut self.map, rest).into_iter().collect())
     }
 }
 
@@ -94,7 +130,7 @@ pub fn push_state(table: &mut ResultTable, st: &SymbolState) -> Result<()> {
 }
 
 /// How a scan or screen saves and continues its symbols' states.
-#[derive(Default, Debug)]
+#[derive(Default)]
 pub struct Continuation {
     /// Where states are saved (`None`: not saved).
     pub out: Option<StateOut>,
@@ -105,22 +141,11 @@ pub struct Continuation {
     pub failed: Arc<BTreeMap<String, (Stage, String)>>,
 }
 
-/// Reads each partition's previous files (states and `_errors`) into its priors.
-///
-/// # Errors
-/// A file that cannot be read, named.
-pub fn read_priors(db: &Database, files: &[CarriedFiles]) -> Result<Vec<Carried>> {
+/// Each partition's previous files (states and `_errors`) as its priors, read on first use.
+pub fn file_priors(db: &Database, files: Vec<CarriedFiles>) -> Vec<Carried> {
     files
-        .iter()
-        .map(|f| {
-            let c = f.read(db)?;
-            let mut p = Carried::default();
-            p.extend(
-                c.states,
-                c.failed.into_iter().map(|(s, (stage, m))| (s, stage, m)),
-            );
-            Ok(p)
-        })
+        .into_iter()
+        .map(|f| Carried::files(db.clone(), f))
         .collect()
 }
 

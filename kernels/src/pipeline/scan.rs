@@ -132,7 +132,7 @@ impl ScanSink {
 
     /// Starts `symbol` as the previous run left it (see [`ScanSink::carry`]), or afresh.
     fn start(&mut self, symbol: &str) -> Result<()> {
-        match self.carried.take(symbol) {
+        match self.carried.take(symbol)? {
             Some(p) => self.restart(symbol, &p),
             None => match self.kept_failed.get(symbol) {
                 Some((stage, m)) => self.restart(symbol, &Prior::Failed(*stage, m.clone())),
@@ -155,7 +155,7 @@ impl ScanSink {
 
     /// Ends the carried symbols without new bars that sort before `upto` (all with `None`).
     fn carry_before(&mut self, upto: Option<&str>) -> Result<()> {
-        for (symbol, prior) in self.carried.before(upto) {
+        for (symbol, prior) in self.carried.before(upto)? {
             self.restart(&symbol, &prior)?;
         }
         Ok(())

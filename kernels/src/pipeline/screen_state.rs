@@ -5,9 +5,10 @@
 //! held until it has enough bars). Matches already written are not kept. One row of
 //! `OUT/_state/symbols/bucket=<k>/part-<g>.parquet` (see [`super::symbol_state`]).
 //!
-//! The last bar's fields the formula did not read are completed by the partition's fill
-//! before the state is written, so a symbol carried over without new bars lists its full
-//! bar again.
+//! The last bar's fields the formula did not read are completed before the state is
+//! written, so a symbol carried over without new bars lists its full bar again: read with
+//! the bars ([`super::screen::ScreenOptions::carried`], as the engine does when it saves
+//! states), else by the partition's fill.
 use super::carry::{push_state, states_table, Prior};
 use super::screen::{Current, Match, ScreenSink};
 use super::symbol_state::SymbolState;
@@ -184,7 +185,7 @@ impl ScreenSink {
 
     /// Starts `symbol` as the previous run left it (see [`ScreenSink::carry`]), or afresh.
     pub(super) fn start(&mut self, symbol: &str) -> Result<()> {
-        match self.carried.take(symbol) {
+        match self.carried.take(symbol)? {
             Some(p) => self.restart(symbol, p),
             None => {
                 self.begin(symbol);
@@ -208,7 +209,7 @@ impl ScreenSink {
 
     /// Ends the carried symbols without new bars that sort before `upto` (all with `None`).
     pub(super) fn carry_before(&mut self, upto: Option<&str>) -> Result<()> {
-        for (symbol, prior) in self.carried.before(upto) {
+        for (symbol, prior) in self.carried.before(upto)? {
             self.restart(&symbol, prior)?;
         }
         Ok(())

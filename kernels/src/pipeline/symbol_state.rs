@@ -135,7 +135,7 @@ impl BacktestSink {
         self.pending = pending;
         sym.since = st.last_ts;
         self.sym = Some(sym);
-        self.write_prior_trades(&st.symbol)
+        Ok(())
     }
 }
 
