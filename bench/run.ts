@@ -8,7 +8,9 @@
  * `screen`: the formula screen from Parquet (every matching bar) vs Polars, DuckDB and a pandas
  * process pool, and kernels.formula on one series; `rules`: the rule backtest through the CLI
  * beside the ATC backtest; `shards` (only when named): the backtest as N shards one after another
- * plus `merge`, against a single run, and `merge` over 1,000 bucket files (see bench/shards.ts).
+ * plus `merge`, against a single run, and `merge` over 1,000 bucket files (see bench/shards.ts);
+ * `update` (only when named): one new bar per symbol appended and a backtest and a screen
+ * updated by `barstream update`, against their full recomputation (see bench/update.ts).
  *
  * Writes bench/results/<date>[-quick].json, .md (ratio table) and .png (scaling plot).
  */
@@ -29,6 +31,7 @@ import { compare as formulaKernel } from './formula-kernel.js';
 import { compare as rules } from './rules.js';
 import { compare as screen } from './screen-vs-peers.js';
 import { SIZES as SHARD_SIZES, shardsBench, ShardsReport } from './shards.js';
+import { SIZES as UPDATE_SIZES, updateBench, UpdateReport } from './update.js';
 import { benchDataset, flag, machine, numberArg } from './util.js';
 
 const args = process.argv.slice(2);
@@ -57,7 +60,8 @@ const ctx: Context = { quick, runs, threads, tmp, log, cache: new Map() };
 const t0 = performance.now();
 /** The 1-minute load average when the run began: a busy machine slows every tool (the ratios less). */
 const loadAtStart = loadavg()[0];
-venvPython();
+// The peers' Python environment, only for the benches that run peers.
+if (only.some((o) => ['indicators', 'atc', 'scan', 'screen', 'rules'].includes(o))) venvPython();
 const rows: Row[] = [];
 const add = (rs: Row[]) => rows.push(...rs.filter((r) => r.agreement !== 'reference' || !rows.some((o) => o.task === r.task && o.tool === r.tool)));
 
@@ -180,6 +184,11 @@ if (only.includes('shards')) {
   shardsReport = await shardsBench({ size: SHARD_SIZES[quick ? 'quick' : 'full'], runs, threads, tmp: join(tmp, 'shards'), log });
   targetRows.push(...shardsReport.targets);
 }
+let updateReport: UpdateReport | undefined;
+if (only.includes('update')) {
+  updateReport = await updateBench({ size: UPDATE_SIZES[quick ? 'quick' : 'full'], runs, threads, tmp: join(tmp, 'update'), log });
+  targetRows.push(...updateReport.targets);
+}
 const targetTable = table(['target', 'measured', 'status'], targetRows);
 
 const stamp = new Date().toISOString().slice(0, 10) + (quick ? '-quick' : '');
@@ -209,6 +218,7 @@ const md = [
       ]
     : []),
   ...(shardsReport ? ['## Shards (issue 10)', '', shardsReport.markdown, ''] : []),
+  ...(updateReport ? ['## Daily update (issue 11)', '', updateReport.markdown, ''] : []),
   '## Targets',
   '',
   '```',
@@ -224,11 +234,11 @@ const md = [
 ].join('\n');
 mkdirSync(results, { recursive: true });
 writeFileSync(join(results, `${stamp}.md`), md);
-writeFileSync(join(results, `${stamp}.json`), JSON.stringify({ header, size, runs, threads, rows, targets: targetRows, shards: shardsReport?.json }, null, 1));
+writeFileSync(join(results, `${stamp}.json`), JSON.stringify({ header, size, runs, threads, rows, targets: targetRows, shards: shardsReport?.json, update: updateReport?.json }, null, 1));
 await plot(rows, join(results, `${stamp}.png`), `barstream vs peers, median of ${runs} runs (${quick ? 'quick' : 'full'})`);
 rmSync(tmp, { recursive: true, force: true });
 
-const tables = [...(peers.length ? [mainTable] : []), ...(formulaRows.length ? [formulaTable] : []), ...(shardsReport ? [shardsReport.markdown] : []), targetTable];
+const tables = [...(peers.length ? [mainTable] : []), ...(formulaRows.length ? [formulaTable] : []), ...(shardsReport ? [shardsReport.markdown] : []), ...(updateReport ? [updateReport.markdown] : []), targetTable];
 process.stdout.write(`${header.join('\n')}\n\n${tables.join('\n\n')}\n\nwrote bench/results/${stamp}.{json,md,png} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 if (json) {
   const ratios: Record<string, number> = {};

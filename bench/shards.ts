@@ -66,12 +66,13 @@ async function dataset(symbols: number, bars: number, buckets: number): Promise<
   return dir;
 }
 
-/** Rows of `signals` in `a` not in `b` plus those in `b` not in `a` (0 when the outputs agree). */
-async function disagreement(a: string, b: string): Promise<number> {
+/** Rows of the table `sub` (`signals`, `summary`, `trades`, `matches`) in `a` not in `b` plus those in `b` not in `a` (0 when the outputs agree). */
+export async function disagreement(a: string, b: string, sub = 'signals'): Promise<number> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   try {
-    const src = (d: string) => `read_parquet(${literal(join(d, 'signals', 'bucket=*', '*.parquet'))}, hive_partitioning = false)`;
+    // Every Parquet file under it, whatever its layout (bucket folders, appended parts).
+    const src = (d: string) => `read_parquet(${literal(join(d, sub, '**', '*.parquet'))}, hive_partitioning = false, union_by_name = true)`;
     const r = await conn.runAndReadAll(`SELECT (SELECT count(*) FROM (SELECT * FROM ${src(a)} EXCEPT ALL SELECT * FROM ${src(b)})) + (SELECT count(*) FROM (SELECT * FROM ${src(b)} EXCEPT ALL SELECT * FROM ${src(a)})) AS n`);
     return Number(r.getRowObjectsJS()[0].n);
   } finally {

@@ -7,7 +7,10 @@ import { BarstreamError, invalidParam } from '../engine/errors.js';
 import { literal, sqlFile } from '../engine/sql.js';
 import { globRoot, isPrivateBelow } from './dataset-info.js';
 import { CanonicalColumn, CANONICAL_COLUMNS, IngestFormat } from './ingest-types.js';
+import { CLOSE_CSV_SQL, openCsv } from './ingest-csv.js';
 import { DECIMAL_COMMA_SQL, numberExpression, symbolFromFilename, tsExpression, TsOptions } from './ingest-formats.js';
+
+export { DELIMITERS } from './ingest-csv.js';
 
 export const EXTENSIONS: Record<IngestFormat, RegExp> = {
   csv: /\.(csv|tsv)(\.(gz|zst))?$/i,
@@ -216,15 +219,7 @@ export async function openSource(db: Db, file: string, format: IngestFormat, del
   await closeSource(db);
   try {
     if (format === 'csv') {
-      // Strict: a fixed delimiter and skip = 0, so the sniffer cannot skip or merge malformed lines.
-      const delim = delimiter ?? (/\.tsv(\.\w+)?$/i.test(file) ? '\t' : await sniffDelimiter(db, file));
-      await db.rows(
-        `CREATE TEMP TABLE ingest_src_text AS SELECT * FROM read_csv(${literal(file)}, header = true, ` +
-          `all_varchar = true, skip = 0, strict_mode = true, null_padding = false, delim = ${literal(delim)}, ` +
-          `quote = '"', escape = '"', ${HIVE})`,
-      );
-      // CREATE TABLE AS keeps insertion order, so rowid is the data row's position in the file.
-      await db.rows('CREATE TEMP VIEW ingest_src AS SELECT *, rowid + 1 AS ingest_row FROM ingest_src_text');
+      await openCsv(db, file, delimiter);
     } else {
       await db.rows(
         `CREATE TEMP VIEW ingest_src AS SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS ingest_row ` +
@@ -238,32 +233,8 @@ export async function openSource(db: Db, file: string, format: IngestFormat, del
   }
 }
 
-/** Delimiters the sniffer may pick; anything else (a one-column file) reads as `,`. */
-export const DELIMITERS = [',', ';', '\t', '|'];
-
-/**
- * The delimiter of `file` from its header line: the one of {@link DELIMITERS} it holds, `,`
- * when it holds none (a one-column file). DuckDB's sniffer is not used: on a file with a
- * malformed line it can pick a delimiter the header does not hold.
- * @throws BarstreamError `BARSTREAM_BAD_INPUT` when the header holds several (ambiguous).
- */
-async function sniffDelimiter(db: Db, file: string): Promise<string> {
-  // The first line as one field: \x1f (unit separator) does not occur in text files.
-  const [r] = await db.rows(
-    `SELECT column0 AS line FROM read_csv(${literal(file)}, header = false, all_varchar = true, delim = E'\\x1f', quote = '', ` +
-      `columns = {'column0': 'VARCHAR'}) LIMIT 1`,
-  );
-  const header = String(r?.line ?? '');
-  const found = DELIMITERS.filter((d) => header.includes(d));
-  if (found.length > 1) {
-    const names = found.map((d) => (d === '\t' ? 'tab' : `'${d}'`)).join(', ');
-    throw new BarstreamError('BARSTREAM_BAD_INPUT', `${file}: its header holds several possible delimiters (${names}); pass --delimiter`);
-  }
-  return found[0] ?? ',';
-}
-
 export async function closeSource(db: Db): Promise<void> {
-  await db.rows('DROP VIEW IF EXISTS ingest_src; DROP TABLE IF EXISTS ingest_src_text');
+  await db.rows(`DROP VIEW IF EXISTS ingest_src; ${CLOSE_CSV_SQL}`);
 }
 
 export function readError(file: string, format: IngestFormat, e: unknown): BarstreamError {
@@ -333,11 +304,18 @@ export async function loadFile(db: Db, index: number, path: string, format: Inge
     volume_blank: src.col.volume === undefined ? 'NULL' : blank(src, 'volume'),
     volume: src.col.volume === undefined ? 'CAST(NULL AS DOUBLE)' : num('volume'),
   };
-  const rows = await db.count(sqlFile('ingest_load', values)).catch((e: unknown) => {
+  let rows = await db.count(sqlFile('ingest_load', values)).catch((e: unknown) => {
     throw readError(path, format, e);
   });
+  if (format === 'csv') rows += await loadMalformed(db, index);
   await closeSource(db);
   return { ...src, rows };
+}
+
+/** Adds the malformed lines of the CSV open as `ingest_src` as rows of file `index`; returns how many. */
+async function loadMalformed(db: Db, index: number): Promise<number> {
+  await db.rows(`INSERT INTO ingest_malformed SELECT ${index}, row, line, error, text FROM ingest_src_bad`);
+  return db.count(`INSERT INTO ingest_rows (file, row, malformed) SELECT ${index}, row, true FROM ingest_src_bad`);
 }
 
 /**
@@ -354,9 +332,15 @@ export async function gatherRejected(db: Db, src: Source, expected: number): Pro
   };
   // text[c] is a quoted column (qualified here: ingest_checked has the same names), a literal or NULL.
   for (const c of CANONICAL_COLUMNS) values[c] = src.text[c].startsWith('"') ? `s.${src.text[c]}` : src.text[c];
-  const n = await db.count(sqlFile('ingest_rejected', values)).catch((e: unknown) => {
+  let n = await db.count(sqlFile('ingest_rejected', values)).catch((e: unknown) => {
     throw readError(src.path, src.format, e);
   });
+  // A malformed line has no columns: its line number, DuckDB's error and its text instead.
+  n += await db.count(
+    `INSERT INTO ingest_rejected SELECT c.file, c.row, c.reason, ${values.path}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, ` +
+      `map(['line', 'error', 'text'], [CAST(m.line AS VARCHAR), m.error, m.text]) ` +
+      `FROM ingest_checked c JOIN ingest_malformed m USING (file, row) WHERE c.file = ${src.index} AND c.reason = 'malformed_line'`,
+  );
   await closeSource(db);
   if (n !== expected) throw new BarstreamError('BARSTREAM_BAD_INPUT', `${src.path} changed while it was being ingested`);
 }

@@ -10,6 +10,7 @@ export type TsUnit = 's' | 'ms' | 'us' | 'ns';
 
 /** Why a row was rejected; a row gets the first reason that applies, in this order. */
 export const REJECT_REASONS = {
+  malformed_line: "the CSV line is not a row of the header's columns (ragged, an unterminated quote, invalid text)",
   missing_symbol: 'symbol is missing or empty',
   missing_ts: 'timestamp is missing or empty',
   bad_ts: 'timestamp does not parse',
@@ -86,11 +87,12 @@ export interface IngestOptions {
   /** CSV numbers written `1234,5`; default: sniffed from the close column. */
   decimalComma?: boolean;
   /**
-   * The inputs are in order of precedence: a `(symbol, ts)` in several inputs is taken from
-   * the first, the others are `superseded` (counted apart from `rejected`; quarantined with
-   * that reason and their source file under `onBadRows: 'quarantine'`).
+   * Inputs in order of precedence (each one of `input`, as given or as the same path; inputs
+   * not listed come after, in their order; `true`: the order of `input`): a `(symbol, ts)` in
+   * several inputs is taken from the first, the others are `superseded` (counted apart from
+   * `rejected`; quarantined with that reason and their source file under `onBadRows: 'quarantine'`).
    */
-  prefer?: boolean;
+  prefer?: boolean | string[];
 }
 
 export interface IngestCounts {

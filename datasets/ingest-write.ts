@@ -46,8 +46,15 @@ export async function firstBadRow(db: Db, sources: Source[], tsTried?: string): 
   const first = Number(bad[0].file);
   await gatherRejected(db, sources[first], (await rejectsByFile(db)).get(first) ?? 0);
   const [r] = await db.rows("SELECT * FROM ingest_rejected WHERE reason <> 'superseded' ORDER BY file, row LIMIT 1");
-  const values = CANONICAL_COLUMNS.map((c) => `${c}=${r[c] ?? 'NULL'}`).join(', ');
   const reason = r.reason as RejectReason;
+  if (reason === 'malformed_line') {
+    const [m] = await db.rows(`SELECT line, error, text FROM ingest_malformed WHERE file = ${first} AND row = ${r.row}`);
+    return new BarstreamError(
+      'BARSTREAM_BAD_INPUT',
+      `bad row in ${r.source_file} line ${m.line}: malformed_line (${m.error}; ${JSON.stringify(m.text)})`,
+    );
+  }
+  const values = CANONICAL_COLUMNS.map((c) => `${c}=${r[c] ?? 'NULL'}`).join(', ');
   const tried = reason === 'bad_ts' && tsTried ? ` as ${tsTried}` : '';
   return new BarstreamError('BARSTREAM_BAD_INPUT', `bad row in ${r.source_file} row ${r.row}: ${reason} (${REJECT_REASONS[reason]}${tried}; ${values})`);
 }

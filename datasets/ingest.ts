@@ -46,6 +46,7 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
   if (opts.delimiter !== undefined && !DELIMITERS.includes(opts.delimiter)) {
     throw invalidParam(`delimiter must be one of , ; | or a tab, got '${opts.delimiter}'`);
   }
+  const ordered = opts.prefer === undefined || opts.prefer === false ? inputs : precedence(inputs, opts.prefer);
   const read: ReadOptions = {
     mapping: parseMapping(opts.map),
     symbolFromFilename: checkSymbolRule(opts.symbolFromFilename),
@@ -56,7 +57,27 @@ function checkOptions(opts: IngestOptions): { inputs: string[]; policy: BadRowPo
     delimiter: opts.delimiter,
     decimalComma: opts.decimalComma,
   };
-  return { inputs, policy, emptyPolicy, read };
+  return { inputs: ordered, policy, emptyPolicy, read };
+}
+
+/**
+ * The inputs in order of precedence: those `prefer` lists, in its order (each must name one
+ * of the inputs, as given or as the same path), then the others in their order. `true` (the
+ * older form) keeps the inputs' order.
+ */
+export function precedence(inputs: string[], prefer: true | string[]): string[] {
+  if (prefer === true) return inputs;
+  if (!Array.isArray(prefer) || prefer.length === 0 || prefer.some((p) => typeof p !== 'string' || p === '')) {
+    throw invalidParam('prefer must list inputs in order of precedence, e.g. --prefer a.csv,b.csv');
+  }
+  const listed: string[] = [];
+  for (const p of prefer) {
+    const hit = inputs.find((i) => i === p) ?? inputs.find((i) => resolve(i) === resolve(p));
+    if (hit === undefined) throw invalidParam(`--prefer ${p} is not one of the inputs (${inputs.join(', ')}): list inputs given with --in`);
+    if (listed.includes(hit)) throw invalidParam(`--prefer names ${p} twice`);
+    listed.push(hit);
+  }
+  return [...listed, ...inputs.filter((i) => !listed.includes(i))];
 }
 
 /**
@@ -126,7 +147,7 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
       const why = files.length === 1 ? emptyFileNote(files[0], format) : `none of the ${files.length} input files holds a row (${nameList(files)})`;
       throw new BarstreamError('BARSTREAM_BAD_INPUT', `no rows to ingest: ${why}`);
     }
-    await db.rows(sqlFile('ingest_check', { prefer: opts.prefer ? 'true' : 'false' }));
+    await db.rows(sqlFile('ingest_check', { prefer: opts.prefer === undefined || opts.prefer === false ? 'false' : 'true' }));
     if (target) await markAgainstDataset(db, target);
 
     const byReason: Partial<Record<RejectReason, number>> = {};
@@ -169,7 +190,8 @@ async function ingestLocked(opts: IngestOptions): Promise<IngestResult> {
     const volume = sources.every((s) => s.col.volume !== undefined);
     const source = {
       tool: 'barstream ingest', input: inputs, files: perFile, skippedFiles, format, mapping, onBadRows: policy,
-      timestamps: tsTried(how), symbolFromFilename: how.symbolFromFilename ?? false, prefer: opts.prefer === true,
+      timestamps: tsTried(how), symbolFromFilename: how.symbolFromFilename ?? false,
+      prefer: opts.prefer === undefined || opts.prefer === false ? false : inputs,
     };
     const out = resolve(opts.out);
     if (target) {

@@ -11,6 +11,8 @@ export type { EngineOptions, StreamOptions, StreamResult, SymbolStats } from './
 export type { ScanOptions, ScanResult, ScanEntry } from './scan.js';
 export type { BacktestOptions, BacktestResult, Manifest, FormulaStrategy, UpdateSummary } from './backtest.js';
 export type { ScreenOptions, ScreenResult, ScreenMatch, ScreenFailure, ScreenManifest } from './screen.js';
+export { update } from './daily.js';
+export type { UpdateOptions, ResultsUpdate, FolderUpdate, DailyResult } from './daily.js';
 export { merge } from './merge.js';
 export type { MergeResult } from './merge.js';
 export type { Shard, ShardRecord, SchedulerInfo } from './shard.js';

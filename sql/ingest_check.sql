@@ -7,6 +7,7 @@ CREATE TABLE ingest_checked AS
 WITH checked AS (
   SELECT *,
     CASE
+      WHEN malformed THEN 'malformed_line'
       WHEN symbol IS NULL THEN 'missing_symbol'
       WHEN ts_blank THEN 'missing_ts'
       WHEN ts IS NULL OR NOT isfinite(ts) THEN 'bad_ts'
@@ -25,7 +26,7 @@ WITH checked AS (
     END AS reason
   FROM ingest_rows
 )
-SELECT * EXCLUDE (ts_blank, price_blank, volume_blank, input) REPLACE (
+SELECT * EXCLUDE (ts_blank, price_blank, volume_blank, malformed, input) REPLACE (
   CASE
     WHEN reason IS NOT NULL OR row_number() OVER w = 1 THEN reason
     -- Under --prefer ({{prefer}}) the first row came from an input of higher precedence.

@@ -10,5 +10,6 @@ SELECT
   {{ts_blank}}, {{ts_parsed}},
   {{price_blank}},
   {{open}}, {{high}}, {{low}}, {{close}},
-  {{volume_blank}}, {{volume}}
+  {{volume_blank}}, {{volume}},
+  false
 FROM ingest_src;

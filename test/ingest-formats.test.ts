@@ -299,3 +299,111 @@ describe.skipIf(!cliBuilt)('ingest: --prefer between sources', () => {
     });
   });
 });
+
+describe.skipIf(!cliBuilt)('ingest: ragged or unparseable CSV lines are bad rows naming their line', () => {
+  // Lines 2-3 good, 4 too few fields, 5 an empty field too few, 6 a good row with a quoted
+  // field, 7 too many fields, 8 a good line with a bad price (checked after the malformed
+  // ones: its row number must stay 7), 9 good, 10 an unterminated quote (to the end of the file).
+  const line = (i: number, k = 0) => ['Z', day(i), ...ohlcv(i, k)].join(',');
+  const lines = [
+    'symbol,ts,open,high,low,close,volume',
+    line(0),
+    line(1),
+    ['Z', day(2), '20.5', '22'].join(','),
+    ['Z', day(2), '20.5', '22', '19', '21'].join(','),
+    `"Z",${day(3)},${ohlcv(3, 0).join(',')}`,
+    `${line(4)},extra`,
+    ['Z', day(5), 'abc', ...ohlcv(5, 0).slice(1)].join(','),
+    line(6),
+    `"Z,${day(7)},${ohlcv(7, 0).join(',')}`,
+  ];
+  const malformed = [4, 5, 7, 10]; // file lines
+  const kept = [0, 1, 3, 6];
+
+  it('skip and quarantine count them, error names the first by file and line; good rows keep their numbers', async () => {
+    await withTempDir(async (dir) => {
+      const csv = join(dir, 'ragged.csv');
+      await writeFile(csv, lines.join('\n') + '\n');
+      const q = cliIngest(['--in', csv, '--out', join(dir, 'q')]);
+      expectCountsAddUp(q);
+      expect([q.read, q.written, q.rejected, q.byReason]).toEqual([lines.length - 1, kept.length, 5, { malformed_line: 4, bad_price: 1 }]);
+      expect((await bars(join(dir, 'q'))).map((x) => [x.ts, x.close])).toEqual(kept.map((i) => [`${day(i)}T00:00:00`, ohlcv(i, 0)[3]]));
+      const rej = await query(
+        `SELECT reason, source_file, row, source['line'] AS line, source['text'] AS text, source['error'] AS error ` +
+          `FROM read_parquet(${lit(join(dir, 'q', '_rejected', 'part-0.parquet'))}) ORDER BY row`,
+      );
+      expect(rej.map((x) => [x.reason, x.source_file, x.row, x.line])).toEqual([
+        ['malformed_line', csv, 3, '4'],
+        ['malformed_line', csv, 4, '5'],
+        ['malformed_line', csv, 6, '7'],
+        ['bad_price', csv, 7, null],
+        ['malformed_line', csv, 9, '10'],
+      ]);
+      expect(rej.map((x) => x.text).slice(0, 3)).toEqual([lines[3], lines[4], lines[6]]);
+      expect(String(rej[0].error)).toMatch(/Expected Number of Columns: 7/);
+
+      const s = await ingest({ input: csv, out: join(dir, 's'), onBadRows: 'skip' });
+      expectCountsAddUp(s);
+      expect([s.read, s.written, s.rejected, s.rejectedPath]).toEqual([q.read, q.written, q.rejected, null]);
+      expect(await bars(join(dir, 's'))).toEqual(await bars(join(dir, 'q')));
+
+      const e = await ingestError({ input: csv, out: join(dir, 'e'), onBadRows: 'error' });
+      expect(e.code).toBe('BARSTREAM_BAD_INPUT');
+      expect(e.message).toContain(`bad row in ${csv} line ${malformed[0]}: malformed_line (Expected Number of Columns: 7`);
+      expect(e.message).toContain(JSON.stringify(lines[3]));
+    });
+  });
+
+  it('a well-formed file is read as before: every row, quoted fields and CRLF line ends', async () => {
+    await withTempDir(async (dir) => {
+      const csv = join(dir, 'crlf.csv');
+      const good = ['"symbol","ts","open","high","low","close","volume"', ...[0, 1, 2].map((i) => `"Z",${line(i)}`.replace('"Z",Z,', '"Z",'))];
+      await writeFile(csv, good.join('\r\n') + '\r\n');
+      const r = cliIngest(['--in', csv, '--out', join(dir, 'o')]);
+      expect([r.read, r.written, r.rejected]).toEqual([3, 3, 0]);
+      expect((await bars(join(dir, 'o'))).map((x) => x.close)).toEqual([0, 1, 2].map((i) => ohlcv(i, 0)[3]));
+    });
+  });
+});
+
+describe.skipIf(!cliBuilt)('ingest: --prefer as a list of inputs', () => {
+  it('--prefer b,a and repeated --prefer take the list as the precedence, whatever the --in order', async () => {
+    await withTempDir(async (dir) => {
+      const write = async (name: string, k: number, days: number[]) => {
+        const path = join(dir, name);
+        await writeFile(path, ['symbol,ts,open,high,low,close,volume', ...days.map((i) => ['X', day(i), ...ohlcv(i, k)].join(','))].join('\n') + '\n');
+        return path;
+      };
+      const a = await write('a.csv', 0, [0, 1, 2]);
+      const b = await write('b.csv', 5, [1, 2, 3]);
+      const c = await write('c.csv', 9, [2, 3, 4]);
+      const closes = async (out: string) => (await bars(out)).map((x) => x.close);
+      // b over a, c unlisted (last): days 0 a, 1-3 b, 4 c; superseded: a's 1, 2 and c's 2, 3.
+      const want = [ohlcv(0, 0)[3], ...[1, 2, 3].map((i) => ohlcv(i, 5)[3]), ohlcv(4, 9)[3]];
+      const listed = cliIngest(['--in', a, b, c, '--out', join(dir, 'l'), '--prefer', `${b},${a}`]);
+      expectCountsAddUp(listed);
+      expect([listed.read, listed.written, listed.superseded, listed.rejected]).toEqual([9, 5, 4, 0]);
+      expect(await closes(join(dir, 'l'))).toEqual(want);
+      const rej = await query(`SELECT source_file, ts FROM read_parquet(${lit(join(dir, 'l', '_rejected', 'part-0.parquet'))}) ORDER BY source_file, row`);
+      expect(rej).toEqual([
+        { source_file: a, ts: day(1) }, { source_file: a, ts: day(2) },
+        { source_file: c, ts: day(2) }, { source_file: c, ts: day(3) },
+      ]);
+      const repeated = cliIngest(['--in', a, b, c, '--prefer', 'b.csv', '--prefer', 'a.csv', '--out', join(dir, 'r')].map((x) => x === 'b.csv' ? b : x === 'a.csv' ? a : x));
+      expect(await closes(join(dir, 'r'))).toEqual(want);
+      expect(repeated.superseded).toBe(4);
+      // The same through the API, the path given another way; the old form keeps the --in order.
+      const api = await ingest({ input: [a, b, c], out: join(dir, 'api'), prefer: [join(dir, '.', 'b.csv'), a], onBadRows: 'skip' });
+      expect(await closes(join(dir, 'api'))).toEqual(want);
+      expect((await metadata(join(dir, 'api'))).source.prefer).toEqual([b, a, c]);
+      cliIngest(['--in', a, b, c, '--out', join(dir, 'old'), '--prefer']);
+      expect(await closes(join(dir, 'old'))).toEqual([...[0, 1, 2].map((i) => ohlcv(i, 0)[3]), ohlcv(3, 5)[3], ohlcv(4, 9)[3]]);
+
+      const e = await ingestError({ input: [a, b], out: join(dir, 'e'), prefer: [c] });
+      expect(e).toMatchObject({ code: 'BARSTREAM_INVALID_PARAM', message: expect.stringContaining(`--prefer ${c} is not one of the inputs`) });
+      const cliErr = cli(['ingest', '--in', a, b, '--out', join(dir, 'e2'), '--prefer', `${a},${a}`]);
+      expect(cliErr.status).not.toBe(0);
+      expect(cliErr.stderr).toContain(`--prefer names ${a} twice`);
+    });
+  });
+});

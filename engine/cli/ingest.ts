@@ -2,22 +2,17 @@
 import { Command, Option } from 'commander';
 import { isAbsolute, relative } from 'node:path';
 import { noBarsMessage } from '../../datasets/dataset-info.js';
-import { emptyFileNote, ingest, IngestResult } from '../../datasets/ingest.js';
+import { emptyFileNote, ingest, IngestOptions, IngestResult } from '../../datasets/ingest.js';
 import { nameList } from '../../datasets/ingest-sources.js';
 import { action, intOption, table } from './common.js';
 
-interface IngestCliOptions {
-  in: string[];
-  out: string;
+/** The flags of {@link addReadOptions}. */
+export interface ReadFlags {
   format?: 'csv' | 'parquet';
   map?: string;
   onBadRows: 'error' | 'skip' | 'quarantine';
   strict: boolean;
-  buckets?: number;
   threads?: number;
-  overwrite: boolean;
-  json: boolean;
-  append: boolean;
   symbolFromFilename?: boolean | string;
   tsFormat?: string;
   tsUnit?: 's' | 'ms' | 'us' | 'ns';
@@ -25,7 +20,16 @@ interface IngestCliOptions {
   closeOnly?: boolean;
   delimiter?: string;
   decimalComma?: boolean;
-  prefer?: boolean;
+  prefer?: boolean | string[];
+}
+
+interface IngestCliOptions extends ReadFlags {
+  in: string[];
+  out: string;
+  buckets?: number;
+  overwrite: boolean;
+  json: boolean;
+  append: boolean;
 }
 
 /** Exit status of a `--strict` run that rejected rows (the data is still written). */
@@ -73,25 +77,23 @@ export function ingestWarnings(r: IngestResult): string[] {
   return lines;
 }
 
-/** `out` receives what the command prints (stdout by default). */
-export function ingestCommand(out: { write(s: string): unknown } = process.stdout): Command {
-  return new Command('ingest')
-    .description('convert CSV or Parquet files into the canonical dataset layout, checking every row')
-    .requiredOption('--in <paths...>', 'input files, globs or folders (a folder: every .csv/.parquet under it)')
-    .requiredOption('--out <dir>', 'dataset folder to create (with --append: to add to)')
+/** `--prefer a,b --prefer c` as `[a, b, c]`; `--prefer` alone as true (the --in order). */
+export function preferList(v: boolean | string[] | undefined): boolean | string[] | undefined {
+  return Array.isArray(v) ? v.flatMap((x) => x.split(',')).filter((x) => x !== '') : v;
+}
+
+/** The options of how input files are read and checked, shared by `ingest` and `update`. */
+export function addReadOptions(cmd: Command): Command {
+  return cmd
     .addOption(new Option('--format <format>', 'input format (default: from the file extension)').choices(['csv', 'parquet']))
     .option('--map <pairs>', 'canonical=Source column names, e.g. symbol=Ticker,ts=Date,close=Adj_Close')
     .addOption(
-      new Option('--on-bad-rows <policy>', 'error: stop; skip: drop; quarantine: write to <out>/_rejected/')
+      new Option('--on-bad-rows <policy>', 'error: stop; skip: drop; quarantine: write to <dataset>/_rejected/')
         .choices(['error', 'skip', 'quarantine'])
         .default('quarantine'),
     )
     .option('--strict', `exit with status ${STRICT_EXIT_CODE} if any row was rejected (after writing); an input file with no rows is an error`, false)
-    .option('--buckets <b>', 'number of buckets (default: sized to the memory budget)', intOption('--buckets'))
     .option('--threads <n>', 'DuckDB threads', intOption('--threads'))
-    .option('--overwrite', 'replace a non-empty output folder', false)
-    .option('--json', 'print one JSON object with the counts', false)
-    .option('--append', 'add the rows to the existing dataset --out: new symbols and bars after each symbol\'s last, as new part files', false)
     .option('--symbol-from-filename [regex]', "symbol from each file's base name, or the (?<symbol>...) group of REGEX")
     .option('--ts-format <strftime>', 'format of text timestamps, e.g. %m/%d/%Y')
     .addOption(new Option('--ts-unit <unit>', 'timestamps are epoch integers in this unit').choices(['s', 'ms', 'us', 'ns']))
@@ -99,29 +101,53 @@ export function ingestCommand(out: { write(s: string): unknown } = process.stdou
     .option('--close-only', 'sources have only a close: open = high = low = close')
     .option('--delimiter <char>', "CSV delimiter: , ; | or 'tab' (default: sniffed)", (v: string) => (v === 'tab' || v === '\\t' ? '\t' : v))
     .option('--decimal-comma', 'CSV numbers are written 1234,5 (default: sniffed)')
-    .option('--prefer', 'the --in inputs are in order of precedence: a (symbol, ts) in several is taken from the first, the others are superseded')
+    .option(
+      '--prefer [inputs...]',
+      'inputs in order of precedence (a.csv,b.csv or repeated; unlisted --in inputs come after; alone: the --in order): a (symbol, ts) in several is taken from the first, the others are superseded',
+    );
+}
+
+/** The flags {@link addReadOptions} defines, as `ingest` options. */
+export function readOptions(o: ReadFlags): Omit<IngestOptions, 'input' | 'out'> {
+  return {
+    format: o.format,
+    map: o.map,
+    onBadRows: o.onBadRows,
+    threads: o.threads,
+    emptyFiles: o.strict ? 'error' : 'warn',
+    symbolFromFilename: o.symbolFromFilename,
+    tsFormat: o.tsFormat,
+    tsUnit: o.tsUnit,
+    tz: o.tz,
+    closeOnly: o.closeOnly,
+    delimiter: o.delimiter,
+    decimalComma: o.decimalComma,
+    prefer: preferList(o.prefer),
+  };
+}
+
+/** `out` receives what the command prints (stdout by default). */
+export function ingestCommand(out: { write(s: string): unknown } = process.stdout): Command {
+  return addReadOptions(
+    new Command('ingest')
+      .description('convert CSV or Parquet files into the canonical dataset layout, checking every row')
+      .requiredOption('--in <paths...>', 'input files, globs or folders (a folder: every .csv/.parquet under it)')
+      .requiredOption('--out <dir>', 'dataset folder to create (with --append: to add to)'),
+  )
+    .option('--buckets <b>', 'number of buckets (default: sized to the memory budget)', intOption('--buckets'))
+    .option('--overwrite', 'replace a non-empty output folder', false)
+    .option('--json', 'print one JSON object with the counts', false)
+    .option('--append', 'add the rows to the existing dataset --out: new symbols and bars after each symbol\'s last, as new part files', false)
     .action(
       action(async (o: IngestCliOptions) => {
         const t0 = performance.now();
         const r = await ingest({
+          ...readOptions(o),
           input: o.in,
           out: o.out,
-          format: o.format,
-          map: o.map,
-          onBadRows: o.onBadRows,
           buckets: o.buckets,
-          threads: o.threads,
           overwrite: o.overwrite,
-          emptyFiles: o.strict ? 'error' : 'warn',
           append: o.append,
-          symbolFromFilename: o.symbolFromFilename,
-          tsFormat: o.tsFormat,
-          tsUnit: o.tsUnit,
-          tz: o.tz,
-          closeOnly: o.closeOnly,
-          delimiter: o.delimiter,
-          decimalComma: o.decimalComma,
-          prefer: o.prefer,
         });
         const { read, written, rejected, superseded, byReason, symbols, buckets, rejectedPath, skippedFiles, emptyFiles } = r;
         out.write(

@@ -13,6 +13,7 @@ import { trendCommand } from './trend.js';
 import { screenCommand } from './screen.js';
 import { mergeCommand } from './merge.js';
 import { reportCommand } from './report.js';
+import { updateCommand } from './update.js';
 import { describeRanges } from './common.js';
 import { isCleanExit, reportFailure } from './failure.js';
 
@@ -41,6 +42,7 @@ const program = new Command('barstream')
   .addCommand(screenCommand())
   .addCommand(reportCommand())
   .addCommand(backtestCommand())
+  .addCommand(updateCommand())
   .addCommand(mergeCommand())
   .addCommand(trendCommand())
   .addCommand(readCommand())

@@ -53,10 +53,11 @@ async function readJson(path: string): Promise<Record<string, unknown> | undefin
   }
 }
 
+// Volume is optional (issue 11): a source without it gives NULL volume.
 const VALID_ROW =
   `symbol IS NOT NULL AND trim(symbol) <> '' AND ts IS NOT NULL AND isfinite(open) AND isfinite(high) AND isfinite(low) ` +
-  `AND isfinite(close) AND isfinite(volume) AND least(open, high, low, close) > 0 AND high >= low AND open BETWEEN low AND high ` +
-  `AND close BETWEEN low AND high AND volume >= 0`;
+  `AND isfinite(close) AND least(open, high, low, close) > 0 AND high >= low AND open BETWEEN low AND high ` +
+  `AND close BETWEEN low AND high AND (volume IS NULL OR (isfinite(volume) AND volume >= 0))`;
 
 export interface DatasetFacts {
   rows: number;
