@@ -43,7 +43,7 @@ import { fingerprint, InputFingerprint, inputChange } from './fingerprint.js';
 import { checkRange, checkStrategy, LIMITS } from './limits.js';
 import { BACKTEST_FILES, checkNesting, checkReplace, checkShardFolder, folderKind, lockOutput } from './outputs.js';
 import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } from './shard.js';
-import { InputRecord, inputRecord } from './update.js';
+import { InputRecord, inputRecord, UpdateSummaryBase } from './update.js';
 import { updateBacktest } from './backtest-update.js';
 
 /** A strategy formula: `entry` and optionally `exit`, `short_entry`, `short_exit` (see `docs/formulas.md`). */
@@ -125,18 +125,7 @@ export interface BacktestResult {
 }
 
 /** What `backtest({ update: true })` changed. */
-export interface UpdateSummary {
-  /** The results' generation now (unchanged when there was nothing new). */
-  generation: number;
-  /** The dataset files read, relative to the dataset. */
-  newFiles: string[];
-  barsRead: number;
-  /** Symbols seen for the first time. */
-  symbolsAdded: number;
-  /** Symbols continued from their saved state with new bars. */
-  symbolsUpdated: number;
-  /** New signal rows. */
-  rowsAdded: number;
+export interface UpdateSummary extends UpdateSummaryBase {
   /** Trades this update closed, or opened and left open. */
   tradesAdded: number;
 }

@@ -15,7 +15,7 @@ import { inputChecksums, ofShard, resolveShard, Shard, ShardRecord, ShardRun } f
 import type { AtcParams } from './kernels.js';
 import { writeParquet } from './parquet.js';
 import { checkSource } from './partitions.js';
-import { InputRecord, inputRecord } from './update.js';
+import { InputRecord, inputRecord, UpdateSummaryBase } from './update.js';
 import { updateScan } from './scan-update.js';
 
 export interface ScanOptions extends JobControl {
@@ -79,18 +79,7 @@ export interface ScanResult {
 }
 
 /** What `scan({ update: true })` changed. */
-export interface ScanUpdateSummary {
-  /** The results' generation now (unchanged when there was nothing new). */
-  generation: number;
-  /** The dataset files read, relative to the dataset. */
-  newFiles: string[];
-  barsRead: number;
-  /** Symbols seen for the first time. */
-  symbolsAdded: number;
-  /** Symbols whose row changed with new bars. */
-  symbolsUpdated: number;
-  /** Always 0: a scan lists one row per symbol. */
-  rowsAdded: number;
+export interface ScanUpdateSummary extends UpdateSummaryBase {
   /** Symbols listed (long and short, before `top`) after the update. */
   matches: number;
 }

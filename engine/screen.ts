@@ -33,7 +33,7 @@ import { checkSource, Partition } from './partitions.js';
 import { query } from './query.js';
 import { literal } from './sql.js';
 import { microsText, toMicros } from './when.js';
-import { InputRecord, inputRecord } from './update.js';
+import { InputRecord, inputRecord, UpdateSummaryBase } from './update.js';
 import { updateScreen } from './screen-update.js';
 
 export interface ScreenOptions extends JobControl {
@@ -128,18 +128,7 @@ export interface ScreenResult {
 }
 
 /** What `screen({ update: true })` changed. */
-export interface ScreenUpdateSummary {
-  /** The results' generation now (unchanged when there was nothing new). */
-  generation: number;
-  /** The dataset files read, relative to the dataset. */
-  newFiles: string[];
-  barsRead: number;
-  /** Symbols seen for the first time. */
-  symbolsAdded: number;
-  /** Symbols continued from their saved state with new bars. */
-  symbolsUpdated: number;
-  /** New match rows (`all`; in `latest` mode the matches are listed again, not added: 0). */
-  rowsAdded: number;
+export interface ScreenUpdateSummary extends UpdateSummaryBase {
   /** Match rows after the update. */
   matches: number;
 }

@@ -50,6 +50,21 @@ import { folderKind } from './outputs.js';
 import { Partition, planPartitions, readsBars } from './partitions.js';
 import { pauseAt } from './test-points.js';
 
+/** What an update changed, for every kind of job (`backtest`, `scan`, `screen` with `update: true`). */
+export interface UpdateSummaryBase {
+  /** The results' generation now (unchanged when there was nothing new). */
+  generation: number;
+  /** The dataset files read, relative to the dataset. */
+  newFiles: string[];
+  barsRead: number;
+  /** Symbols seen for the first time. */
+  symbolsAdded: number;
+  /** Symbols continued from their saved state with new bars. */
+  symbolsUpdated: number;
+  /** New rows of the job's per-bar table (signals, matches of `all`; 0 where rows are listed again). */
+  rowsAdded: number;
+}
+
 /** One dataset file a run read. */
 export interface InputFileRecord {
   /** Relative to the dataset folder. */
