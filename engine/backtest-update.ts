@@ -41,7 +41,7 @@ import {
   BacktestOptions, BacktestResult, BucketMarker, formulaOf, JobFile, makeManifest, Manifest, markers, writeJsonAtomic,
 } from './backtest.js';
 import { fingerprint } from './fingerprint.js';
-import { checkUpdateFlags, commitUpdate, discardStaging, newInput, readPreviousRun, resolveOptions, rollForward, stagingFolder, updatePartitions } from './update.js';
+import { checkUpdateFlags, commitUpdate, discardStaging, newInput, readPreviousRun, resolveOptions, stagingFolder, updatePartitions } from './update.js';
 
 /** The options an update compares with the previous run's, flat, so a refusal names one. */
 type Compared = Record<string, unknown>;
@@ -87,8 +87,6 @@ export async function updateBacktest(engine: Engine, opts: BacktestOptions, t0: 
   checkNesting(out, engine.inputs, engine.files);
   const lock = await lockOutput(out, 'backtest');
   try {
-    await rollForward(out);
-    await discardStaging(out);
     const prev = await readPreviousRun(out, 'backtest');
     const pm = prev.manifest as unknown as Manifest;
     const given = givenOptions(opts, formulaOf(opts.strategy));

@@ -25,7 +25,7 @@ import { checkNesting, withOutputLock } from './outputs.js';
 import { query } from './query.js';
 import { listing, NativeScan, ScanEntry, scanManifest, ScanOptions, ScanResult, ScanUpdateSummary, writeScan } from './scan.js';
 import { literal } from './sql.js';
-import { checkUpdateFlags, commitUpdate, discardStaging, newInput, readPreviousRun, resolveOptions, rollForward, stagingFolder, updatePartitions } from './update.js';
+import { checkUpdateFlags, commitUpdate, discardStaging, newInput, readPreviousRun, resolveOptions, stagingFolder, updatePartitions } from './update.js';
 
 const NAMES: Record<string, string> = { sql: 'sql (--sql)', minSignal: 'minSignal (--min-signal)', top: 'top (--top)' };
 
@@ -72,8 +72,6 @@ export async function updateScan(engine: Engine, opts: ScanOptions): Promise<Sca
   const out = resolve(opts.out);
   checkNesting(out, engine.inputs, engine.files);
   return withOutputLock(out, 'scan', async () => {
-    await rollForward(out);
-    await discardStaging(out);
     const prev = await readPreviousRun(out, 'scan');
     const pm = prev.manifest as unknown as ScanManifest;
     const previous: Record<string, unknown> = { sql: pm.source.sql, minSignal: pm.parameters?.minSignal ?? 0.1, top: pm.parameters?.top ?? null };

@@ -30,7 +30,7 @@ import { checkNesting, lockOutput } from './outputs.js';
 import { query } from './query.js';
 import { plan, readMatches, runScreen, ScreenFailure, ScreenManifest, ScreenOptions, ScreenResult, ScreenUpdateSummary } from './screen.js';
 import { literal } from './sql.js';
-import { checkUpdateFlags, commitUpdate, discardStaging, newInput, readPreviousRun, resolveOptions, rollForward, stagingFolder, updatePartitions } from './update.js';
+import { checkUpdateFlags, commitUpdate, discardStaging, newInput, readPreviousRun, resolveOptions, stagingFolder, updatePartitions } from './update.js';
 import { microsText, toMicros } from './when.js';
 
 const NAMES: Record<string, string> = {
@@ -103,8 +103,6 @@ export async function updateScreen(engine: Engine, opts: ScreenOptions): Promise
   checkNesting(out, engine.inputs, engine.files);
   const lock = await lockOutput(out, 'screen');
   try {
-    await rollForward(out);
-    await discardStaging(out);
     const prev = await readPreviousRun(out, 'screen');
     const pm = prev.manifest as unknown as ScreenManifest;
     const previous = { formula: pm.formula, sql: pm.source.sql, all: pm.mode === 'all', from: pm.from, to: pm.to, rank: pm.rank ?? null, top: pm.top ?? null };

@@ -151,12 +151,16 @@ export function checkUpdateFlags(opts: { update?: boolean; resume?: boolean; ove
 }
 
 /**
- * The finished run of `kind` in `out` that an update continues (roll a decided update
- * forward first: {@link rollForward}).
+ * The finished run of `kind` in `out` that an update continues, after rolling a decided
+ * update forward ({@link rollForward}) and discarding an undecided one ({@link discardStaging});
+ * call it holding the output's lock.
  * @throws BarstreamError `BARSTREAM_IO` when `out` holds no such output, `BARSTREAM_INVALID_PARAM`
  * when that run is incomplete, sharded and not merged, or records no input.
  */
 export async function readPreviousRun(out: string, kind: PreviousRun['kind']): Promise<PreviousRun> {
+  // Under the output's lock: a decided update is completed, an undecided one discarded.
+  await rollForward(out);
+  await discardStaging(out);
   const dir = resolve(out);
   const found = folderKind(dir);
   if (found !== kind) {
