@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { compileFor } from '../formula-use.js';
 import { Engine } from '../engine.js';
 import { BarstreamError, invalidParam } from '../errors.js';
-import { action, durationOption, formatRate, numberOption } from './common.js';
+import { action, durationOption, formatRate, numberOption, updateLine } from './common.js';
 import { formulaOption, sqlOption } from './sqlfile.js';
 import { addShardOption, addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
 import type { Shard } from '../shard.js';
@@ -65,10 +65,7 @@ export function backtestCommand(): Command {
             process.stdout.write(
               o.json
                 ? `${JSON.stringify({ out: r.out, ...c, barsRead: r.barsRead, update: u, elapsedMs: Math.round(r.elapsedMs) })}\n`
-                : u.newFiles.length === 0
-                  ? `${r.out} is up to date (generation ${u.generation}): the dataset has no files it did not read\n`
-                  : `updated ${r.out} to generation ${u.generation}: ${n(u.barsRead)} new bars from ${u.newFiles.length} file(s), ${n(u.symbolsAdded)} new symbol(s), ` +
-                    `${n(u.symbolsUpdated)} updated, ${n(u.rowsAdded)} signal rows and ${n(u.tradesAdded)} trades added in ${(r.elapsedMs / 1000).toFixed(2)} s\n`,
+                : updateLine(r.out, u, `${n(u.rowsAdded)} signal rows and ${n(u.tradesAdded)} trades added in ${(r.elapsedMs / 1000).toFixed(2)} s`),
             );
             return;
           }

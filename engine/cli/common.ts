@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { LIMITS, LimitName, parseInRange, Range, rangeText } from '../limits.js';
 import { reportFailure } from './failure.js';
+import type { UpdateSummaryBase } from '../update.js';
 
 /** The range each parser enforces, so `--help` can state it (see {@link describeRanges}). */
 const RANGES = new WeakMap<(v: string) => number, Range>();
@@ -90,4 +91,14 @@ export function durationOption(name: string): (v: string) => number {
     }
     return ms;
   };
+}
+
+/**
+ * The line an update prints: up to date, or what it read and changed, then `rest` (what the
+ * job's own tables gained).
+ */
+export function updateLine(out: string, u: UpdateSummaryBase, rest: string): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (u.newFiles.length === 0) return `${out} is up to date (generation ${u.generation}): the dataset has no files it did not read\n`;
+  return `updated ${out} to generation ${u.generation}: ${n(u.barsRead)} new bars from ${u.newFiles.length} file(s), ${n(u.symbolsAdded)} new symbol(s), ${n(u.symbolsUpdated)} updated, ${rest}\n`;
 }

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { Engine } from '../engine.js';
 import type { ScanEntry, ScanResult } from '../scan.js';
-import { action, formatRate, intOption, numberOption, table } from './common.js';
+import { action, formatRate, intOption, numberOption, table, updateLine } from './common.js';
 import { sqlOption } from './sqlfile.js';
 import { addShardOption, addStrategyOptions, dataInputs, jobControls, StrategyFlags, strategyParams } from './strategy.js';
 import type { Shard } from '../shard.js';
@@ -48,11 +48,7 @@ export function scanCommand(): Command {
         const u = r.update;
         if (u) {
           const n = (x: number) => x.toLocaleString('en-US');
-          process.stdout.write(
-            u.newFiles.length === 0
-              ? `${o.out} is up to date (generation ${u.generation}): the dataset has no files it did not read\n`
-              : `updated ${o.out} to generation ${u.generation}: ${n(u.barsRead)} new bars from ${u.newFiles.length} file(s), ${n(u.symbolsAdded)} new symbol(s), ${n(u.symbolsUpdated)} updated, ${n(u.matches)} listed\n`,
-          );
+          process.stdout.write(updateLine(String(o.out), u, `${n(u.matches)} listed`));
         }
         process.stdout.write(`${printScan(r)}\n`);
         if (r.shard) process.stdout.write(`shard ${r.shard.index}/${r.shard.count} (the lists above are this shard's): recorded in ${o.out}/_shards/; run barstream merge ${o.out} once every shard has finished\n`);

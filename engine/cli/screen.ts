@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { Engine } from '../engine.js';
 import { compileFor } from '../formula-use.js';
 import type { ScreenMatch, ScreenResult } from '../screen.js';
-import { action, durationOption, intOption, table } from './common.js';
+import { action, durationOption, intOption, table, updateLine } from './common.js';
 import { formulaOption, sqlOption } from './sqlfile.js';
 import { addShardOption, addSourceOptions, dataInputs, jobControls, SourceFlags } from './strategy.js';
 import type { Shard } from '../shard.js';
@@ -78,11 +78,7 @@ export function screenCommand(): Command {
         const u = r.update;
         if (u) {
           const n = (x: number) => x.toLocaleString('en-US');
-          process.stdout.write(
-            u.newFiles.length === 0
-              ? `${o.out} is up to date (generation ${u.generation}): the dataset has no files it did not read\n`
-              : `updated ${o.out} to generation ${u.generation}: ${n(u.barsRead)} new bars from ${u.newFiles.length} file(s), ${n(u.symbolsAdded)} new symbol(s), ${n(u.symbolsUpdated)} updated, ${n(u.rowsAdded)} match rows added, ${n(u.matches)} in all\n`,
-          );
+          process.stdout.write(updateLine(String(o.out), u, `${n(u.rowsAdded)} match rows added, ${n(u.matches)} in all`));
         }
         if (r.shard) {
           process.stdout.write(`${printScreen(r)}\nshard ${r.shard.index}/${r.shard.count} (the matches above are this shard's): recorded in ${o.out}/_shards/; run barstream merge ${o.out} once every shard has finished\n`);
