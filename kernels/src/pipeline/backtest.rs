@@ -478,6 +478,11 @@ impl RunSink for BacktestSink {
             let len = range.len();
             let outcome = match self.slice(run, range)? {
                 Ok(()) => {
+                    // Bars computed ahead in a lane group are charged their share of it.
+                    let ahead = self.strategy.primed_ns_per_bar() * len as f64 * 1e-9;
+                    let start = start
+                        .checked_sub(std::time::Duration::from_secs_f64(ahead))
+                        .unwrap_or(start);
                     let sym = self.sym.as_mut().expect("symbol");
                     sym.clock
                         .charge(start, len)

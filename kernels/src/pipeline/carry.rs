@@ -85,6 +85,15 @@ impl Carried {
         Ok(self.map.remove(symbol))
     }
 
+    /// Whether `symbol` has a prior (left in place).
+    ///
+    /// # Errors
+    /// A carried file that cannot be read, named.
+    pub fn contains(&mut self, symbol: &str) -> Result<bool> {
+        self.load()?;
+        Ok(self.map.contains_key(symbol))
+    }
+
     /// Takes the priors of the symbols sorting before `upto` (all with `None`), in order.
     ///
     /// # Errors

@@ -10,6 +10,7 @@ pub mod budget;
 pub mod carried;
 pub mod carry;
 pub mod fill;
+pub mod lanes;
 pub mod perf;
 pub mod scan;
 pub mod screen;
@@ -29,6 +30,7 @@ use crate::read::parallel::{check_disjoint, read_partitions};
 use crate::read::{ReadMode, RunSink};
 use backtest::{BacktestOptions, BacktestSink};
 use carry::{take_prior, Continuation};
+use lanes::Lanes;
 use scan::{ScanRow, ScanSink};
 use screen::{PartitionContext, ScreenOptions, ScreenOutcome, ScreenSink};
 use screen_out::OutFile;
@@ -43,6 +45,8 @@ pub struct Progress {
     pub symbols: AtomicU64,
     pub bars: AtomicU64,
     pub partitions: AtomicU64,
+    /// Symbols computed ahead in lane groups (see [`lanes`]).
+    pub lane_symbols: AtomicU64,
 }
 
 /// Where a symbol failed.
@@ -175,7 +179,8 @@ where
 }
 
 /// The latest ATC signal of every symbol of `partitions` (bucket number, SQL), saving and
-/// continuing each symbol's state as `cont` says (see [`scan`](mod@scan)).
+/// continuing each symbol's state as `cont` says (see [`scan`](mod@scan)); symbols run in
+/// lane groups unless `BARSTREAM_SINK_LANES` says no ([`lanes::enabled`]).
 ///
 /// # Errors
 /// Invalid parameters, SQL or read errors, a symbol found in two partitions, a write
@@ -189,6 +194,25 @@ pub fn scan(
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
 ) -> Result<Vec<Outcome<ScanRow>>> {
+    let on = lanes::enabled();
+    scan_with(db, partitions, params, cont, workers, progress, cancel, on)
+}
+
+/// [`scan`] with lane groups on or off (see [`lanes`]): the same outcomes and files either way.
+///
+/// # Errors
+/// As [`scan`].
+#[allow(clippy::too_many_arguments)]
+pub fn scan_with(
+    db: &Database,
+    partitions: &[(u32, String)],
+    params: &AtcParams,
+    cont: Continuation,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+    lanes: bool,
+) -> Result<Vec<Outcome<ScanRow>>> {
     ScanSink::new(params, progress.clone())?;
     let (out, priors, failed) = cont.shared();
     let make = |i: usize| {
@@ -198,10 +222,10 @@ pub fn scan(
         }
         take_prior(&priors, i).append(&mut s.carried);
         s.kept_failed = failed.clone();
-        s
+        Lanes::new(s, lanes, progress.clone())
     };
     let sqls: Vec<String> = partitions.iter().map(|(_, s)| s.clone()).collect();
-    per_symbol(db, &sqls, workers, make, |s| s.outcomes, cancel)
+    per_symbol(db, &sqls, workers, make, |s| s.sink.outcomes, cancel)
 }
 
 /// A screen's outcome over every partition, and the files written.
@@ -344,7 +368,8 @@ pub fn backtest(
 }
 
 /// [`backtest`] over partitions that may carry a previous run's files (an update: see
-/// [`carried`]), writing signals as `part-<part>.parquet` of each bucket.
+/// [`carried`]), writing signals as `part-<part>.parquet` of each bucket. The ATC's
+/// symbols run in lane groups unless `BARSTREAM_SINK_LANES` says no ([`lanes::enabled`]).
 ///
 /// # Errors
 /// As [`backtest`]; a carried file that cannot be read, or a saved state of another
@@ -359,6 +384,28 @@ pub fn backtest_parts(
     workers: usize,
     progress: &Arc<Progress>,
     cancel: &AtomicBool,
+) -> Result<BacktestCounts> {
+    let on = lanes::enabled();
+    backtest_parts_with(
+        db, partitions, part, strategy, opts, workers, progress, cancel, on,
+    )
+}
+
+/// [`backtest_parts`] with lane groups on or off (see [`lanes`]): the same files either way.
+///
+/// # Errors
+/// As [`backtest_parts`].
+#[allow(clippy::too_many_arguments)]
+pub fn backtest_parts_with(
+    db: &Database,
+    partitions: &[BacktestPartition],
+    part: u32,
+    strategy: &StrategySpec,
+    opts: &BacktestOptions,
+    workers: usize,
+    progress: &Arc<Progress>,
+    cancel: &AtomicBool,
+    lanes: bool,
 ) -> Result<BacktestCounts> {
     let probe = BacktestSink::new(0, strategy.build()?, opts, progress.clone())?;
     let inputs = probe.inputs().to_vec();
@@ -379,16 +426,16 @@ pub fn backtest_parts(
                 // Read in this worker when the bucket starts: one bucket's states at a time.
                 sink.carry_files(db.clone(), c.clone());
             }
-            sink
+            Lanes::new(sink, lanes, progress.clone())
         },
         cancel,
     )?;
     let mut c = BacktestCounts::default();
     for p in parts {
         c.partitions += 1;
-        c.symbols += p.sink.symbols;
-        c.skipped += p.sink.skipped;
-        c.failed += p.sink.failed;
+        c.symbols += p.sink.sink.symbols;
+        c.skipped += p.sink.sink.skipped;
+        c.failed += p.sink.sink.failed;
         c.rows += p.stats.rows;
     }
     Ok(c)

@@ -41,7 +41,7 @@ struct Current {
 const TAG: &str = "scan-symbol";
 
 pub struct ScanSink {
-    atc: SymbolAtc,
+    pub(super) atc: SymbolAtc,
     current: Option<Current>,
     pub outcomes: Vec<Outcome<ScanRow>>,
     progress: Arc<Progress>,
@@ -50,7 +50,7 @@ pub struct ScanSink {
     /// Symbols failed in the previous run, of any partition: failed again when read.
     pub(super) kept_failed: Arc<std::collections::BTreeMap<String, (Stage, String)>>,
     /// Where each symbol's state goes, with the bucket's table once created.
-    states: Option<(StateOut, u32, Option<ResultTable>)>,
+    pub(super) states: Option<(StateOut, u32, Option<ResultTable>)>,
 }
 
 impl ScanSink {

@@ -2,7 +2,7 @@
 //! per-bar output columns and a target position per bar. Everything after that
 //! (positions one bar late, returns, fees, equity, summary, trades) is the backtest
 //! sink's, the same for every strategy.
-use super::symbol::SymbolAtc;
+use super::symbol::{Primed, SymbolAtc};
 use super::writer::Col;
 use super::Stage;
 use crate::atc::{AtcParams, NCOL};
@@ -44,6 +44,22 @@ pub trait Strategy: Send {
     /// # Errors
     /// `InvalidParam` when the bytes are not a state of this strategy and its parameters.
     fn restore(&mut self, bytes: &[u8]) -> Result<()>;
+    /// The ATC parameters when this strategy is the ATC over its first input (its symbols
+    /// may then be computed ahead in lane groups: see [`super::lanes`]).
+    fn atc_params(&self) -> Option<&AtcParams> {
+        None
+    }
+    /// Gives the next symbol begun its outputs computed ahead (see [`SymbolAtc::prime`]);
+    /// only called when [`Strategy::atc_params`] is some.
+    fn prime(&mut self, p: Primed) {
+        let _ = p;
+    }
+    /// Drops a prime no symbol took.
+    fn unprime(&mut self) {}
+    /// The compute time per bar of the current symbol when it was computed ahead, else 0.
+    fn primed_ns_per_bar(&self) -> f64 {
+        0.0
+    }
 }
 
 const ATC_TAG: &str = "backtest-atc";
@@ -147,6 +163,18 @@ impl Strategy for AtcStrategy {
         self.atc.restore(&atc)?;
         self.target = target;
         Ok(())
+    }
+    fn atc_params(&self) -> Option<&AtcParams> {
+        Some(self.atc.params())
+    }
+    fn prime(&mut self, p: Primed) {
+        self.atc.prime(p);
+    }
+    fn unprime(&mut self) {
+        self.atc.unprime();
+    }
+    fn primed_ns_per_bar(&self) -> f64 {
+        self.atc.primed_ns_per_bar()
     }
 }
 
