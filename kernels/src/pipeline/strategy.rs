@@ -131,7 +131,7 @@ impl Strategy for AtcStrategy {
     }
     fn step(&mut self, values: &[&[f64]]) -> Result<()> {
         self.atc.step(values[0])?;
-        let event = &self.atc.outputs()[NCOL - 1];
+        let event = self.atc.outputs()[NCOL - 1];
         self.targets.clear();
         for &e in event {
             if e > 0.0 {
@@ -144,7 +144,7 @@ impl Strategy for AtcStrategy {
         Ok(())
     }
     fn outputs(&self) -> Vec<&[f64]> {
-        self.atc.outputs().iter().map(Vec::as_slice).collect()
+        self.atc.outputs().to_vec()
     }
     fn targets(&self) -> &[f64] {
         &self.targets

@@ -2,7 +2,7 @@
 //! output buffers reused from symbol to symbol.
 //!
 //! A symbol may come [`Primed`]: its outputs and end state computed ahead in a lane group
-//! (see [`super::lanes`]); its steps then copy the next bars' outputs instead of computing
+//! (see [`super::lanes`]); its steps then hand out the next bars' outputs instead of computing
 //! them, and [`SymbolAtc::save`] returns the precomputed state.
 use crate::atc::{Atc, AtcParams, MaType, NCOL};
 use crate::error::{Error, Result};
@@ -31,8 +31,8 @@ pub struct SymbolAtc {
     out: Vec<Vec<f64>>,
     /// Computed ahead for the next symbol begun, taken by its first step.
     next: Option<Primed>,
-    /// The current symbol's precomputed outputs and the bars already stepped over.
-    primed: Option<(Primed, usize)>,
+    /// The current symbol's precomputed outputs and the bars of its last step.
+    primed: Option<(Primed, std::ops::Range<usize>)>,
     /// Begun and not stepped yet.
     fresh: bool,
 }
@@ -63,9 +63,9 @@ impl SymbolAtc {
         &self.params
     }
 
-    /// Starts a new symbol.
+    /// Starts a new symbol (its kernel is made by its first step unless it comes primed).
     pub fn begin(&mut self) -> Result<()> {
-        self.atc = Some(Atc::new(&self.params)?);
+        self.atc = None;
         self.primed = None;
         self.fresh = true;
         Ok(())
@@ -95,21 +95,17 @@ impl SymbolAtc {
     pub fn step(&mut self, close: &[f64]) -> Result<()> {
         let n = close.len();
         if std::mem::take(&mut self.fresh) {
-            self.primed = self.next.take().map(|p| (p, 0));
+            self.primed = self.next.take().map(|p| (p, 0..0));
         }
         if let Some((p, at)) = &mut self.primed {
-            let end = *at + n;
+            let end = at.end + n;
             if end > p.len() {
                 return Err(Error::bad_input(format!(
                     "internal: {end} bars stepped over a symbol computed ahead with {}",
                     p.len()
                 )));
             }
-            for (o, c) in self.out.iter_mut().zip(&p.cols) {
-                o.clear();
-                o.extend_from_slice(&c[*at..end]);
-            }
-            *at = end;
+            *at = at.end..end;
             return Ok(());
         }
         for c in self.out.iter_mut() {
@@ -119,17 +115,24 @@ impl SymbolAtc {
             let mut it = self.out.iter_mut().map(|v| v.as_mut_slice());
             std::array::from_fn(|_| it.next().expect("NCOL columns"))
         };
+        if self.atc.is_none() {
+            self.atc = Some(Atc::new(&self.params)?);
+        }
         self.atc
             .as_mut()
-            .expect("begin() before step()")
+            .expect("made above")
             .update(close, &mut cols)
     }
 
     /// The current symbol's carried ATC state ([`Atc::to_bytes`]).
     pub fn save(&self) -> Vec<u8> {
-        match &self.primed {
-            Some((p, _)) => p.state.clone(),
-            None => self.atc.as_ref().expect("begin() before save()").to_bytes(),
+        match (&self.primed, &self.atc) {
+            (Some((p, _)), _) => p.state.clone(),
+            (None, Some(atc)) => atc.to_bytes(),
+            // Begun, no bar yet: a new kernel's state (the parameters were checked in `new`).
+            (None, None) => Atc::new(&self.params)
+                .map(|a| a.to_bytes())
+                .unwrap_or_default(),
         }
     }
 
@@ -144,8 +147,11 @@ impl SymbolAtc {
         Ok(())
     }
 
-    /// Output column `c` (see [`crate::atc::COLUMNS`]) of the last step.
-    pub fn outputs(&self) -> &[Vec<f64>] {
-        &self.out
+    /// The output columns (see [`crate::atc::COLUMNS`]) of the last step.
+    pub fn outputs(&self) -> [&[f64]; NCOL] {
+        match &self.primed {
+            Some((p, at)) => std::array::from_fn(|c| &p.cols[c][at.clone()]),
+            None => std::array::from_fn(|c| self.out[c].as_slice()),
+        }
     }
 }
