@@ -384,11 +384,22 @@ fn backtest(
     out: &Path,
     lanes: bool,
 ) -> (barstream_kernels::pipeline::BacktestCounts, u64) {
+    backtest_within(db, parts, part, out, lanes, Budget::unlimited())
+}
+
+fn backtest_within(
+    db: &Database,
+    parts: &[BacktestPartition],
+    part: u32,
+    out: &Path,
+    lanes: bool,
+    budget: Budget,
+) -> (barstream_kernels::pipeline::BacktestCounts, u64) {
     let opts = BacktestOptions {
         out: out.to_path_buf(),
         fee: 0.0005,
         long_only: false,
-        budget: Budget::unlimited(),
+        budget,
     };
     let progress = Arc::new(Progress::default());
     let c = backtest_parts_with(
@@ -429,6 +440,32 @@ fn an_atc_backtest_in_lanes_writes_the_same_files() {
     assert_eq!(n_off, 0);
     assert!(n_on >= 10, "{n_on} in lanes");
     same_files(&root.join("on"), &root.join("off"), "backtest");
+}
+
+#[test]
+fn a_zero_budget_stops_every_symbol_in_lanes_or_not() {
+    let root = support::temp_dir("lanes-budget");
+    let db = support::db();
+    let files = dataset(&root.join("data"), |s| 0..s.close.len());
+    let total: usize = universe().iter().map(Vec::len).sum();
+    let zero = Budget::millis(0.0).unwrap();
+    for lanes in [false, true] {
+        let out = root.join(format!("out-{lanes}"));
+        let (c, n) = backtest_within(&db, &fresh(&files), 0, &out, lanes, zero);
+        // Every symbol fails at stage timeout after its first slice, in lanes or not, but
+        // M13, whose first price the kernel refuses before any time is charged.
+        assert_eq!((c.symbols, c.failed), (total as u64, total as u64));
+        assert_eq!(n > 0, lanes);
+        let timeouts = support::query(
+            &db,
+            &format!(
+                "SELECT symbol, TIMESTAMP '2020-01-01' AS ts, 1.0::DOUBLE AS one FROM read_parquet('{}/_errors/*.parquet') WHERE stage = 'timeout'",
+                out.display()
+            ),
+            &["one"],
+        );
+        assert_eq!(timeouts.len(), total - 1, "lanes {lanes}");
+    }
 }
 
 #[test]
