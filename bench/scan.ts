@@ -5,15 +5,20 @@
  * read alone, no strategy).
  *
  *   npm run bench:scan -- [--symbols 10000] [--bars 5000] [--threads 2] [--memory-limit 2GB] [--json]
+ *
+ * With `--sink-lanes [--pairs 2]`: the scan and the backtest with the sinks' lane groups off
+ * (`BARSTREAM_SINK_LANES=0`) and on, taking turns, each run in its own process; medians and
+ * the off/on ratio, with the load average before and after.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Engine } from '../engine/engine.js';
 import { table } from '../engine/cli/common.js';
-import { benchDataset, flag, machine, numberArg } from './util.js';
+import { benchDataset, flag, machine, median, numberArg } from './util.js';
 
 const args = process.argv.slice(2);
 const symbols = numberArg(args, 'symbols', 10_000);
@@ -53,17 +58,48 @@ async function child(task: string, dataset: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-function runChild(task: string, dataset: string): ChildResult {
+function runChild(task: string, dataset: string, env: Record<string, string> = {}): ChildResult {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, [self, ...args, '--child', task, '--dataset', dataset], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(process.execPath, [self, ...args, '--child', task, '--dataset', dataset], { encoding: 'utf8', maxBuffer: 1 << 24, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${task} failed (${r.status}): ${r.stderr}`);
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
-  process.stderr.write(`${task}: ${res.seconds.toFixed(2)} s, peak RSS ${res.peakRssMB.toFixed(0)} MB ${JSON.stringify(res.detail)}\n`);
+  const tag = Object.entries(env).map(([k, v]) => ` ${k}=${v}`).join('');
+  process.stderr.write(`${task}${tag}: ${res.seconds.toFixed(2)} s, peak RSS ${res.peakRssMB.toFixed(0)} MB ${JSON.stringify(res.detail)}\n`);
   return res;
+}
+
+/** The scan and the backtest with the sinks' lane groups off and on, taking turns. */
+async function sinkLanes(): Promise<void> {
+  const dataset = await benchDataset(symbols, bars);
+  const pairs = numberArg(args, 'pairs', 2);
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const before = load();
+  const rows: (string | number)[][] = [];
+  for (const task of ['scan', 'backtest']) {
+    const t = { off: [] as ChildResult[], on: [] as ChildResult[] };
+    for (let i = 0; i < pairs; i++) {
+      t.off.push(runChild(task, dataset, { BARSTREAM_SINK_LANES: '0' }));
+      t.on.push(runChild(task, dataset, { BARSTREAM_SINK_LANES: '1' }));
+    }
+    const secs = (x: ChildResult[]) => median(x.map((r) => r.seconds));
+    const rss = (x: ChildResult[]) => Math.round(Math.max(...x.map((r) => r.peakRssMB)));
+    rows.push([task, Number(secs(t.off).toFixed(2)), Number(secs(t.on).toFixed(2)), (secs(t.off) / secs(t.on)).toFixed(2), rss(t.off), rss(t.on)]);
+  }
+  process.stdout.write(
+    [
+      `sink lane groups off vs on: ${(symbols * bars).toLocaleString('en-US')} bars (${symbols} symbols x ${bars}), ${threads} threads, median of ${pairs} runs each, taking turns`,
+      `machine: ${machine()}; load average before ${before}, after ${load()}`,
+      '',
+      table(['job', 'off s', 'on s', 'off/on', 'off peak RSS MB', 'on peak RSS MB'], rows),
+      '',
+    ].join('\n'),
+  );
 }
 
 if (childIdx >= 0) {
   await child(args[childIdx + 1], args[args.indexOf('--dataset') + 1]);
+} else if (flag(args, 'sink-lanes')) {
+  await sinkLanes();
 } else {
   const dataset = await benchDataset(symbols, bars);
   const total = symbols * bars;
