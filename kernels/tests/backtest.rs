@@ -57,7 +57,6 @@ fn bars(db: &barstream_kernels::duck::Database, files: &[(u32, String)]) -> Vec<
     )
 }
 
-
 fn signals(db: &barstream_kernels::duck::Database, out: &Path) -> Vec<Series> {
     let cols = SIGNAL_VALUES.join(", ");
     query(
