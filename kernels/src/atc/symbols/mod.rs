@@ -10,6 +10,9 @@
 //! [`LANE_MAX`]: there no window sum can overflow, so no line turns NaN after its
 //! warm-up and every branch of the kernels goes the same way in every lane. A symbol
 //! with a larger price runs alone on the six-type path ([`Atc`]).
+//!
+//! [`run_group_with_states`] also returns each symbol's carried state at its own last
+//! bar, the bytes [`Atc::to_bytes`] gives for it alone (`tests/atc_symbols_state.rs`).
 pub mod lines;
 mod state;
 pub mod window;
