@@ -386,7 +386,8 @@ fn lens(p: &AtcParams, t: MaType) -> [usize; 9] {
     p.lengths_of(t).map(|l| l as usize)
 }
 
-fn save_params(p: &AtcParams, e: &mut Enc) {
+/// The parameters as every ATC state starts with them (after the tag).
+pub(crate) fn save_params(p: &AtcParams, e: &mut Enc) {
     p.lengths.iter().for_each(|&l| e.i64(l));
     e.u64(p.robustness as u64);
     e.f64(p.lambda);

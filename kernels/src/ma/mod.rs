@@ -4,6 +4,7 @@
 //! Each is a [`Kernel`](crate::kernel::Kernel) with `Params = usize` (the length,
 //! at least 1) and a per-bar `step` that the ATC pipeline and composite kernels
 //! (DEMA, HMA) reuse. Outputs are NaN before `first_defined`.
+mod blocks;
 pub mod dema;
 pub mod ema;
 mod fast;

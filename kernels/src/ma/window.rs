@@ -16,6 +16,7 @@
 //! hold no call that allocates.
 //! Slots not yet grown count as 0.0, as the zero-filled ring they stand in for did, so
 //! sums and saved states are what a preallocated ring gives.
+use super::blocks::weighted_laps;
 use crate::codec::{Dec, Enc};
 use crate::{Error, Result};
 
@@ -384,10 +385,26 @@ impl WeightedWindow {
         value: impl Fn(f64, f64) -> f64,
     ) {
         debug_assert!(self.full() && x.len() == out.len());
-        let n = self.ring.len as f64;
+        let len = self.ring.len;
+        let n = len as f64;
         let (mut sum, mut wsum) = (self.sum, self.wsum);
         let mut from = 0;
         while from < x.len() {
+            // Right after a wrap: the whole laps ahead side by side (see [`super::blocks`]).
+            let laps = (x.len() - from) / len;
+            if self.ring.pos == 0 && laps > 1 {
+                let to = from + laps * len;
+                (sum, wsum) = weighted_laps(
+                    &self.ring.buf,
+                    &x[from..to],
+                    (sum, wsum),
+                    &mut out[from..to],
+                    &value,
+                );
+                self.ring.buf.copy_from_slice(&x[to - len..to]);
+                from = to;
+                continue;
+            }
             let (pos, k, wraps) = self.ring.stretch(x.len() - from);
             let body = k - wraps as usize;
             let slots = &mut self.ring.buf[pos..pos + body];

@@ -8,9 +8,11 @@
 //! warm-up (a window sum overflowing near the float limit): the group takes only
 //! prices at most [`super::LANE_MAX`], where no sum can overflow, so that never happens.
 //! Flat windows differ per lane and are handled per lane ([`super::window`]).
+use super::state::{run_of, window_sum};
 use super::window::{lanes, LsmaHead, Ring, Sma, SumWin, WWin, Wma, WmaHead, NAN, V, W};
 use crate::atc::lanes::LENS;
 use crate::atc::params::{AtcParams, HmaKind, MaType};
+use crate::codec::Enc;
 use crate::ma::ema::ema_alpha;
 use crate::ma::hma::sqrt_len;
 use crate::ma::kama::{FAST, SLOW};
@@ -53,6 +55,12 @@ impl Ema {
         }
         self.seen += 1;
         self.y
+    }
+    /// The scalar `EmaCore::save_fields` of lane `l`.
+    fn save_lane(&self, l: usize, e: &mut Enc) {
+        e.u64(self.seen);
+        e.f64(self.seed[l]);
+        e.f64(self.y[l]);
     }
 }
 
@@ -124,6 +132,22 @@ impl Kama {
         }
         self.prev = x;
         self.y
+    }
+    /// The scalar `Kama::save_fields` of lane `l`, whose prices so far are `x`. The
+    /// price window's sum and both windows' runs of identical values are not kept here
+    /// (nothing reads them), so they are derived from `x` as the scalar windows made them.
+    fn save_lane(&self, l: usize, x: &[f64], e: &mut Enc) {
+        debug_assert_eq!(x.len() as u64, self.seen);
+        self.xs.save_lane(l, self.seen, e);
+        e.u64(self.seen);
+        e.f64(window_sum(x, self.len as usize + 1));
+        let (run, last) = run_of(x.iter().copied());
+        e.u64(run);
+        e.f64(last);
+        let diffs = (1..x.len()).map(|i| (x[i] - x[i - 1]).abs());
+        self.diffs.save_lane_with(l, run_of(diffs), e);
+        e.f64(self.prev[l]);
+        e.f64(self.y[l]);
     }
 }
 
@@ -218,6 +242,33 @@ impl Lines {
         self.lens.push(len);
         self.wins.push(WWin::new(len, bars));
         self.lens.len() - 1
+    }
+
+    /// Lane `l`'s lines as the scalar ATC saves them: type by type in [`MaType::ALL`]
+    /// order, each line as its scalar kernel's `save_fields` (a line over shared windows
+    /// writes each of its windows); `x` is that lane's series so far.
+    pub(crate) fn save_lane(&self, l: usize, x: &[f64], e: &mut Enc) {
+        let wins = |w: &usize, e: &mut Enc| self.wins[*w].save_lane(l, e);
+        for t in MaType::ALL {
+            match t {
+                MaType::Ema => self.ema.iter().for_each(|m| m.save_lane(l, e)),
+                MaType::Hma => match &self.hma {
+                    HmaLines::Sma(lines) => lines.iter().for_each(|m| m.save_lane(l, e)),
+                    HmaLines::Hull(hull) => hull.iter().for_each(|h| {
+                        wins(&h.half.0, e);
+                        wins(&h.full.0, e);
+                        h.outer.save_lane(l, e);
+                    }),
+                },
+                MaType::Wma => self.wma.iter().for_each(|(w, _)| wins(w, e)),
+                MaType::Dema => self.dema.iter().for_each(|d| {
+                    d.e1.save_lane(l, e);
+                    d.e2.save_lane(l, e);
+                }),
+                MaType::Lsma => self.lsma.iter().for_each(|(w, _)| wins(w, e)),
+                MaType::Kama => self.kama.iter().for_each(|k| k.save_lane(l, x, e)),
+            }
+        }
     }
 
     /// Continues every line over `x`: line `k` of type `t` at bar `j` goes to

@@ -10,7 +10,11 @@
 //! [`LANE_MAX`]: there no window sum can overflow, so no line turns NaN after its
 //! warm-up and every branch of the kernels goes the same way in every lane. A symbol
 //! with a larger price runs alone on the six-type path ([`Atc`]).
+//!
+//! [`run_group_with_states`] also returns each symbol's carried state at its own last
+//! bar, the bytes [`Atc::to_bytes`] gives for it alone (`tests/atc_symbols_state.rs`).
 pub mod lines;
+mod state;
 pub mod window;
 
 use super::fused::Phase;
@@ -19,6 +23,7 @@ use super::layers::{Atc, NCOL};
 use super::params::AtcParams;
 use crate::Result;
 use lines::{Lines, LINES};
+pub use state::run_group_with_states;
 pub use window::W;
 use window::{lanes, NAN, V};
 
@@ -80,6 +85,17 @@ impl Tail {
 /// When `xs` is empty or longer than [`W`], or an output column's length is not its
 /// series' (callers pass whole series they have checked).
 pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL]]) {
+    run(p, xs, out, None);
+}
+
+/// [`run_group`]; with `states`, `states[s]` receives series `s`'s carried state after
+/// its last bar (blocks are then cut where a series ends, so each lane is saved there).
+fn run(
+    p: &AtcParams,
+    xs: &[&[f64]],
+    out: &mut [&mut [&mut [f64]; NCOL]],
+    mut states: Option<&mut [Vec<u8>]>,
+) {
     assert!((1..=W).contains(&xs.len()) && out.len() == xs.len());
     let bars = xs.iter().map(|x| x.len()).max().unwrap_or(0);
     // Unused lanes run a copy of the first series.
@@ -96,8 +112,28 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
         vec![[0.0; W]; NCOL * BLOCK],
     );
     let mut lo = 0;
+    let cut = states.is_some();
+    // Saves the state of each series that ends at bar `at` (`x.len() == at`).
+    let mut save = |at: usize, lines: &Lines, tail: &Tail| {
+        if let Some(st) = states.as_deref_mut() {
+            for (s, x) in xs.iter().enumerate() {
+                if x.len() == at {
+                    st[s] = state::save(p, lines, tail, s, x);
+                }
+            }
+        }
+    };
+    save(0, &lines, &tail);
     while lo < bars {
-        let hi = (lo + BLOCK).min(bars);
+        let mut hi = (lo + BLOCK).min(bars);
+        if cut {
+            // The block ends where the first series still running ends.
+            hi = xs
+                .iter()
+                .map(|x| x.len())
+                .filter(|&n| n > lo)
+                .fold(hi, usize::min);
+        }
         let nb = hi - lo;
         for (j, v) in xb[..nb].iter_mut().enumerate() {
             // A series that has ended repeats its last price (1.0 when it has none).
@@ -142,6 +178,7 @@ pub fn run_group(p: &AtcParams, xs: &[&[f64]], out: &mut [&mut [&mut [f64]; NCOL
             tail.bar(p, now, prev, xb[j], rr[j], keep, phase, &mut ob[j..]);
         }
         tail.pm = m[(nb - 1) * LINES..nb * LINES].try_into().expect("54");
+        save(hi, &lines, &tail);
         // Each series' bars of the block, column by column (a masked lane's go nowhere).
         for (s, cols) in out.iter_mut().enumerate() {
             let end = hi.min(cols[0].len());

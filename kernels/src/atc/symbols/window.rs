@@ -6,6 +6,7 @@
 //! operations in the same order, so its sums are the scalar sums bit for bit.
 // Loops index lanes `0..W` on purpose: the same form everywhere, which LLVM vectorises.
 #![allow(clippy::needless_range_loop)]
+use crate::codec::Enc;
 use crate::ma::window::{sma_of_flat, wma_of_flat};
 
 /// Symbols per lane group: four `f64` fill one AVX2 register.
@@ -59,6 +60,19 @@ impl Ring {
     pub fn oldest(&self) -> V {
         self.buf[self.pos]
     }
+    /// Lane `l`'s values after `seen` puts as the scalar ring saves them: all `len`
+    /// slots in storage order once full, else the values so far (the ring has not
+    /// wrapped, so they are `buf[..pos]`); then the position.
+    pub(crate) fn save_lane(&self, l: usize, seen: u64, e: &mut Enc) {
+        let held = if seen >= self.len as u64 {
+            self.len
+        } else {
+            self.pos
+        };
+        e.usize(held);
+        self.buf[..held].iter().for_each(|v| e.f64(v[l]));
+        e.usize(self.pos);
+    }
 }
 
 /// Counts of identical values in a row per lane (a window is flat when its lane's run
@@ -99,6 +113,10 @@ impl Runs {
     fn flat(&self, l: usize, len: usize) -> bool {
         self.run[l] >= len as f64
     }
+    /// Lane `l`'s run and newest value as the scalar window holds them.
+    fn lane(&self, l: usize) -> (u64, f64) {
+        (self.run[l] as u64, self.last[l])
+    }
 }
 
 /// The scalar `SumWindow` per lane; flat runs tracked when `RUNS`.
@@ -126,6 +144,15 @@ impl<const RUNS: bool> SumWin<RUNS> {
     #[inline(always)]
     pub fn sum(&self) -> V {
         self.sum
+    }
+    /// The scalar `SumWindow::save` of lane `l`, whose run of identical values and
+    /// newest value are `run` (a window without `RUNS` does not track them).
+    pub(crate) fn save_lane_with(&self, l: usize, (run, last): (u64, f64), e: &mut Enc) {
+        self.ring.save_lane(l, self.seen, e);
+        e.u64(self.seen);
+        e.f64(self.sum[l]);
+        e.u64(run);
+        e.f64(last);
     }
     #[inline(always)]
     pub fn push(&mut self, x: V) {
@@ -156,7 +183,24 @@ pub struct WWin {
     runs: Runs,
 }
 
+impl SumWin<true> {
+    /// The scalar `SumWindow::save` of lane `l`.
+    pub(crate) fn save_lane(&self, l: usize, e: &mut Enc) {
+        self.save_lane_with(l, self.runs.lane(l), e);
+    }
+}
+
 impl WWin {
+    /// The scalar `WeightedWindow::save` of lane `l`.
+    pub(crate) fn save_lane(&self, l: usize, e: &mut Enc) {
+        self.ring.save_lane(l, self.seen, e);
+        e.u64(self.seen);
+        e.f64(self.sum[l]);
+        e.f64(self.wsum[l]);
+        let (run, last) = self.runs.lane(l);
+        e.u64(run);
+        e.f64(last);
+    }
     pub fn new(len: usize, bars: usize) -> Self {
         WWin {
             ring: Ring::new(len, bars),
@@ -312,6 +356,10 @@ impl Sma {
             flat: FlatCache::default(),
         }
     }
+    /// The scalar `Sma`'s saved fields of lane `l`.
+    pub(crate) fn save_lane(&self, l: usize, e: &mut Enc) {
+        self.w.save_lane(l, e);
+    }
     #[inline(always)]
     pub fn step(&mut self, x: V) -> V {
         self.w.push(x);
@@ -339,6 +387,10 @@ impl Wma {
             w: WWin::new(len, bars),
             head: WmaHead::new(len),
         }
+    }
+    /// The scalar `Wma`'s saved fields of lane `l`.
+    pub(crate) fn save_lane(&self, l: usize, e: &mut Enc) {
+        self.w.save_lane(l, e);
     }
     #[inline(always)]
     pub fn step(&mut self, x: V) -> V {
