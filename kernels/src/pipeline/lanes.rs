@@ -25,18 +25,13 @@ use super::backtest::BacktestSink;
 use super::scan::ScanSink;
 use super::symbol::Primed;
 use super::Progress;
-use crate::atc::symbols::{run_group, LANE_MAX, W};
+use crate::atc::symbols::{run_group, run_group_with_states, LANE_MAX, W};
 use crate::atc::{AtcParams, NCOL};
 use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
-
-// Temporary: S1's `atc::symbols::run_group_with_states` replaces this at merge.
-#[path = "../atc/symbols/states_tmp.rs"]
-mod states_tmp;
-use states_tmp::run_group_with_states;
 
 /// The most bars a symbol may have to be held for a lane group.
 pub const SYMBOL_CAP: usize = 100_000;
