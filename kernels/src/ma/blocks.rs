@@ -10,7 +10,7 @@
 //! (`kernels/tests/window_fast.rs`).
 
 /// Laps side by side.
-const L: usize = 4;
+const L: usize = 8;
 
 /// Runs the laps of `xs` (a multiple of `len` bars, the first pushed right after a wrap):
 /// `prev` is the window at that wrap (oldest first) and `(sum, wsum)` its sums; each bar's
