@@ -4,31 +4,13 @@
 //! times, and of their best times. Twice: series of equal lengths, and of lengths 1,000 to 2,000 (blocks cut
 //! where a series ends).
 //! `cargo bench --no-default-features --bench atc_group_states [-- ROUNDS]`
+mod common;
+
 use barstream_kernels::atc::symbols::{run_group, run_group_with_states, W};
 use barstream_kernels::atc::{AtcParams, NCOL};
+use common::{median, walk};
 use std::hint::black_box;
 use std::time::Instant;
-
-/// A seeded geometric random walk (xorshift), prices > 0.
-fn walk(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed | 1;
-    let mut p = 100.0;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            p *= 1.0 + 0.02 * u;
-            p
-        })
-        .collect()
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 /// Seconds for every group of `xs` (series `W` at a time), with or without states, and
 /// the states' bytes in all.

@@ -3,25 +3,12 @@
 //! (median over rounds); then `atc_batch` of 300 x 2,000 bars on one thread (per
 //! core) with symbols in lanes against each symbol alone on either path.
 //! `cargo bench --no-default-features --bench atc_lanes [-- BARS ROUNDS]`
+mod common;
+
 use barstream_kernels::atc::{atc_batch_on, Atc, AtcParams, BatchPath, Path, NCOL};
+use common::{median, walk};
 use std::hint::black_box;
 use std::time::Instant;
-
-/// A seeded geometric random walk (xorshift), prices > 0.
-fn walk(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed | 1;
-    let mut p = 100.0;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            p *= 1.0 + 0.02 * u;
-            p
-        })
-        .collect()
-}
 
 /// Seconds for one symbol's ATC over `x` on `path`, best of `reps`.
 fn once(p: &AtcParams, path: Path, x: &[f64], out: &mut [f64], reps: usize) -> f64 {
@@ -36,11 +23,6 @@ fn once(p: &AtcParams, path: Path, x: &[f64], out: &mut [f64], reps: usize) -> f
         best = best.min(t.elapsed().as_secs_f64());
     }
     best
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -1,28 +1,15 @@
 //! Bars/s per kernel on seeded data: each indicator over 1M bars, the ATC over
 //! 5,000 bars per symbol (one symbol, and a batch of 64 on the thread pool).
 //! `cargo bench --no-default-features --bench kernels`
+mod common;
+
 use barstream_kernels::atc::{atc_batch, Atc, AtcParams, Equity, EquityParams, Trend, NCOL};
 use barstream_kernels::kernel::{compute, Kernel};
 use barstream_kernels::ma::{Dema, Ema, Hma, Kama, Lsma, Rma, Sma, Wma};
 use barstream_kernels::osc::{Bollinger, BollingerParams, Roc, Rsi};
+use common::walk;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
-
-/// A seeded geometric random walk (xorshift), prices > 0.
-fn walk(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed | 1;
-    let mut p = 100.0;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            let u = (s >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
-            p *= 1.0 + 0.02 * u;
-            p
-        })
-        .collect()
-}
 
 fn ma<K: Kernel<Params = usize>>(c: &mut Criterion, name: &str, x: &[f64]) {
     let mut g = c.benchmark_group("indicator_1M");

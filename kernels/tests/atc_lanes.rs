@@ -3,11 +3,10 @@
 //! `hma` kind, random series with flat runs, random parameters and random chunk
 //! splits, and states handed from one path to the other at every split.
 mod common;
-use barstream_kernels::atc::{Atc, AtcParams, HmaKind, Path, Robustness, COLUMNS, NCOL};
-use common::{assert_bits, assert_matches, load_all};
+use barstream_kernels::atc::{Atc, AtcParams, HmaKind, Path, COLUMNS, NCOL};
+use common::{assert_bits, assert_matches, drawn_params, load_all, ROBUSTNESS};
 use proptest::prelude::*;
 
-const ROBUSTNESS: [Robustness; 3] = [Robustness::Narrow, Robustness::Medium, Robustness::Wide];
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
 
 /// The 14 columns of one pass over `x` on `path`.
@@ -133,18 +132,7 @@ proptest! {
                 price
             })
             .collect();
-        let robustness = ROBUSTNESS[rob];
-        let p = AtcParams {
-            lengths: lengths.map(|l| l + robustness.offsets()[3]),
-            robustness,
-            cutout,
-            lambda,
-            decay,
-            weights,
-            cut,
-            hma: if sma { HmaKind::Sma } else { HmaKind::Hull },
-            ..AtcParams::default()
-        };
+        let p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
         let want = one_pass(&p, Path::Scalar, &x);
         same("one pass", &one_pass(&p, Path::Lanes, &x), &want);
         cuts.sort_unstable();

@@ -6,12 +6,11 @@
 mod common;
 use barstream_kernels::atc::symbols::{lane_safe, run_group, W};
 use barstream_kernels::atc::{
-    atc_batch_on, Atc, AtcParams, BatchPath, HmaKind, Path, Robustness, COLUMNS, NCOL,
+    atc_batch_on, Atc, AtcParams, BatchPath, HmaKind, Path, COLUMNS, NCOL,
 };
-use common::{assert_bits, assert_matches, load_all};
+use common::{assert_bits, assert_matches, drawn_params, load_all, ROBUSTNESS};
 use proptest::prelude::*;
 
-const ROBUSTNESS: [Robustness; 3] = [Robustness::Narrow, Robustness::Medium, Robustness::Wide];
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
 
 /// The 14 columns of `x` alone on the scalar path.
@@ -122,31 +121,6 @@ fn every_robustness_and_hma_kind_on_golden_closes_in_groups_of_every_size() {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn params(
-    lengths: [i64; 6],
-    rob: usize,
-    cutout: i64,
-    lambda: f64,
-    decay: f64,
-    weights: [f64; 6],
-    cut: f64,
-    sma: bool,
-) -> AtcParams {
-    let robustness = ROBUSTNESS[rob];
-    AtcParams {
-        lengths: lengths.map(|l| l + robustness.offsets()[3]),
-        robustness,
-        cutout,
-        lambda,
-        decay,
-        weights,
-        cut,
-        hma: if sma { HmaKind::Sma } else { HmaKind::Hull },
-        ..AtcParams::default()
-    }
-}
-
 /// A batch of `xs` on the symbol path and each symbol alone on the scalar path.
 fn batch_both(p: &AtcParams, xs: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>, Vec<i32>) {
     let closes: Vec<f64> = xs.iter().flatten().copied().collect();
@@ -185,7 +159,7 @@ proptest! {
         long in -0.5f64..0.5,
         short in -0.5f64..0.5,
     ) {
-        let mut p = params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
+        let mut p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
         (p.long_threshold, p.short_threshold) = (long, short);
         let xs: Vec<Vec<f64>> = series.iter().map(|s| walk(s)).collect();
         let refs: Vec<&[f64]> = xs.iter().map(|x| x.as_slice()).collect();
@@ -206,7 +180,7 @@ proptest! {
         cutout in 0i64..30,
         sma in any::<bool>(),
     ) {
-        let p = params(lengths, rob, cutout, 0.02, 0.03, [1.0; 6], 0.49, sma);
+        let p = drawn_params(lengths, rob, cutout, 0.02, 0.03, [1.0; 6], 0.49, sma);
         let mut xs: Vec<Vec<f64>> = series.iter().map(|s| walk(s)).collect();
         let odd = odd % xs.len();
         for v in xs[odd].iter_mut() {

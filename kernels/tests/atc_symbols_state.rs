@@ -6,11 +6,10 @@
 //! group, restored and continued, equals one scalar pass over the whole series.
 mod common;
 use barstream_kernels::atc::symbols::{run_group, run_group_with_states, W};
-use barstream_kernels::atc::{Atc, AtcParams, HmaKind, MaType, Path, Robustness, NCOL};
-use common::{assert_bits, load_all};
+use barstream_kernels::atc::{Atc, AtcParams, HmaKind, MaType, Path, NCOL};
+use common::{assert_bits, drawn_params, load_all, ROBUSTNESS};
 use proptest::prelude::*;
 
-const ROBUSTNESS: [Robustness; 3] = [Robustness::Narrow, Robustness::Medium, Robustness::Wide];
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
 
 type Cols = Vec<Vec<Vec<f64>>>;
@@ -193,31 +192,6 @@ fn a_series_of_no_bars_gets_a_fresh_state() {
     check("no bars at all", &p, &[&[], &[]]);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn params(
-    lengths: [i64; 6],
-    rob: usize,
-    cutout: i64,
-    lambda: f64,
-    decay: f64,
-    weights: [f64; 6],
-    cut: f64,
-    sma: bool,
-) -> AtcParams {
-    let robustness = ROBUSTNESS[rob];
-    AtcParams {
-        lengths: lengths.map(|l| l + robustness.offsets()[3]),
-        robustness,
-        cutout,
-        lambda,
-        decay,
-        weights,
-        cut,
-        hma: if sma { HmaKind::Sma } else { HmaKind::Hull },
-        ..AtcParams::default()
-    }
-}
-
 /// Series `s`'s length from its `kind`: anything, 1 bar, at the cutout or just after,
 /// around the longest warm-up, or shorter than it.
 fn length_of(kind: u8, r: usize, p: &AtcParams, max: usize) -> usize {
@@ -255,7 +229,7 @@ proptest! {
         long in -0.5f64..0.5,
         short in -0.5f64..0.5,
     ) {
-        let mut p = params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
+        let mut p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
         (p.long_threshold, p.short_threshold) = (long, short);
         let xs: Vec<Vec<f64>> = series
             .iter()
@@ -280,7 +254,7 @@ proptest! {
         cutout in 0i64..60,
         sma in any::<bool>(),
     ) {
-        let p = params(lengths, rob, cutout, 0.02, 0.03, [1.0; 6], 0.49, sma);
+        let p = drawn_params(lengths, rob, cutout, 0.02, 0.03, [1.0; 6], 0.49, sma);
         let whole: Vec<Vec<f64>> = series.iter().map(|(steps, _, _)| walk(steps)).collect();
         let heads: Vec<&[f64]> = series
             .iter()

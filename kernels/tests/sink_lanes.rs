@@ -175,24 +175,6 @@ fn dataset(dir: &Path, range: impl Fn(&Sym) -> std::ops::Range<usize>) -> Vec<Pa
         .collect()
 }
 
-/// A scan's outcomes with every number as its bits.
-fn bits(outcomes: &[Outcome<ScanRow>]) -> Vec<String> {
-    outcomes
-        .iter()
-        .map(|o| match o {
-            Outcome::Done(r) => format!(
-                "done {} {} {:x} {:x} {}",
-                r.symbol,
-                r.bars,
-                r.signal.to_bits(),
-                r.close.to_bits(),
-                r.ts
-            ),
-            other => format!("{other:?}"),
-        })
-        .collect()
-}
-
 struct Scanned {
     outcomes: Vec<Outcome<ScanRow>>,
     lane_symbols: u64,
@@ -292,14 +274,25 @@ fn a_scan_in_lanes_equals_one_symbol_at_a_time() {
     check_kinds(&off.outcomes);
     assert_eq!(off.lane_symbols, 0);
     let on = scan(&db, &files, Continuation::default(), true);
-    assert_eq!(bits(&on.outcomes), bits(&off.outcomes), "without states");
+    assert_eq!(
+        support::outcome_bits(&on.outcomes),
+        support::outcome_bits(&off.outcomes),
+        "without states"
+    );
     assert!(on.lane_symbols >= 10, "{} in lanes", on.lane_symbols);
 
     let (d_off, d_on) = (root.join("states-off"), root.join("states-on"));
     let off_s = scan(&db, &files, saving(&d_off, 0), false);
     let on_s = scan(&db, &files, saving(&d_on, 0), true);
-    assert_eq!(bits(&off_s.outcomes), bits(&off.outcomes));
-    assert_eq!(bits(&on_s.outcomes), bits(&off.outcomes), "with states");
+    assert_eq!(
+        support::outcome_bits(&off_s.outcomes),
+        support::outcome_bits(&off.outcomes)
+    );
+    assert_eq!(
+        support::outcome_bits(&on_s.outcomes),
+        support::outcome_bits(&off.outcomes),
+        "with states"
+    );
     assert_eq!(on_s.lane_symbols, on.lane_symbols);
     same_files(&d_on, &d_off, "scan states");
 }
@@ -364,8 +357,8 @@ fn a_scan_update_in_lanes_equals_the_full_run() {
         let _ = std::fs::remove_dir_all(root.join("next"));
         let next = scan(&db, &new, cont(), lanes);
         assert_eq!(
-            bits(&next.outcomes),
-            bits(&want.outcomes),
+            support::outcome_bits(&next.outcomes),
+            support::outcome_bits(&want.outcomes),
             "lanes {lanes}: outcomes"
         );
         assert_eq!(next.lane_symbols > 0, lanes);

@@ -8,8 +8,8 @@ mod support;
 use barstream_kernels::atc::AtcParams;
 use barstream_kernels::pipeline::carry::{state_file, StateOut};
 use barstream_kernels::pipeline::lanes::Lanes;
-use barstream_kernels::pipeline::scan::{ScanRow, ScanSink};
-use barstream_kernels::pipeline::{Outcome, Progress};
+use barstream_kernels::pipeline::scan::ScanSink;
+use barstream_kernels::pipeline::Progress;
 use barstream_kernels::read::{RunSink, SymbolRun};
 use proptest::prelude::*;
 use std::path::Path;
@@ -98,23 +98,6 @@ fn feed(sink: &mut dyn RunSink, syms: &[Sym]) {
     sink.finish().unwrap();
 }
 
-fn bits(outcomes: &[Outcome<ScanRow>]) -> Vec<String> {
-    outcomes
-        .iter()
-        .map(|o| match o {
-            Outcome::Done(r) => format!(
-                "{} {} {:x} {:x} {}",
-                r.symbol,
-                r.bars,
-                r.signal.to_bits(),
-                r.close.to_bits(),
-                r.ts
-            ),
-            other => format!("{other:?}"),
-        })
-        .collect()
-}
-
 fn sink(dir: &Path, progress: &Arc<Progress>) -> ScanSink {
     ScanSink::new(&AtcParams::default(), progress.clone())
         .unwrap()
@@ -138,7 +121,7 @@ proptest! {
         feed(&mut off, &syms);
         let mut on = Lanes::new(sink(&d_on, &progress), true, progress.clone());
         feed(&mut on, &syms);
-        prop_assert_eq!(bits(&on.sink.outcomes), bits(&off.outcomes));
+        prop_assert_eq!(support::outcome_bits(&on.sink.outcomes), support::outcome_bits(&off.outcomes));
         let read = |d: &Path| std::fs::read(d.join(state_file(0, 0))).unwrap();
         prop_assert!(read(&d_on) == read(&d_off), "state files differ");
     }

@@ -131,3 +131,33 @@ pub fn assert_bits(what: &str, got: &[f64], want: &[f64]) {
         );
     }
 }
+
+/// Every robustness, in the order the property tests index them.
+pub const ROBUSTNESS: [Robustness; 3] = [Robustness::Narrow, Robustness::Medium, Robustness::Wide];
+
+/// ATC parameters from a property test's draws: `lengths` shifted so the shortest length after
+/// the robustness offsets stays at least the drawn one; `sma` picks the `hma` kind.
+#[allow(clippy::too_many_arguments)]
+pub fn drawn_params(
+    lengths: [i64; 6],
+    rob: usize,
+    cutout: i64,
+    lambda: f64,
+    decay: f64,
+    weights: [f64; 6],
+    cut: f64,
+    sma: bool,
+) -> AtcParams {
+    let robustness = ROBUSTNESS[rob];
+    AtcParams {
+        lengths: lengths.map(|l| l + robustness.offsets()[3]),
+        robustness,
+        cutout,
+        lambda,
+        decay,
+        weights,
+        cut,
+        hma: if sma { HmaKind::Sma } else { HmaKind::Hull },
+        ..AtcParams::default()
+    }
+}

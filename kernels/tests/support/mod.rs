@@ -125,3 +125,24 @@ pub const SIGNAL_VALUES: [&str; 18] = [
     "strategy_return",
     "equity",
 ];
+
+/// A scan's outcomes with every number as its bits (equal strings: equal bit for bit).
+pub fn outcome_bits(
+    outcomes: &[barstream_kernels::pipeline::Outcome<barstream_kernels::pipeline::scan::ScanRow>],
+) -> Vec<String> {
+    use barstream_kernels::pipeline::Outcome;
+    outcomes
+        .iter()
+        .map(|o| match o {
+            Outcome::Done(r) => format!(
+                "done {} {} {:x} {:x} {}",
+                r.symbol,
+                r.bars,
+                r.signal.to_bits(),
+                r.close.to_bits(),
+                r.ts
+            ),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
