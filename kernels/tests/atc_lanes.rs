@@ -4,7 +4,7 @@
 //! splits, and states handed from one path to the other at every split.
 mod common;
 use barstream_kernels::atc::{Atc, AtcParams, HmaKind, Path, COLUMNS, NCOL};
-use common::{assert_bits, assert_matches, drawn_params, load_all, ROBUSTNESS};
+use common::{assert_bits, assert_matches, drawn_params, flat_walk, load_all, ROBUSTNESS};
 use proptest::prelude::*;
 
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
@@ -122,16 +122,7 @@ proptest! {
         mut cuts in prop::collection::vec(0usize..900, 0..6),
         lanes_first in any::<bool>(),
     ) {
-        let mut price = 50.0;
-        let x: Vec<f64> = steps
-            .iter()
-            .map(|&(r, k)| {
-                if k > 1 {
-                    price *= 1.0 + r;
-                }
-                price
-            })
-            .collect();
+        let x = flat_walk(&steps);
         let p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
         let want = one_pass(&p, Path::Scalar, &x);
         same("one pass", &one_pass(&p, Path::Lanes, &x), &want);

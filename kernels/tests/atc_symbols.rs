@@ -8,7 +8,7 @@ use barstream_kernels::atc::symbols::{lane_safe, run_group, W};
 use barstream_kernels::atc::{
     atc_batch_on, Atc, AtcParams, BatchPath, HmaKind, Path, COLUMNS, NCOL,
 };
-use common::{assert_bits, assert_matches, drawn_params, load_all, ROBUSTNESS};
+use common::{assert_bits, assert_matches, drawn_params, flat_walk, load_all, ROBUSTNESS};
 use proptest::prelude::*;
 
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
@@ -46,20 +46,6 @@ fn same(what: &str, got: &[Vec<f64>], want: &[Vec<f64>]) {
     for c in 0..NCOL {
         assert_bits(&format!("{what}: {}", COLUMNS[c]), &got[c], &want[c]);
     }
-}
-
-/// A random walk whose steps of kind 0 or 1 repeat the price (flat windows).
-fn walk(steps: &[(f64, u8)]) -> Vec<f64> {
-    let mut price = 50.0;
-    steps
-        .iter()
-        .map(|&(r, k)| {
-            if k > 1 {
-                price *= 1.0 + r;
-            }
-            price
-        })
-        .collect()
 }
 
 #[test]
@@ -161,7 +147,7 @@ proptest! {
     ) {
         let mut p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
         (p.long_threshold, p.short_threshold) = (long, short);
-        let xs: Vec<Vec<f64>> = series.iter().map(|s| walk(s)).collect();
+        let xs: Vec<Vec<f64>> = series.iter().map(|s| flat_walk(s)).collect();
         let refs: Vec<&[f64]> = xs.iter().map(|x| x.as_slice()).collect();
         let got = grouped(&p, &refs);
         for (l, x) in xs.iter().enumerate() {
@@ -181,7 +167,7 @@ proptest! {
         sma in any::<bool>(),
     ) {
         let p = drawn_params(lengths, rob, cutout, 0.02, 0.03, [1.0; 6], 0.49, sma);
-        let mut xs: Vec<Vec<f64>> = series.iter().map(|s| walk(s)).collect();
+        let mut xs: Vec<Vec<f64>> = series.iter().map(|s| flat_walk(s)).collect();
         let odd = odd % xs.len();
         for v in xs[odd].iter_mut() {
             *v *= 1e306;
@@ -198,7 +184,7 @@ fn an_overflowing_symbol_gives_nan_lines_alone_and_leaves_the_others_equal() {
     let steps: Vec<(f64, u8)> = (0..900)
         .map(|i| (((i * 37) % 11) as f64 / 100.0 - 0.05, (i % 5) as u8))
         .collect();
-    let base = walk(&steps);
+    let base = flat_walk(&steps);
     let huge: Vec<f64> = base.iter().map(|v| v * 1e306).collect();
     // Its weighted window sums overflow (`L*x` alone is infinite): not for lanes.
     assert!(huge.iter().any(|v| (28.0 * v).is_infinite()), "no overflow");

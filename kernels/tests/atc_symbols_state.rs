@@ -7,7 +7,7 @@
 mod common;
 use barstream_kernels::atc::symbols::{run_group, run_group_with_states, W};
 use barstream_kernels::atc::{Atc, AtcParams, HmaKind, MaType, Path, NCOL};
-use common::{assert_bits, drawn_params, load_all, ROBUSTNESS};
+use common::{assert_bits, drawn_params, flat_walk, load_all, ROBUSTNESS};
 use proptest::prelude::*;
 
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
@@ -97,20 +97,6 @@ fn longest(p: &AtcParams) -> usize {
         })
         .max()
         .expect("54 lines")
-}
-
-/// A random walk whose steps of kind 0 or 1 repeat the price (flat windows).
-fn walk(steps: &[(f64, u8)]) -> Vec<f64> {
-    let mut price = 50.0;
-    steps
-        .iter()
-        .map(|&(r, k)| {
-            if k > 1 {
-                price *= 1.0 + r;
-            }
-            price
-        })
-        .collect()
 }
 
 #[test]
@@ -233,7 +219,7 @@ proptest! {
         (p.long_threshold, p.short_threshold) = (long, short);
         let xs: Vec<Vec<f64>> = series
             .iter()
-            .map(|(steps, kind, r)| walk(&steps[..length_of(*kind, *r, &p, MAX_BARS)]))
+            .map(|(steps, kind, r)| flat_walk(&steps[..length_of(*kind, *r, &p, MAX_BARS)]))
             .collect();
         let refs: Vec<&[f64]> = xs.iter().map(|x| x.as_slice()).collect();
         check(&format!("{p:?}"), &p, &refs);
@@ -255,7 +241,7 @@ proptest! {
         sma in any::<bool>(),
     ) {
         let p = drawn_params(lengths, rob, cutout, 0.02, 0.03, [1.0; 6], 0.49, sma);
-        let whole: Vec<Vec<f64>> = series.iter().map(|(steps, _, _)| walk(steps)).collect();
+        let whole: Vec<Vec<f64>> = series.iter().map(|(steps, _, _)| flat_walk(steps)).collect();
         let heads: Vec<&[f64]> = series
             .iter()
             .zip(&whole)

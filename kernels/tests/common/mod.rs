@@ -161,3 +161,17 @@ pub fn drawn_params(
         ..AtcParams::default()
     }
 }
+
+/// A random walk from 50 whose steps of kind 0 or 1 repeat the price (flat windows).
+pub fn flat_walk(steps: &[(f64, u8)]) -> Vec<f64> {
+    let mut price = 50.0;
+    steps
+        .iter()
+        .map(|&(r, k)| {
+            if k > 1 {
+                price *= 1.0 + r;
+            }
+            price
+        })
+        .collect()
+}
