@@ -3,11 +3,9 @@
 //! `hma` kind, random series with flat runs, random parameters and random chunk
 //! splits, and states handed from one path to the other at every split.
 mod common;
-use barstream_kernels::atc::{Atc, AtcParams, HmaKind, Path, COLUMNS, NCOL};
-use common::{assert_bits, assert_matches, drawn_params, flat_walk, load_all, ROBUSTNESS};
+use barstream_kernels::atc::{Atc, AtcParams, Path, COLUMNS, NCOL};
+use common::{assert_bits, assert_matches, drawn_params, every_kind, flat_walk, load_all};
 use proptest::prelude::*;
-
-const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
 
 /// The 14 columns of one pass over `x` on `path`.
 fn one_pass(p: &AtcParams, path: Path, x: &[f64]) -> Vec<Vec<f64>> {
@@ -74,32 +72,22 @@ fn golden_cases_on_both_paths_match_golden_and_each_other() {
 #[test]
 fn every_robustness_and_hma_kind_on_golden_closes() {
     let g = load_all();
-    for rob in ROBUSTNESS {
-        for hma in HMA {
-            for lengths in [[28; 6], [1, 2, 5, 9, 13, 40], [60, 3, 17, 8, 1, 25]] {
-                let p = AtcParams {
-                    robustness: rob,
-                    hma,
-                    lengths: lengths.map(|l: i64| l.max(rob.offsets()[3] + 1)),
-                    ..AtcParams::default()
-                };
-                for s in &g {
-                    let want = one_pass(&p, Path::Scalar, &s.close);
-                    same(
-                        &format!("{} {p:?}", s.file),
-                        &one_pass(&p, Path::Lanes, &s.close),
-                        &want,
-                    );
-                    let cuts = [1, 255, 256, 257, 300, 777];
-                    for first in [Path::Lanes, Path::Scalar] {
-                        let got = chunked_across_paths(&p, first, &s.close, &cuts);
-                        same(
-                            &format!("{} {p:?} chunked from {first:?}", s.file),
-                            &got,
-                            &want,
-                        );
-                    }
-                }
+    for p in every_kind(0) {
+        for s in &g {
+            let want = one_pass(&p, Path::Scalar, &s.close);
+            same(
+                &format!("{} {p:?}", s.file),
+                &one_pass(&p, Path::Lanes, &s.close),
+                &want,
+            );
+            let cuts = [1, 255, 256, 257, 300, 777];
+            for first in [Path::Lanes, Path::Scalar] {
+                let got = chunked_across_paths(&p, first, &s.close, &cuts);
+                same(
+                    &format!("{} {p:?} chunked from {first:?}", s.file),
+                    &got,
+                    &want,
+                );
             }
         }
     }

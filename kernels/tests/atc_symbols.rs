@@ -5,13 +5,9 @@
 //! (prices that overflow the window sums, a bad price, no bars).
 mod common;
 use barstream_kernels::atc::symbols::{lane_safe, run_group, W};
-use barstream_kernels::atc::{
-    atc_batch_on, Atc, AtcParams, BatchPath, HmaKind, Path, COLUMNS, NCOL,
-};
-use common::{assert_bits, assert_matches, drawn_params, flat_walk, load_all, ROBUSTNESS};
+use barstream_kernels::atc::{atc_batch_on, Atc, AtcParams, BatchPath, Path, COLUMNS, NCOL};
+use common::{assert_bits, assert_matches, drawn_params, every_kind, flat_walk, load_all};
 use proptest::prelude::*;
-
-const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
 
 /// The 14 columns of `x` alone on the scalar path.
 fn scalar(p: &AtcParams, x: &[f64]) -> Vec<Vec<f64>> {
@@ -81,27 +77,17 @@ fn golden_series_in_lanes_match_golden_and_the_scalar_path() {
 #[test]
 fn every_robustness_and_hma_kind_on_golden_closes_in_groups_of_every_size() {
     let g = load_all();
-    for rob in ROBUSTNESS {
-        for hma in HMA {
-            for lengths in [[28; 6], [1, 2, 5, 9, 13, 40], [60, 3, 17, 8, 1, 25]] {
-                let p = AtcParams {
-                    robustness: rob,
-                    hma,
-                    lengths: lengths.map(|l: i64| l.max(rob.offsets()[3] + 1)),
-                    cutout: 7,
-                    ..AtcParams::default()
-                };
-                let xs: Vec<&[f64]> = g.iter().map(|s| s.close.as_slice()).collect();
-                for k in 1..=W.min(xs.len()) {
-                    let got = grouped(&p, &xs[..k]);
-                    for (l, x) in xs[..k].iter().enumerate() {
-                        same(
-                            &format!("{rob:?} {hma:?} {lengths:?} {k} lanes, lane {l}"),
-                            &got[l],
-                            &scalar(&p, x),
-                        );
-                    }
-                }
+    for p in every_kind(7) {
+        let (rob, hma, lengths) = (p.robustness, p.hma, p.lengths);
+        let xs: Vec<&[f64]> = g.iter().map(|s| s.close.as_slice()).collect();
+        for k in 1..=W.min(xs.len()) {
+            let got = grouped(&p, &xs[..k]);
+            for (l, x) in xs[..k].iter().enumerate() {
+                same(
+                    &format!("{rob:?} {hma:?} {lengths:?} {k} lanes, lane {l}"),
+                    &got[l],
+                    &scalar(&p, x),
+                );
             }
         }
     }

@@ -7,7 +7,7 @@
 mod common;
 use barstream_kernels::atc::symbols::{run_group, run_group_with_states, W};
 use barstream_kernels::atc::{Atc, AtcParams, HmaKind, MaType, Path, NCOL};
-use common::{assert_bits, drawn_params, flat_walk, load_all, ROBUSTNESS};
+use common::{assert_bits, drawn_params, every_kind, flat_walk, load_all};
 use proptest::prelude::*;
 
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
@@ -103,40 +103,30 @@ fn longest(p: &AtcParams) -> usize {
 fn every_robustness_and_hma_kind_on_golden_closes_cut_at_the_edges() {
     let g = load_all();
     let close = &g[0].close;
-    for rob in ROBUSTNESS {
-        for hma in HMA {
-            for lengths in [[28; 6], [1, 2, 5, 9, 13, 40], [60, 3, 17, 8, 1, 25]] {
-                let p = AtcParams {
-                    robustness: rob,
-                    hma,
-                    lengths: lengths.map(|l: i64| l.max(rob.offsets()[3] + 1)),
-                    cutout: 7,
-                    ..AtcParams::default()
-                };
-                let top = longest(&p);
-                let ends = [
-                    close.len(),
-                    1,
-                    7,
-                    8,
-                    top - 1,
-                    top,
-                    top + 1,
-                    2 * top + 3,
-                    close.len() - 1,
-                ];
-                let xs: Vec<&[f64]> = ends.iter().map(|&n| &close[..n.min(close.len())]).collect();
-                // Groups of every size over consecutive ends, so each end shares a group
-                // with longer and shorter series.
-                for k in 1..=W {
-                    for from in 0..=xs.len() - k {
-                        let what = format!(
-                            "{rob:?} {hma:?} {lengths:?}, ends {:?}",
-                            &ends[from..from + k]
-                        );
-                        check(&what, &p, &xs[from..from + k]);
-                    }
-                }
+    for p in every_kind(7) {
+        let (rob, hma, lengths) = (p.robustness, p.hma, p.lengths);
+        let top = longest(&p);
+        let ends = [
+            close.len(),
+            1,
+            7,
+            8,
+            top - 1,
+            top,
+            top + 1,
+            2 * top + 3,
+            close.len() - 1,
+        ];
+        let xs: Vec<&[f64]> = ends.iter().map(|&n| &close[..n.min(close.len())]).collect();
+        // Groups of every size over consecutive ends, so each end shares a group
+        // with longer and shorter series.
+        for k in 1..=W {
+            for from in 0..=xs.len() - k {
+                let what = format!(
+                    "{rob:?} {hma:?} {lengths:?}, ends {:?}",
+                    &ends[from..from + k]
+                );
+                check(&what, &p, &xs[from..from + k]);
             }
         }
     }

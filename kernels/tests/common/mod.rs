@@ -175,3 +175,23 @@ pub fn flat_walk(steps: &[(f64, u8)]) -> Vec<f64> {
         })
         .collect()
 }
+
+/// Every robustness x `hma` kind x three length sets (equal lengths, short ones, mixed; each
+/// raised so the robustness offsets leave it at least 1), with `cutout`.
+pub fn every_kind(cutout: i64) -> Vec<AtcParams> {
+    let mut all = Vec::new();
+    for robustness in ROBUSTNESS {
+        for hma in [HmaKind::Hull, HmaKind::Sma] {
+            for lengths in [[28; 6], [1, 2, 5, 9, 13, 40], [60, 3, 17, 8, 1, 25]] {
+                all.push(AtcParams {
+                    robustness,
+                    hma,
+                    lengths: lengths.map(|l: i64| l.max(robustness.offsets()[3] + 1)),
+                    cutout,
+                    ..AtcParams::default()
+                });
+            }
+        }
+    }
+    all
+}
