@@ -6,7 +6,9 @@
 mod common;
 use barstream_kernels::atc::symbols::{lane_safe, run_group, W};
 use barstream_kernels::atc::{atc_batch_on, Atc, AtcParams, BatchPath, Path, COLUMNS, NCOL};
-use common::{assert_bits, assert_matches, drawn_params, every_kind, flat_walk, load_all};
+use common::{
+    any_params, assert_bits, assert_matches, drawn_params, every_kind, flat_walk, load_all,
+};
 use proptest::prelude::*;
 
 /// The 14 columns of `x` alone on the scalar path.
@@ -119,20 +121,8 @@ proptest! {
     #[test]
     fn random_groups_of_random_lengths_match_the_scalar_path(
         series in prop::collection::vec(prop::collection::vec((-0.05f64..0.05, 0u8..5), 0..700), 1..=W),
-        lengths in prop::array::uniform6(1i64..70),
-        rob in 0usize..3,
-        cutout in 0i64..60,
-        lambda in 0.0f64..1.0,
-        decay in 0.0f64..100.0,
-        weights in prop::array::uniform6(0.0f64..3.0),
-        // A negative cut too: a signal above `cut` and below `-cut` counts long.
-        cut in -0.9f64..0.9,
-        sma in any::<bool>(),
-        long in -0.5f64..0.5,
-        short in -0.5f64..0.5,
+        p in any_params(),
     ) {
-        let mut p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
-        (p.long_threshold, p.short_threshold) = (long, short);
         let xs: Vec<Vec<f64>> = series.iter().map(|s| flat_walk(s)).collect();
         let refs: Vec<&[f64]> = xs.iter().map(|x| x.as_slice()).collect();
         let got = grouped(&p, &refs);

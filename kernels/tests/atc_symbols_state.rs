@@ -7,7 +7,7 @@
 mod common;
 use barstream_kernels::atc::symbols::{run_group, run_group_with_states, W};
 use barstream_kernels::atc::{Atc, AtcParams, HmaKind, MaType, Path, NCOL};
-use common::{assert_bits, drawn_params, every_kind, flat_walk, load_all};
+use common::{any_params, assert_bits, drawn_params, every_kind, flat_walk, load_all};
 use proptest::prelude::*;
 
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
@@ -194,19 +194,8 @@ proptest! {
             (prop::collection::vec((-0.05f64..0.05, 0u8..5), MAX_BARS), 0u8..6, 0usize..MAX_BARS),
             1..=W,
         ),
-        lengths in prop::array::uniform6(1i64..70),
-        rob in 0usize..3,
-        cutout in 0i64..60,
-        lambda in 0.0f64..1.0,
-        decay in 0.0f64..100.0,
-        weights in prop::array::uniform6(0.0f64..3.0),
-        cut in -0.9f64..0.9,
-        sma in any::<bool>(),
-        long in -0.5f64..0.5,
-        short in -0.5f64..0.5,
+        p in any_params(),
     ) {
-        let mut p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
-        (p.long_threshold, p.short_threshold) = (long, short);
         let xs: Vec<Vec<f64>> = series
             .iter()
             .map(|(steps, kind, r)| flat_walk(&steps[..length_of(*kind, *r, &p, MAX_BARS)]))

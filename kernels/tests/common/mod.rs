@@ -195,3 +195,26 @@ pub fn every_kind(cutout: i64) -> Vec<AtcParams> {
     }
     all
 }
+
+proptest::prop_compose! {
+    /// Random ATC parameters for property tests: lengths 1..70 (raised by the robustness
+    /// offsets), any robustness and `hma` kind, cutout 0..60, lambda, decay and weights over
+    /// their ranges, a negative `cut` too (a signal above `cut` and below `-cut` counts long)
+    /// and random thresholds.
+    pub fn any_params()(
+        lengths in proptest::array::uniform6(1i64..70),
+        rob in 0usize..3,
+        cutout in 0i64..60,
+        lambda in 0.0f64..1.0,
+        decay in 0.0f64..100.0,
+        weights in proptest::array::uniform6(0.0f64..3.0),
+        cut in -0.9f64..0.9,
+        sma in proptest::bool::ANY,
+        long in -0.5f64..0.5,
+        short in -0.5f64..0.5,
+    ) -> AtcParams {
+        let mut p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
+        (p.long_threshold, p.short_threshold) = (long, short);
+        p
+    }
+}
