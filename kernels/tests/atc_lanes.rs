@@ -4,19 +4,8 @@
 //! splits, and states handed from one path to the other at every split.
 mod common;
 use barstream_kernels::atc::{Atc, AtcParams, Path, COLUMNS, NCOL};
-use common::{assert_bits, assert_matches, drawn_params, every_kind, flat_walk, load_all};
+use common::{assert_matches, drawn_params, every_kind, flat_walk, load_all, one_pass, same_cols};
 use proptest::prelude::*;
-
-/// The 14 columns of one pass over `x` on `path`.
-fn one_pass(p: &AtcParams, path: Path, x: &[f64]) -> Vec<Vec<f64>> {
-    let mut cols = vec![vec![0.0; x.len()]; NCOL];
-    let mut refs: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-    let mut a = Atc::with_path(p, path).expect("params");
-    assert_eq!(a.path(), path);
-    a.update(x, (&mut refs[..]).try_into().expect("14"))
-        .expect("atc");
-    cols
-}
 
 /// `x` in chunks ending at `cuts`; at each cut the state goes through bytes and
 /// continues on the other path than the chunk before (starting on `first`).
@@ -45,12 +34,6 @@ fn chunked_across_paths(p: &AtcParams, first: Path, x: &[f64], cuts: &[usize]) -
     cols
 }
 
-fn same(what: &str, got: &[Vec<f64>], want: &[Vec<f64>]) {
-    for c in 0..NCOL {
-        assert_bits(&format!("{what}: {}", COLUMNS[c]), &got[c], &want[c]);
-    }
-}
-
 #[test]
 fn golden_cases_on_both_paths_match_golden_and_each_other() {
     let mut checked = 0;
@@ -58,7 +41,7 @@ fn golden_cases_on_both_paths_match_golden_and_each_other() {
         for (p, outputs) in &g.atc {
             let lanes = one_pass(p, Path::Lanes, &g.close);
             let scalar = one_pass(p, Path::Scalar, &g.close);
-            same(&format!("{} {p:?}", g.file), &lanes, &scalar);
+            same_cols(&format!("{} {p:?}", g.file), &lanes, &scalar);
             for (key, want) in outputs {
                 let c = COLUMNS.iter().position(|c| c == key).expect("column");
                 assert_matches(&format!("{}: lanes {key}", g.file), &lanes[c], want);
@@ -75,7 +58,7 @@ fn every_robustness_and_hma_kind_on_golden_closes() {
     for p in every_kind(0) {
         for s in &g {
             let want = one_pass(&p, Path::Scalar, &s.close);
-            same(
+            same_cols(
                 &format!("{} {p:?}", s.file),
                 &one_pass(&p, Path::Lanes, &s.close),
                 &want,
@@ -83,7 +66,7 @@ fn every_robustness_and_hma_kind_on_golden_closes() {
             let cuts = [1, 255, 256, 257, 300, 777];
             for first in [Path::Lanes, Path::Scalar] {
                 let got = chunked_across_paths(&p, first, &s.close, &cuts);
-                same(
+                same_cols(
                     &format!("{} {p:?} chunked from {first:?}", s.file),
                     &got,
                     &want,
@@ -113,9 +96,9 @@ proptest! {
         let x = flat_walk(&steps);
         let p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
         let want = one_pass(&p, Path::Scalar, &x);
-        same("one pass", &one_pass(&p, Path::Lanes, &x), &want);
+        same_cols("one pass", &one_pass(&p, Path::Lanes, &x), &want);
         cuts.sort_unstable();
         let first = if lanes_first { Path::Lanes } else { Path::Scalar };
-        same("chunked", &chunked_across_paths(&p, first, &x, &cuts), &want);
+        same_cols("chunked", &chunked_across_paths(&p, first, &x, &cuts), &want);
     }
 }

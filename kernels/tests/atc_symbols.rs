@@ -4,47 +4,13 @@
 //! with every robustness and `hma` kind, and batches where one symbol leaves the lanes
 //! (prices that overflow the window sums, a bad price, no bars).
 mod common;
-use barstream_kernels::atc::symbols::{lane_safe, run_group, W};
-use barstream_kernels::atc::{atc_batch_on, Atc, AtcParams, BatchPath, Path, COLUMNS, NCOL};
+use barstream_kernels::atc::symbols::{lane_safe, W};
+use barstream_kernels::atc::{atc_batch_on, AtcParams, BatchPath, Path, COLUMNS, NCOL};
 use common::{
-    any_params, assert_bits, assert_matches, drawn_params, every_kind, flat_walk, load_all,
+    any_params, assert_bits, assert_matches, drawn_params, every_kind, flat_walk, group_cols,
+    load_all, one_pass, same_cols,
 };
 use proptest::prelude::*;
-
-/// The 14 columns of `x` alone on the scalar path.
-fn scalar(p: &AtcParams, x: &[f64]) -> Vec<Vec<f64>> {
-    let mut cols = vec![vec![0.0; x.len()]; NCOL];
-    let mut refs: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-    Atc::with_path(p, Path::Scalar)
-        .expect("params")
-        .update(x, (&mut refs[..]).try_into().expect("14"))
-        .expect("atc");
-    cols
-}
-
-/// The 14 columns of each series of one lane group.
-fn grouped(p: &AtcParams, xs: &[&[f64]]) -> Vec<Vec<Vec<f64>>> {
-    let mut cols: Vec<Vec<Vec<f64>>> = xs
-        .iter()
-        .map(|x| vec![vec![f64::NAN; x.len()]; NCOL])
-        .collect();
-    let mut refs: Vec<[&mut [f64]; NCOL]> = cols
-        .iter_mut()
-        .map(|c| {
-            let v: Vec<&mut [f64]> = c.iter_mut().map(|c| c.as_mut_slice()).collect();
-            v.try_into().expect("14")
-        })
-        .collect();
-    let mut outs: Vec<&mut [&mut [f64]; NCOL]> = refs.iter_mut().collect();
-    run_group(p, xs, &mut outs);
-    cols
-}
-
-fn same(what: &str, got: &[Vec<f64>], want: &[Vec<f64>]) {
-    for c in 0..NCOL {
-        assert_bits(&format!("{what}: {}", COLUMNS[c]), &got[c], &want[c]);
-    }
-}
 
 #[test]
 fn golden_series_in_lanes_match_golden_and_the_scalar_path() {
@@ -57,12 +23,12 @@ fn golden_series_in_lanes_match_golden_and_the_scalar_path() {
             let other = &g[(i + 1) % g.len()].close;
             let short = &s.close[..s.close.len() / 3];
             let xs: [&[f64]; W] = [&s.close, other, &s.close, short];
-            let got = grouped(p, &xs);
+            let got = group_cols(p, &xs, false).0;
             for (l, x) in xs.iter().enumerate() {
-                same(
+                same_cols(
                     &format!("{} lane {l} {p:?}", s.file),
                     &got[l],
-                    &scalar(p, x),
+                    &one_pass(p, Path::Scalar, x),
                 );
             }
             for (key, want) in outputs {
@@ -83,12 +49,12 @@ fn every_robustness_and_hma_kind_on_golden_closes_in_groups_of_every_size() {
         let (rob, hma, lengths) = (p.robustness, p.hma, p.lengths);
         let xs: Vec<&[f64]> = g.iter().map(|s| s.close.as_slice()).collect();
         for k in 1..=W.min(xs.len()) {
-            let got = grouped(&p, &xs[..k]);
+            let got = group_cols(&p, &xs[..k], false).0;
             for (l, x) in xs[..k].iter().enumerate() {
-                same(
+                same_cols(
                     &format!("{rob:?} {hma:?} {lengths:?} {k} lanes, lane {l}"),
                     &got[l],
-                    &scalar(&p, x),
+                    &one_pass(&p, Path::Scalar, x),
                 );
             }
         }
@@ -125,9 +91,9 @@ proptest! {
     ) {
         let xs: Vec<Vec<f64>> = series.iter().map(|s| flat_walk(s)).collect();
         let refs: Vec<&[f64]> = xs.iter().map(|x| x.as_slice()).collect();
-        let got = grouped(&p, &refs);
+        let got = group_cols(&p, &refs, false).0;
         for (l, x) in xs.iter().enumerate() {
-            same(&format!("lane {l} of {}", xs.len()), &got[l], &scalar(&p, x));
+            same_cols(&format!("lane {l} of {}", xs.len()), &got[l], &one_pass(&p, Path::Scalar, x));
         }
     }
 

@@ -5,50 +5,18 @@
 //! warm-up, none). The outputs stay `run_group`'s bit for bit, and a state from the
 //! group, restored and continued, equals one scalar pass over the whole series.
 mod common;
-use barstream_kernels::atc::symbols::{run_group, run_group_with_states, W};
+use barstream_kernels::atc::symbols::W;
 use barstream_kernels::atc::{Atc, AtcParams, HmaKind, MaType, Path, NCOL};
-use common::{any_params, assert_bits, drawn_params, every_kind, flat_walk, load_all};
+use common::{
+    any_params, assert_bits, atc_cols, drawn_params, every_kind, flat_walk, group_cols, load_all,
+};
 use proptest::prelude::*;
 
 const HMA: [HmaKind; 2] = [HmaKind::Hull, HmaKind::Sma];
 
-type Cols = Vec<Vec<Vec<f64>>>;
-
-/// Runs one group over `xs`: each series' 14 columns and, `with_states`, their states.
-fn group(p: &AtcParams, xs: &[&[f64]], with_states: bool) -> (Cols, Option<Vec<Vec<u8>>>) {
-    let mut cols: Cols = xs
-        .iter()
-        .map(|x| vec![vec![f64::NAN; x.len()]; NCOL])
-        .collect();
-    let mut refs: Vec<[&mut [f64]; NCOL]> = cols
-        .iter_mut()
-        .map(|c| {
-            let v: Vec<&mut [f64]> = c.iter_mut().map(|c| c.as_mut_slice()).collect();
-            v.try_into().expect("14")
-        })
-        .collect();
-    let mut outs: Vec<&mut [&mut [f64]; NCOL]> = refs.iter_mut().collect();
-    let states = if with_states {
-        Some(run_group_with_states(p, xs, &mut outs))
-    } else {
-        run_group(p, xs, &mut outs);
-        None
-    };
-    (cols, states)
-}
-
-/// `x` through a fresh ATC on `path`: its 14 columns and its state.
-fn alone(atc: &mut Atc, x: &[f64]) -> Vec<Vec<f64>> {
-    let mut cols = vec![vec![0.0; x.len()]; NCOL];
-    let mut refs: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-    atc.update(x, (&mut refs[..]).try_into().expect("14"))
-        .expect("atc");
-    cols
-}
-
 fn scalar_state(p: &AtcParams, x: &[f64]) -> Vec<u8> {
     let mut atc = Atc::new(p).expect("params");
-    alone(&mut atc, x);
+    atc_cols(&mut atc, x);
     atc.to_bytes()
 }
 
@@ -75,8 +43,8 @@ fn same_bits(what: &str, got: &[Vec<f64>], want: &[Vec<f64>]) {
 /// The whole check on one group: states against the scalar kernel byte for byte,
 /// outputs against `run_group` bit for bit.
 fn check(what: &str, p: &AtcParams, xs: &[&[f64]]) {
-    let (got, states) = group(p, xs, true);
-    let (want, _) = group(p, xs, false);
+    let (got, states) = group_cols(p, xs, true);
+    let (want, _) = group_cols(p, xs, false);
     let states = states.expect("states");
     assert_eq!(states.len(), xs.len(), "{what}: one state per series");
     for (s, x) in xs.iter().enumerate() {
@@ -161,7 +129,7 @@ fn a_series_of_no_bars_gets_a_fresh_state() {
     let x: Vec<f64> = (0..300).map(|i| 100.0 + (i as f64 * 0.3).sin()).collect();
     let fresh = Atc::new(&p).expect("params").to_bytes();
     let xs: [&[f64]; 3] = [&x, &[], &x[..50]];
-    let (_, states) = group(&p, &xs, true);
+    let (_, states) = group_cols(&p, &xs, true);
     same_bytes("no bars", &states.expect("states")[1], &fresh);
     check("no bars among others", &p, &xs);
     check("no bars alone", &p, &[&[]]);
@@ -226,16 +194,16 @@ proptest! {
             .zip(&whole)
             .map(|((_, kind, r), w)| &w[..length_of(*kind, *r, &p, MAX_BARS - more.min(MAX_BARS - 1))])
             .collect();
-        let (_, states) = group(&p, &heads, true);
+        let (_, states) = group_cols(&p, &heads, true);
         for ((head, state), w) in heads.iter().zip(states.expect("states")).zip(&whole) {
             let n = head.len();
             let rest = &w[n..(n + more).min(w.len())];
             let mut one = Atc::new(&p).expect("params");
-            let want = alone(&mut one, &w[..n + rest.len()]);
+            let want = atc_cols(&mut one, &w[..n + rest.len()]);
             for path in [Path::Lanes, Path::Scalar] {
                 let what = format!("{path:?}, {n} + {} bars", rest.len());
                 let mut resumed = Atc::from_bytes_with_path(&p, &state, path).expect("restore");
-                let got = alone(&mut resumed, rest);
+                let got = atc_cols(&mut resumed, rest);
                 for c in 0..NCOL {
                     assert_bits(&format!("{what}: column {c}"), &got[c], &want[c][n..]);
                 }

@@ -101,48 +101,43 @@ pub fn atc_batch_on(
     }
     let sym = |s: usize| &closes[offsets[s] as usize..offsets[s + 1] as usize];
     let named = |s: usize, e: Error| Error::new(e.code, format!("symbol {s}: {}", e.message));
-    let path = match path {
-        BatchPath::Each(path) => path,
+    // Groups of symbols run together; a group of one runs alone on `path`.
+    let (groups, path) = match path {
+        BatchPath::Each(path) => ((0..symbols).map(|s| vec![s]).collect(), path),
         BatchPath::Symbols => {
             // Bad prices first: the first bad symbol in order is the one named.
             for s in 0..symbols {
                 check_prices(sym(s), 0, true).map_err(|e| named(s, e))?;
             }
-            let mut per: Vec<Option<&mut [&mut [f64]]>> = cols.chunks_mut(NCOL).map(Some).collect();
-            let mut groups = lane_groups(symbols, |s| sym(s).len(), |s| lane_safe(sym(s)));
-            let tasks: Vec<Vec<_>> = groups
-                .iter_mut()
-                .map(|g| {
-                    g.iter()
-                        .map(|&s| (s, per[s].take().expect("each symbol once")))
-                        .collect()
-                })
-                .collect();
-            return tasks.into_par_iter().try_for_each(|mut task| {
-                if task.len() == 1 {
-                    let (s, cols) = task.pop().expect("one");
-                    let cols: &mut [&mut [f64]; NCOL] = cols.try_into().expect("14 columns");
-                    return Atc::new(p)?.update(sym(s), cols).map_err(|e| named(s, e));
-                }
-                let xs: Vec<&[f64]> = task.iter().map(|(s, _)| sym(*s)).collect();
-                let mut outs: Vec<&mut [&mut [f64]; NCOL]> = task
-                    .iter_mut()
-                    .map(|(_, c)| <&mut [&mut [f64]; NCOL]>::try_from(&mut **c).expect("14"))
-                    .collect();
-                run_group(p, &xs, &mut outs);
-                Ok(())
-            });
+            let groups = lane_groups(symbols, |s| sym(s).len(), |s| lane_safe(sym(s)));
+            (groups, Path::Lanes)
         }
     };
-    cols.par_chunks_mut(NCOL)
-        .enumerate()
-        .try_for_each(|(s, cols)| {
-            let (lo, hi) = (offsets[s] as usize, offsets[s + 1] as usize);
-            let cols: &mut [&mut [f64]; NCOL] = cols.try_into().expect("14 columns");
-            let mut atc = Atc::with_path(p, path)?;
-            atc.update(&closes[lo..hi], cols)
-                .map_err(|e| Error::new(e.code, format!("symbol {s}: {}", e.message)))
+    let mut per: Vec<Option<&mut [&mut [f64]]>> = cols.chunks_mut(NCOL).map(Some).collect();
+    let tasks: Vec<Vec<_>> = groups
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(|&s| (s, per[s].take().expect("each symbol once")))
+                .collect()
         })
+        .collect();
+    tasks.into_par_iter().try_for_each(|mut task| {
+        if task.len() == 1 {
+            let (s, cols) = task.pop().expect("one");
+            let cols: &mut [&mut [f64]; NCOL] = cols.try_into().expect("14 columns");
+            return Atc::with_path(p, path)?
+                .update(sym(s), cols)
+                .map_err(|e| named(s, e));
+        }
+        let xs: Vec<&[f64]> = task.iter().map(|(s, _)| sym(*s)).collect();
+        let mut outs: Vec<&mut [&mut [f64]; NCOL]> = task
+            .iter_mut()
+            .map(|(_, c)| <&mut [&mut [f64]; NCOL]>::try_from(&mut **c).expect("14"))
+            .collect();
+        run_group(p, &xs, &mut outs);
+        Ok(())
+    })
 }
 
 /// Symbols `0..n` in lane groups of at most [`W`]: those `safe` for lanes, longest first

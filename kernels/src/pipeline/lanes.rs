@@ -11,7 +11,7 @@
 //! A symbol goes the one-symbol way (streamed to the sink as it arrives, the symbols held
 //! before it handed over first) when it continues a saved state or a kept failure
 //! (`--update`), has a price that is not finite and > 0 (the kernel's failure, same text
-//! and bar) or above [`LANE_MAX`], fails its input (a repeated timestamp, a NULL), or
+//! and bar) or above [`LANE_MAX`](crate::atc::symbols::LANE_MAX), fails its input (a repeated timestamp, a NULL), or
 //! holds more than [`SYMBOL_CAP`] bars. A group of one symbol, or one whose longest
 //! symbol would cost more in lanes than alone, runs the one-symbol way too.
 //!
@@ -25,7 +25,7 @@ use super::backtest::BacktestSink;
 use super::scan::ScanSink;
 use super::symbol::Primed;
 use super::Progress;
-use crate::atc::symbols::{run_group, run_group_with_states, LANE_MAX, W};
+use crate::atc::symbols::{lane_safe, run_group, run_group_with_states, W};
 use crate::atc::{AtcParams, NCOL};
 use crate::error::Result;
 use crate::read::{RunSink, SymbolRun};
@@ -244,11 +244,7 @@ impl<S: LaneSink> RunSink for Lanes<S> {
             v.extend_from_slice(r);
         }
         h.ends.push(h.ts.len());
-        // Finite, > 0 and at most LANE_MAX (NaN fails both comparisons).
-        let fits = run.values[0]
-            .iter()
-            .fold(true, |a, &v| a & (v > 0.0) & (v <= LANE_MAX));
-        if !fits || h.ts.len() > SYMBOL_CAP {
+        if !lane_safe(run.values[0]) || h.ts.len() > SYMBOL_CAP {
             self.spill()?;
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! Golden files and comparison helpers shared by the integration tests.
 #![allow(dead_code)]
-use barstream_kernels::atc::{AtcParams, HmaKind, Robustness};
+use barstream_kernels::atc::symbols::{run_group, run_group_with_states};
+use barstream_kernels::atc::{Atc, AtcParams, HmaKind, Path, Robustness, COLUMNS, NCOL};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -216,5 +217,55 @@ proptest::prop_compose! {
         let mut p = drawn_params(lengths, rob, cutout, lambda, decay, weights, cut, sma);
         (p.long_threshold, p.short_threshold) = (long, short);
         p
+    }
+}
+
+/// The 14 output columns of `atc` continued over `x`.
+pub fn atc_cols(atc: &mut Atc, x: &[f64]) -> Vec<Vec<f64>> {
+    let mut cols = vec![vec![0.0; x.len()]; NCOL];
+    let mut refs: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
+    atc.update(x, (&mut refs[..]).try_into().expect("14"))
+        .expect("atc");
+    cols
+}
+
+/// The 14 columns of one fresh pass over `x` on `path`.
+pub fn one_pass(p: &AtcParams, path: Path, x: &[f64]) -> Vec<Vec<f64>> {
+    let mut a = Atc::with_path(p, path).expect("params");
+    assert_eq!(a.path(), path);
+    atc_cols(&mut a, x)
+}
+
+/// Each series' 14 columns from one lane group over `xs` and, `with_states`, their states.
+pub fn group_cols(
+    p: &AtcParams,
+    xs: &[&[f64]],
+    with_states: bool,
+) -> (Vec<Vec<Vec<f64>>>, Option<Vec<Vec<u8>>>) {
+    let mut cols: Vec<Vec<Vec<f64>>> = xs
+        .iter()
+        .map(|x| vec![vec![f64::NAN; x.len()]; NCOL])
+        .collect();
+    let mut refs: Vec<[&mut [f64]; NCOL]> = cols
+        .iter_mut()
+        .map(|c| {
+            let v: Vec<&mut [f64]> = c.iter_mut().map(|c| c.as_mut_slice()).collect();
+            v.try_into().expect("14")
+        })
+        .collect();
+    let mut outs: Vec<&mut [&mut [f64]; NCOL]> = refs.iter_mut().collect();
+    let states = if with_states {
+        Some(run_group_with_states(p, xs, &mut outs))
+    } else {
+        run_group(p, xs, &mut outs);
+        None
+    };
+    (cols, states)
+}
+
+/// The 14 columns equal bit for bit, each named in the message.
+pub fn same_cols(what: &str, got: &[Vec<f64>], want: &[Vec<f64>]) {
+    for c in 0..NCOL {
+        assert_bits(&format!("{what}: {}", COLUMNS[c]), &got[c], &want[c]);
     }
 }

@@ -39,9 +39,10 @@ const SIG: usize = 1;
 const S: usize = 7;
 const EVENT: usize = 13;
 
-/// Whether `x` (prices already checked finite and > 0) can run in a lane group.
+/// Whether `x` can run in a lane group: every price > 0 and at most [`LANE_MAX`] (so
+/// finite: NaN fails both comparisons). Branch-free, one pass.
 pub fn lane_safe(x: &[f64]) -> bool {
-    x.iter().fold(true, |a, &v| a & (v <= LANE_MAX))
+    x.iter().fold(true, |a, &v| a & (v > 0.0) & (v <= LANE_MAX))
 }
 
 /// The per-bar state after the lines: Layer-1 trends and equities of the 54 lines,
