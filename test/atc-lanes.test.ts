@@ -3,39 +3,13 @@
 // and streams whose state crosses from one path to the other between chunks.
 import { describe, expect, it } from 'vitest';
 import { kernels, type AtcParams, type AtcResult } from '../engine/kernels.js';
-import { BarstreamError } from '../engine/errors.js';
+import { batchOf, expectEachSymbolAlone, expectSameBits, flatWalk as walk, onPath as on, PATH_CASES as cases, type AtcPath } from './util/atc.js';
+import { thrown } from './util/errors.js';
 import { loadGolden } from './util/golden.js';
 import { Rng } from './util/rng.js';
 
-type Path = 'lanes' | 'scalar';
-// `path` is an addon option the engine passes through (see kernels/src/napi/atc.rs).
-const on = (p: AtcParams, path: Path): AtcParams => ({ ...p, path }) as AtcParams;
-
-/** Equal bit for bit, column by column (NaN payloads included). */
-function expectSameBits(what: string, got: AtcResult, want: AtcResult): void {
-  const cols = Object.keys(want) as (keyof AtcResult)[];
-  expect(Object.keys(got).sort()).toEqual([...cols].sort());
-  for (const c of cols) {
-    const a = new Uint8Array(got[c].buffer, got[c].byteOffset, got[c].byteLength);
-    const b = new Uint8Array(want[c].buffer, want[c].byteOffset, want[c].byteLength);
-    expect(Buffer.compare(a, b), `${what}: ${c}`).toBe(0);
-  }
-}
-
-/** A random walk with repeated prices (flat windows). */
-function walk(rng: Rng, n: number): Float64Array {
-  let p = 50;
-  return Float64Array.from({ length: n }, () => {
-    if (!rng.chance(0.4)) p *= 1 + (rng.next() - 0.5) * 0.08;
-    return p;
-  });
-}
-
+type Path = Exclude<AtcPath, 'symbols'>;
 const golden = loadGolden();
-const cases: AtcParams[] = [];
-for (const robustness of ['Narrow', 'Medium', 'Wide'] as const)
-  for (const hma of ['hull', 'sma'] as const)
-    cases.push({ robustness, hma, lengths: { EMA: 9, HMA: 40, WMA: 8, DEMA: 17, LSMA: 30, KAMA: 12 }, cutout: 5 });
 
 describe('ATC lanes equal the scalar path through the addon', () => {
   it.each(cases.map((p, i) => ({ i, p })))('atc, every golden series, case $i', ({ p }) => {
@@ -49,20 +23,13 @@ describe('ATC lanes equal the scalar path through the addon', () => {
   it('atcBatch sync and async over random symbols of unequal lengths', async () => {
     const rng = new Rng(12);
     const series = Array.from({ length: 9 }, (_, s) => walk(rng, s === 3 ? 0 : rng.int(1, 1500)));
-    const closes = Float64Array.from(series.flatMap((x) => Array.from(x)));
-    const offsets = Int32Array.from([0, ...series.map((_, i) => series.slice(0, i + 1).reduce((n, x) => n + x.length, 0))]);
+    const { closes, offsets } = batchOf(series);
     for (const p of [cases[0], cases[5]]) {
       const scalar = kernels.atcBatch(closes, offsets, on(p, 'scalar'));
       expectSameBits('sync', kernels.atcBatch(closes, offsets, p), scalar);
       expectSameBits('async', await kernels.atcBatchAsync(closes, offsets, p), scalar);
       // Each symbol of the batch is that symbol alone.
-      series.forEach((x, s) => {
-        const one = kernels.atc(x, on(p, 'scalar'));
-        const part = Object.fromEntries(
-          Object.entries(scalar).map(([k, v]) => [k, v.subarray(offsets[s], offsets[s + 1])]),
-        ) as AtcResult;
-        expectSameBits(`symbol ${s}`, part, one);
-      });
+      expectEachSymbolAlone(series, offsets, scalar, p);
     }
   });
 
@@ -101,14 +68,8 @@ describe('ATC lanes equal the scalar path through the addon', () => {
 
   it('refuses an unknown path, naming it', () => {
     const x = Float64Array.from([1, 2, 3]);
-    let err: unknown;
-    try {
-      kernels.atc(x, { path: 'simd' } as unknown as AtcParams);
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(BarstreamError);
-    expect((err as BarstreamError).code).toBe('BARSTREAM_INVALID_PARAM');
-    expect((err as BarstreamError).message).toBe("atc: path must be 'lanes' or 'scalar', got 'simd'");
+    const err = thrown(() => kernels.atc(x, { path: 'simd' } as unknown as AtcParams));
+    expect(err.code).toBe('BARSTREAM_INVALID_PARAM');
+    expect(err.message).toBe("atc: path must be 'lanes' or 'scalar', got 'simd'");
   });
 });

@@ -4,60 +4,14 @@
 // random walks of unequal lengths (and none) in the others, a symbol whose prices
 // overflow the window sums (it runs alone), every robustness and `hma` kind.
 import { describe, expect, it } from 'vitest';
-import { kernels, type AtcParams, type AtcResult } from '../engine/kernels.js';
-import { BarstreamError } from '../engine/errors.js';
+import { kernels, type AtcParams } from '../engine/kernels.js';
+import { batchOf, expectEachSymbolAlone, expectSameBits, flatWalk as walk, onPath as on, PATH_CASES } from './util/atc.js';
+import { thrown } from './util/errors.js';
 import { loadGolden } from './util/golden.js';
 import { Rng } from './util/rng.js';
 
-type Path = 'symbols' | 'lanes' | 'scalar';
-// `path` is an addon option the engine passes through (see kernels/src/napi/atc.rs).
-const on = (p: AtcParams, path: Path): AtcParams => ({ ...p, path }) as AtcParams;
-
-function expectSameBits(what: string, got: AtcResult, want: AtcResult): void {
-  const cols = Object.keys(want) as (keyof AtcResult)[];
-  expect(Object.keys(got).sort()).toEqual([...cols].sort());
-  for (const c of cols) {
-    const a = new Uint8Array(got[c].buffer, got[c].byteOffset, got[c].byteLength);
-    const b = new Uint8Array(want[c].buffer, want[c].byteOffset, want[c].byteLength);
-    expect(Buffer.compare(a, b), `${what}: ${c}`).toBe(0);
-  }
-}
-
-/** A random walk with repeated prices (flat windows). */
-function walk(rng: Rng, n: number, scale = 1): Float64Array {
-  let p = 50;
-  return Float64Array.from({ length: n }, () => {
-    if (!rng.chance(0.4)) p *= 1 + (rng.next() - 0.5) * 0.08;
-    return p * scale;
-  });
-}
-
-function batchOf(series: Float64Array[]): { closes: Float64Array; offsets: Int32Array } {
-  const closes = new Float64Array(series.reduce((n, x) => n + x.length, 0));
-  const offsets = new Int32Array(series.length + 1);
-  series.forEach((x, s) => {
-    closes.set(x, offsets[s]);
-    offsets[s + 1] = offsets[s] + x.length;
-  });
-  return { closes, offsets };
-}
-
-function thrown(f: () => unknown): BarstreamError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(BarstreamError);
-    return e as BarstreamError;
-  }
-  throw new Error('expected an error');
-}
-
 const golden = loadGolden();
-const cases: AtcParams[] = [];
-for (const robustness of ['Narrow', 'Medium', 'Wide'] as const)
-  for (const hma of ['hull', 'sma'] as const)
-    cases.push({ robustness, hma, lengths: { EMA: 9, HMA: 40, WMA: 8, DEMA: 17, LSMA: 30, KAMA: 12 }, cutout: 5 });
-cases.push({});
+const cases: AtcParams[] = [...PATH_CASES, {}];
 
 describe('atcBatch with symbols in lanes equals each symbol alone', () => {
   it.each(cases.map((p, i) => ({ i, p })))('case $i: symbols = lanes = scalar, sync and async', async ({ i, p }) => {
@@ -76,13 +30,7 @@ describe('atcBatch with symbols in lanes equals each symbol alone', () => {
     expectSameBits('lanes', kernels.atcBatch(closes, offsets, on(p, 'lanes')), scalar);
     expectSameBits('async', await kernels.atcBatchAsync(closes, offsets, p), scalar);
     // Each symbol of the batch is that symbol alone through `atc`.
-    series.forEach((x, s) => {
-      const one = kernels.atc(x, on(p, 'scalar'));
-      const part = Object.fromEntries(
-        Object.entries(scalar).map(([k, v]) => [k, v.subarray(offsets[s], offsets[s + 1])]),
-      ) as AtcResult;
-      expectSameBits(`symbol ${s}`, part, one);
-    });
+    expectEachSymbolAlone(series, offsets, scalar, p);
   });
 
   it('300 symbols of 2,000 bars (the benchmark shape) equal the scalar path', () => {
