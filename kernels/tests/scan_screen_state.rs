@@ -139,24 +139,6 @@ fn scan_sink(out: &Path) -> ScanSink {
         )
 }
 
-/// The failures of a previous run, as `--update` reads them back.
-fn failures<T>(
-    outcomes: &[barstream_kernels::pipeline::Outcome<T>],
-) -> Vec<(String, Stage, String)> {
-    use barstream_kernels::pipeline::Outcome;
-    outcomes
-        .iter()
-        .filter_map(|o| match o {
-            Outcome::Failed {
-                symbol,
-                stage,
-                message,
-            } => Some((symbol.clone(), *stage, message.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn a_continued_scan_equals_one_pass() {
     let u = universe();
@@ -192,7 +174,7 @@ fn a_continued_scan_equals_one_pass() {
             }
         }
         s1.finish().unwrap();
-        let failed = failures(&s1.outcomes);
+        let failed = support::failures(&s1.outcomes);
         let mut s2 = scan_sink(&d2);
         s2.carry(states, failed);
         for (b, &k) in u.iter().zip(&cuts) {

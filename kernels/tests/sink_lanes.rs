@@ -324,17 +324,9 @@ fn a_scan_update_in_lanes_equals_the_full_run() {
     let want = scan(&db, &full, saving(&want_dir, 0), false);
     let first_dir = root.join("first");
     let first = scan(&db, &old, saving(&first_dir, 0), true);
-    let failed: BTreeMap<String, (Stage, String)> = first
-        .outcomes
-        .iter()
-        .filter_map(|o| match o {
-            Outcome::Failed {
-                symbol,
-                stage,
-                message,
-            } => Some((symbol.clone(), (*stage, message.clone()))),
-            _ => None,
-        })
+    let failed: BTreeMap<String, (Stage, String)> = support::failures(&first.outcomes)
+        .into_iter()
+        .map(|(symbol, stage, message)| (symbol, (stage, message)))
         .collect();
     assert!(failed.len() >= 3, "{failed:?}");
     let cont = || Continuation {

@@ -146,3 +146,21 @@ pub fn outcome_bits(
         })
         .collect()
 }
+
+/// The failures among `outcomes`, as `--update` reads them back: symbol, stage, message.
+pub fn failures<T>(
+    outcomes: &[barstream_kernels::pipeline::Outcome<T>],
+) -> Vec<(String, barstream_kernels::pipeline::Stage, String)> {
+    use barstream_kernels::pipeline::Outcome;
+    outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Outcome::Failed {
+                symbol,
+                stage,
+                message,
+            } => Some((symbol.clone(), *stage, message.clone())),
+            _ => None,
+        })
+        .collect()
+}
